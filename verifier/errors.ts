@@ -1,0 +1,67 @@
+/**
+ * Error classes. Every error twi raises for bad input carries a stable `code`
+ * (`ERR_*`) so callers can `switch (err.code)`; caller misuse is a plain `TypeError`.
+ *
+ * @module
+ */
+
+/** Base class of every twi error. */
+export class TwiError extends Error {
+  /** Stable, machine-readable error code. */
+  readonly code: string = 'ERR_TWI';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Where in the evidence a problem was found. */
+export interface EvidenceLocation {
+  /** Spec field name, e.g. `signature_data_len` or `POLICY`. */
+  field: string;
+  /** Byte offset of the field in the evidence, when it has one. */
+  offset?: number;
+}
+
+function describe(message: string, at: EvidenceLocation): string {
+  return at.offset === undefined
+    ? `${at.field}: ${message}`
+    : `${at.field} at offset 0x${at.offset.toString(16)}: ${message}`;
+}
+
+/** Evidence bytes that do not follow their format: truncated, inconsistent lengths, bad reserved bytes. */
+export class EvidenceMalformedError extends TwiError {
+  override readonly code = 'ERR_EVIDENCE_MALFORMED';
+  readonly field: string;
+  readonly offset: number | undefined;
+
+  constructor(message: string, at: EvidenceLocation, options?: ErrorOptions) {
+    super(describe(message, at), options);
+    this.field = at.field;
+    this.offset = at.offset;
+  }
+}
+
+/** Well-formed evidence of a version, type or algorithm twi does not handle. */
+export class EvidenceUnsupportedError extends TwiError {
+  override readonly code = 'ERR_EVIDENCE_UNSUPPORTED';
+  readonly field: string;
+  readonly offset: number | undefined;
+
+  constructor(message: string, at: EvidenceLocation, options?: ErrorOptions) {
+    super(describe(message, at), options);
+    this.field = at.field;
+    this.offset = at.offset;
+  }
+}
+
+/** Input whose platform cannot be recognised. */
+export class UnknownPlatformError extends TwiError {
+  override readonly code = 'ERR_PLATFORM_UNKNOWN';
+}
+
+/** True for errors raised by twi (as opposed to bugs or Node errors). */
+export function isTwiError(err: unknown): err is TwiError {
+  return err instanceof TwiError;
+}

@@ -1,0 +1,148 @@
+/**
+ * Bounds-checked little-endian reading and writing shared by the evidence codecs.
+ * Every read names the spec field it is reading so that a short buffer becomes an
+ * {@link EvidenceMalformedError} that says which field and offset, never a RangeError.
+ *
+ * @module
+ */
+import { EvidenceMalformedError } from '../errors.js';
+
+/** Reads fields from a byte buffer, refusing to read past its end. */
+export class ByteReader {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  /** Current offset. */
+  pos: number;
+
+  constructor(bytes: Uint8Array, pos = 0) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.pos = pos;
+  }
+
+  get remaining(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  /** Throws unless `n` more bytes are available for `field`. */
+  need(n: number, field: string): void {
+    if (n < 0 || this.pos + n > this.bytes.length) {
+      throw new EvidenceMalformedError(
+        `truncated: needs ${n} bytes, ${Math.max(0, this.remaining)} left`,
+        { field, offset: this.pos },
+      );
+    }
+  }
+
+  u8(field: string): number {
+    this.need(1, field);
+    return this.view.getUint8(this.pos++);
+  }
+
+  u16(field: string): number {
+    this.need(2, field);
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(field: string): number {
+    this.need(4, field);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(field: string): bigint {
+    this.need(8, field);
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A copy of the next `n` bytes. */
+  bytesOf(n: number, field: string): Uint8Array {
+    this.need(n, field);
+    const out = this.bytes.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+}
+
+/** Appends little-endian fields to a growing buffer. */
+export class ByteWriter {
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+
+  get length(): number {
+    return this.size;
+  }
+
+  u8(v: number): this {
+    return this.raw(Uint8Array.of(v & 0xff));
+  }
+
+  u16(v: number): this {
+    const b = new Uint8Array(2);
+    new DataView(b.buffer).setUint16(0, v, true);
+    return this.raw(b);
+  }
+
+  u32(v: number): this {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v >>> 0, true);
+    return this.raw(b);
+  }
+
+  u64(v: bigint): this {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+    return this.raw(b);
+  }
+
+  /** Appends bytes; with `size`, checks the field has exactly that length. */
+  raw(bytes: Uint8Array, size?: number, field = 'field'): this {
+    if (size !== undefined && bytes.length !== size) {
+      throw new TypeError(`${field} must be ${size} bytes, got ${bytes.length}`);
+    }
+    this.chunks.push(bytes);
+    this.size += bytes.length;
+    return this;
+  }
+
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let off = 0;
+    for (const c of this.chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
+  }
+}
+
+/** Lowercase hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Bytes of a hex string (no prefix); throws TypeError on odd length or non-hex characters. */
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new TypeError('not a hex string');
+  }
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+/** True when every byte is zero. */
+export function isZero(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 0) return false;
+  return true;
+}
+
+/** Byte-wise equality. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
