@@ -65,3 +65,42 @@ export class UnknownPlatformError extends TwiError {
 export function isTwiError(err: unknown): err is TwiError {
   return err instanceof TwiError;
 }
+
+/**
+ * Stable codes of verification failures: evidence or endorsements that parse but
+ * do not check out (signatures, chains, revocation, validity windows, TCB levels).
+ */
+export type VerificationCode =
+  | 'ERR_SIGNATURE_INVALID'
+  | 'ERR_CHAIN_UNTRUSTED_ROOT'
+  | 'ERR_CHAIN_BROKEN'
+  | 'ERR_CERT_EXPIRED'
+  | 'ERR_CERT_NOT_YET_VALID'
+  | 'ERR_CERT_REVOKED'
+  | 'ERR_CERT_PROFILE'
+  | 'ERR_CRL_INVALID'
+  | 'ERR_CRL_EXPIRED'
+  | 'ERR_COLLATERAL_INVALID'
+  | 'ERR_COLLATERAL_EXPIRED'
+  | 'ERR_COLLATERAL_MISMATCH'
+  | 'ERR_TCB_LEVEL_NOT_FOUND'
+  | 'ERR_TDX_MODULE_MISMATCH'
+  | 'ERR_QE_IDENTITY_MISMATCH'
+  | 'ERR_QE_REPORT_DATA_MISMATCH'
+  | 'ERR_KEY_MISMATCH'
+  | 'ERR_TCB_MISMATCH'
+  | 'ERR_PRODUCT_MISMATCH'
+  | 'ERR_ENDORSEMENT_MISSING';
+
+/** Evidence or endorsements that parse but fail a cryptographic or collateral check. */
+export class VerificationError extends TwiError {
+  override readonly code: VerificationCode;
+  /** Which check, certificate or field failed, for reports. */
+  readonly subject: string | undefined;
+
+  constructor(code: VerificationCode, message: string, subject?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.subject = subject;
+  }
+}

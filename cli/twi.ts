@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/** The `twi` command line. */
+import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerSimulate } from './commands/simulate.js';
+import { EXIT_UNPROCESSABLE, reportError } from './io.js';
+
+function buildProgram(): Command {
+  const program = new Command('twi')
+    .description(
+      'Trustworthy Workload Identity: TEE evidence, verification and workload credentials',
+    )
+    .version('0.1.0')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerInspect(program);
+  registerSimulate(program);
+  registerDemo(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
+      return ok || err.exitCode === 0 ? 0 : EXIT_UNPROCESSABLE;
+    }
+    return reportError(err);
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,126 @@
+/**
+ * The platform registry: one plugin object per TEE, listed literally. Duplicate
+ * platform names or media types are a programming error and fail at load.
+ *
+ * @module
+ */
+import { UnknownPlatformError } from '../errors.js';
+import {
+  describeNitroFormat,
+  looksLikeNitroDocument,
+  nitroClaims,
+  parseNitroDocument,
+  serializeNitroDocument,
+} from './nitro/index.js';
+import {
+  describeSnpFormat,
+  looksLikeSnpReport,
+  parseSnpReport,
+  serializeSnpReport,
+  snpClaims,
+} from './sev-snp/index.js';
+import {
+  describeTdxFormat,
+  looksLikeTdxQuote,
+  parseTdxQuote,
+  serializeTdxQuote,
+  tdxClaims,
+} from './tdx/index.js';
+
+/** Names of the supported TEE platforms. */
+export type PlatformName = 'tdx' | 'sev-snp' | 'nitro';
+
+/** What every platform codec offers, independent of its evidence type. */
+export interface PlatformCodec<E = unknown> {
+  readonly platform: PlatformName;
+  /** CMW media types of this platform's evidence (ARCHITECTURE "Wire contracts"). */
+  readonly mediaTypes: readonly string[];
+  /** Cheap sniff used for auto-detection; never throws. */
+  looksLike(bytes: Uint8Array): boolean;
+  /** Bytes → typed evidence; throws ERR_EVIDENCE_MALFORMED / ERR_EVIDENCE_UNSUPPORTED. */
+  parse(bytes: Uint8Array): E;
+  /** Typed evidence → the exact bytes it was parsed from (without trailing bytes). */
+  serialize(evidence: E): Uint8Array;
+  /** The measurements, with the field names and encodings of the vectors' manifest. */
+  claims(evidence: E): Record<string, unknown>;
+  /** Structural description (versions, sizes, decoded fields) for `twi inspect`. */
+  describe(evidence: E): Record<string, unknown>;
+}
+
+function codec<E>(c: PlatformCodec<E>): PlatformCodec {
+  return c as unknown as PlatformCodec;
+}
+
+/** The built-in platforms, in auto-detection order. */
+export const platforms: readonly PlatformCodec[] = [
+  codec({
+    platform: 'tdx',
+    mediaTypes: ['application/vnd.twi.tdx-quote'],
+    looksLike: looksLikeTdxQuote,
+    parse: parseTdxQuote,
+    serialize: serializeTdxQuote,
+    claims: tdxClaims,
+    describe: describeTdxFormat,
+  }),
+  codec({
+    platform: 'sev-snp',
+    mediaTypes: ['application/vnd.twi.sev-snp-report'],
+    looksLike: looksLikeSnpReport,
+    parse: (b) => parseSnpReport(b),
+    serialize: serializeSnpReport,
+    claims: snpClaims,
+    describe: describeSnpFormat,
+  }),
+  codec({
+    platform: 'nitro',
+    mediaTypes: ['application/vnd.twi.nitro-attestation'],
+    looksLike: looksLikeNitroDocument,
+    parse: parseNitroDocument,
+    serialize: serializeNitroDocument,
+    claims: nitroClaims,
+    describe: describeNitroFormat,
+  }),
+];
+
+function checkUnique(list: readonly PlatformCodec[]): void {
+  const seen = new Set<string>();
+  for (const p of list) {
+    for (const key of [`platform:${p.platform}`, ...p.mediaTypes.map((m) => `media:${m}`)]) {
+      if (seen.has(key)) throw new Error(`duplicate platform registration: ${key}`);
+      seen.add(key);
+    }
+  }
+}
+checkUnique(platforms);
+
+/** True when `name` is a supported platform name. */
+export function isPlatformName(name: string): name is PlatformName {
+  return platforms.some((p) => p.platform === name);
+}
+
+/** The codec of a named platform. */
+export function getPlatform(name: PlatformName): PlatformCodec {
+  const found = platforms.find((p) => p.platform === name);
+  if (!found) throw new TypeError(`unknown platform ${name}`);
+  return found;
+}
+
+/** The codec of a CMW media type, or undefined. */
+export function platformForMediaType(mediaType: string): PlatformCodec | undefined {
+  return platforms.find((p) => p.mediaTypes.includes(mediaType));
+}
+
+/**
+ * Recognises the platform of raw evidence bytes.
+ *
+ * @throws {UnknownPlatformError} when no codec recognises them.
+ */
+export function detectPlatform(bytes: Uint8Array): PlatformCodec {
+  const found = platforms.find((p) => p.looksLike(bytes));
+  if (!found) {
+    throw new UnknownPlatformError(
+      'evidence is not a TDX quote, an SEV-SNP report or a Nitro attestation document',
+    );
+  }
+  return found;
+}

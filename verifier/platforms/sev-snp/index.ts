@@ -1,0 +1,53 @@
+/**
+ * AMD SEV-SNP codec: the ATTESTATION_REPORT (versions 2–5) and the GHCB certificate table.
+ * Parsing is pure and synchronous; signature and chain verification live elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { parseSnpReport, snpClaims, snpSignedBytes, snpSignatureP1363 } from './index.js';
+ * const report = parseSnpReport(bytes);
+ * const ok = crypto.verify('sha384', snpSignedBytes(report),
+ *   { key: vcek.publicKey, dsaEncoding: 'ieee-p1363' }, snpSignatureP1363(report));
+ * const claims = snpClaims(report);
+ * ```
+ *
+ * @module
+ */
+export type { SnpCpuid, SnpFirmwareVersion, SnpProduct, SnpReport, SnpTcbParts } from './types.js';
+export { SNP_PRODUCTS } from './types.js';
+export {
+  SNP_REPORT_SIZE,
+  SNP_SIGNED_SIZE,
+  SNP_SIG_ALGO_ECDSA_P384_SHA384,
+  SNP_SUPPORTED_VERSIONS,
+} from './layout.js';
+export type { SnpPlatformInfo, SnpPolicy, SnpSignerInfo, SnpSigningKey } from './bit-fields.js';
+export {
+  decodeSnpPlatformInfo,
+  decodeSnpPolicy,
+  decodeSnpSignerInfo,
+  encodeSnpPlatformInfo,
+  encodeSnpPolicy,
+  encodeSnpSignerInfo,
+} from './bit-fields.js';
+export {
+  decodeSnpTcb,
+  encodeSnpTcb,
+  hasFmcTcbLayout,
+  SNP_PRODUCT_CPUID,
+  snpProductFromCpuid,
+  snpTcbHex,
+} from './tcb.js';
+export type { ParseSnpReportOptions } from './report.js';
+export { parseSnpReport, serializeSnpReport } from './report.js';
+export type { SnpSignatureRS } from './signature.js';
+export {
+  snpSignatureFromRS,
+  snpSignatureP1363,
+  snpSignatureRS,
+  snpSignedBytes,
+} from './signature.js';
+export type { SnpCertKind, SnpCertTableEntry, SnpCertTableInput } from './cert-table.js';
+export { parseSnpCertTable, SNP_CERT_GUIDS, serializeSnpCertTable } from './cert-table.js';
+export type { SnpFormatDescription } from './claims.js';
+export { describeSnpFormat, looksLikeSnpReport, snpClaims } from './claims.js';

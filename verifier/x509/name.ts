@@ -1,0 +1,52 @@
+/**
+ * X.501 distinguished names as far as path building needs them: the exact DER (issuer
+ * and subject are matched byte for byte, which is what the Intel, AMD and AWS PKIs
+ * produce) and the common name for messages and CA selection.
+ *
+ * @module
+ */
+import { derChildren, derOid, derSequence, derString, expectTag, Tag } from './der.js';
+import type { DerNode } from './der.js';
+
+/** A parsed Name. */
+export interface Name {
+  /** The DER of the whole Name. */
+  readonly der: Uint8Array;
+  /** The first commonName (2.5.4.3), if any. */
+  readonly cn: string | undefined;
+  /** Every attribute as `[oid, text]` in encoding order (non-string values are skipped). */
+  readonly attributes: readonly (readonly [string, string])[];
+}
+
+const OID_COMMON_NAME = '2.5.4.3';
+
+/** Parses a Name (SEQUENCE OF SET OF AttributeTypeAndValue). */
+export function parseName(node: DerNode | undefined, field: string): Name {
+  const attributes: [string, string][] = [];
+  for (const rdn of derSequence(node, field)) {
+    for (const atv of derChildren(expectTag(rdn, Tag.SET, field), field)) {
+      const [type, value] = derSequence(atv, field);
+      const oid = derOid(type, `${field}.type`);
+      if (value !== undefined && isStringTag(value.tag)) {
+        attributes.push([oid, derString(value, `${field}.${oid}`)]);
+      }
+    }
+  }
+  const cn = attributes.find(([oid]) => oid === OID_COMMON_NAME)?.[1];
+  return { der: node!.bytes, cn, attributes };
+}
+
+function isStringTag(tag: number): boolean {
+  return (
+    tag === Tag.UTF8_STRING ||
+    tag === Tag.PRINTABLE_STRING ||
+    tag === Tag.IA5_STRING ||
+    tag === Tag.T61_STRING ||
+    tag === Tag.BMP_STRING
+  );
+}
+
+/** A short label for messages: the CN, else the attributes joined. */
+export function describeName(name: Name): string {
+  return name.cn ?? (name.attributes.map(([, v]) => v).join(', ') || '(empty name)');
+}
