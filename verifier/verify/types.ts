@@ -1,0 +1,88 @@
+/**
+ * The contract of the `verify` stage (ARCHITECTURE "The appraisal pipeline"): what each
+ * platform's verifier takes and the {@link VerifiedEvidence} value only that stage mints.
+ *
+ * @module
+ */
+import type { TrustAnchors } from '../x509/chain.js';
+import type { TcbStatus } from '../platforms/tdx/tcb-status.js';
+import type { VerificationCache } from './cache.js';
+
+export type { TcbStatus };
+
+/** Brand that only {@link mintVerified} (module `./mint.js`) sets. */
+export declare const VERIFIED: unique symbol;
+
+/** Where the trust anchor a chain ended at came from. */
+export type AnchorSource = 'vendor' | 'configured';
+
+/** The root a verified chain ends at. */
+export interface AnchorInfo {
+  /** Lowercase hex SHA-256 of the root's DER. */
+  readonly sha256: string;
+  /** Subject CN of the root. */
+  readonly subject: string;
+  /** `vendor` for the pinned vendor roots, `configured` for operator-added ones (e.g. simulators). */
+  readonly source: AnchorSource;
+}
+
+/** A piece of collateral an appraisal relied on, by content hash. */
+export interface CollateralRef {
+  /** e.g. `tcb-info`, `qe-identity`, `pck-crl`, `root-ca-crl`, `pck-chain`, `vcek`, `vlek`, `ask`, `amd-crl`, `nitro-chain`. */
+  readonly kind: string;
+  /** Lowercase hex SHA-256 of the exact bytes used. */
+  readonly sha256: string;
+}
+
+/** Evidence whose signatures, chains, revocation, collateral and TCB checks all passed. */
+export interface VerifiedEvidence {
+  readonly platform: 'tdx' | 'sev-snp' | 'nitro';
+  /** The codec's claims (manifest field names and encodings). */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** TDX: the converged TCB status; SEV-SNP and Nitro: undefined. */
+  readonly tcbStatus?: TcbStatus;
+  /** Union of advisory IDs (TDX), empty elsewhere. */
+  readonly advisoryIds: readonly string[];
+  readonly anchor: AnchorInfo;
+  readonly collateral: readonly CollateralRef[];
+  /** Platform specifics for appraisal and reports (JSON-safe). */
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly [VERIFIED]: true;
+}
+
+/** The roots verification may end at, per vendor. */
+export interface AnchorStore {
+  /** Intel SGX Root CA(s). */
+  readonly intel: TrustAnchors;
+  /** AMD ARKs (one per product; a chain must end at the ARK of the report's product). */
+  readonly amd: TrustAnchors;
+  /** AWS Nitro Enclaves root(s). */
+  readonly aws: TrustAnchors;
+  /** Fingerprints of roots the operator configured (not pinned vendor roots). */
+  readonly configured: ReadonlySet<string>;
+  /** Known AMD intermediates (ASK/ASVK) as DER, used when the caller supplies no chain. */
+  readonly amdIntermediates: readonly Uint8Array[];
+}
+
+/** Everything a platform verifier needs besides the evidence. */
+export interface VerifyContext {
+  /** The instant every validity window is checked at; never the wall clock implicitly. */
+  readonly now: Date;
+  readonly anchors: AnchorStore;
+  /** Content-hash keyed cache of chain and collateral results. */
+  readonly cache: VerificationCache;
+}
+
+/** Endorsements supplied with the evidence (files on the CLI, CMW items on the wire). */
+export interface SuppliedEndorsements {
+  /** TDX collateral in the `QuoteCollateralV3` JSON shape (text or bytes of it). */
+  readonly tdxCollateral?: string | Uint8Array;
+  /** SEV-SNP VCEK or VLEK certificate (DER or PEM). */
+  readonly snpKeyCert?: Uint8Array;
+  /** SEV-SNP ASK/ASVK (and optionally ARK) certificates (PEM text or DER each). */
+  readonly snpCaChain?: Uint8Array;
+  /** SEV-SNP GHCB certificate table (extended report / configfs auxblob). */
+  readonly snpCertTable?: Uint8Array;
+  /** AMD KDS CRL (DER), checked when given. */
+  readonly snpCrl?: Uint8Array;
+}
