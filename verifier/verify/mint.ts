@@ -5,14 +5,12 @@
  *
  * @module
  */
-import type { VerifiedEvidence } from './types.js';
+import type { VERIFIED, VerifiedEvidence } from './types.js';
 
 const verified = new WeakSet<object>();
 
 /** Seals the result of a successful verification. */
-export function mintVerified(
-  value: Omit<VerifiedEvidence, typeof import('./types.js').VERIFIED>,
-): VerifiedEvidence {
+export function mintVerified(value: Omit<VerifiedEvidence, typeof VERIFIED>): VerifiedEvidence {
   const sealed = Object.freeze({ ...value }) as unknown as VerifiedEvidence;
   verified.add(sealed);
   return sealed;
