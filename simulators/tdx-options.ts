@@ -5,16 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { TdxBodyType } from '../verifier/platforms/tdx/index.js';
+import type { TcbStatus } from '../verifier/platforms/tdx/tcb-status.js';
 
 /** A TCB status as written in Intel TCB Info / QE identity JSON. */
-export type TcbStatus =
-  | 'UpToDate'
-  | 'SWHardeningNeeded'
-  | 'ConfigurationNeeded'
-  | 'ConfigurationAndSWHardeningNeeded'
-  | 'OutOfDate'
-  | 'OutOfDateConfigurationNeeded'
-  | 'Revoked';
+export type { TcbStatus };
 
 /** One platform TCB level written into the TCB Info (`tcbLevels[]`). */
 export interface SimTcbLevel {

@@ -14,7 +14,11 @@ import {
   type AmdProduct,
   type SimulatedPki,
 } from '../../simulators/index.js';
-import type { TcbStatus } from '../../simulators/tdx-options.js';
+import {
+  TCB_STATUSES,
+  isTcbStatus,
+  type TcbStatus,
+} from '../../verifier/platforms/tdx/tcb-status.js';
 import {
   collect,
   fixedHexOption,
@@ -80,16 +84,6 @@ function binding(o: SimulateCliOptions): Binding {
   return { reportData, nonce, spki: key?.spki };
 }
 
-const TCB_STATUSES: readonly TcbStatus[] = [
-  'UpToDate',
-  'SWHardeningNeeded',
-  'ConfigurationNeeded',
-  'ConfigurationAndSWHardeningNeeded',
-  'OutOfDate',
-  'OutOfDateConfigurationNeeded',
-  'Revoked',
-];
-
 const PRODUCTS: Record<string, AmdProduct> = { milan: 'Milan', genoa: 'Genoa', turin: 'Turin' };
 
 function writeOut(path: string, data: Uint8Array | string): string {
@@ -105,7 +99,7 @@ function tdx(pki: SimulatedPki, o: SimulateCliOptions, now: Date, b: Binding): S
   if (version === 4 && bodyType === 3) throw new TypeError('--body-type 3 needs --version 5');
   const rtmrs = indexedHexOption('--rtmr', o.rtmr ?? [], 3, [48]);
   const status = o.tcbStatus;
-  if (status !== undefined && !TCB_STATUSES.includes(status as TcbStatus)) {
+  if (status !== undefined && !isTcbStatus(status)) {
     throw new TypeError(`--tcb-status must be one of ${TCB_STATUSES.join(', ')}`);
   }
   const { quote, collateral } = simulateTdx(pki.intel(), {
