@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT_UNPROCESSABLE, reportError } from './io.js';
 
 function buildProgram(): Command {
@@ -17,6 +18,7 @@ function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInspect(program);
   registerSimulate(program);
+  registerVerify(program);
   registerDemo(program);
   return program;
 }

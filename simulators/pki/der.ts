@@ -1,6 +1,7 @@
 /**
- * A small DER (ITU-T X.690) encoder and reader: enough ASN.1 to build and read back
- * X.509 certificates, CRLs and the vendor extensions the simulated PKIs carry.
+ * A small DER (ITU-T X.690) encoder: enough ASN.1 to build X.509 certificates, CRLs and
+ * the vendor extensions the simulated PKIs carry. Reading DER back is the verifier's job:
+ * use `verifier/x509/der.ts` (and `certificate.ts`, `crl.ts` for whole structures).
  *
  * Encoders take content and return complete TLVs, so structures compose as nested calls:
  * `sequence(oid('2.5.29.19'), boolean(true), octetString(...))`.
@@ -8,27 +9,10 @@
  *
  * @module
  */
-import { readDer } from './der-reader.js';
+import { parseDer, Tag } from '../../verifier/x509/der.js';
 
-export * from './der-reader.js';
-
-/** Universal tag bytes used by the encoders. */
-export const Tag = {
-  BOOLEAN: 0x01,
-  INTEGER: 0x02,
-  BIT_STRING: 0x03,
-  OCTET_STRING: 0x04,
-  NULL: 0x05,
-  OID: 0x06,
-  ENUMERATED: 0x0a,
-  UTF8_STRING: 0x0c,
-  PRINTABLE_STRING: 0x13,
-  IA5_STRING: 0x16,
-  UTC_TIME: 0x17,
-  GENERALIZED_TIME: 0x18,
-  SEQUENCE: 0x30,
-  SET: 0x31,
-} as const;
+/** Universal tag bytes, shared with the verifier's reader. */
+export { Tag };
 
 const utf8 = new TextEncoder();
 
@@ -219,6 +203,6 @@ export function explicit(tagNumber: number, inner: Uint8Array): Uint8Array {
 
 /** Context-specific IMPLICIT tag `[n]`: replaces the identifier of `inner`, keeping its form. */
 export function implicit(tagNumber: number, inner: Uint8Array): Uint8Array {
-  const node = readDer(inner);
-  return tlv(0x80 | (node.constructed ? 0x20 : 0) | tagNumber, node.value);
+  const node = parseDer(inner, 'implicit');
+  return tlv(0x80 | (node.tag & 0x20) | tagNumber, node.value);
 }

@@ -5,18 +5,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import {
-  bitString,
-  boolean,
-  childrenOf,
-  enumerated,
-  integer,
-  octetString,
-  readBitString,
-  readDerExact,
-  sequence,
-  tlv,
-} from './der.js';
+import { derBitString, derSequence, parseDer } from '../../verifier/x509/der.js';
+import { bitString, boolean, enumerated, integer, octetString, sequence, tlv } from './der.js';
 import { Oids, type Extension } from './x509.js';
 
 /** KeyUsage bits (RFC 5280 §4.2.1.3). */
@@ -114,7 +104,9 @@ export function keyIdOverSpki(spki: Uint8Array): Uint8Array {
  * the key identifier AMD's and AWS's certificates use.
  */
 export function keyIdOverPublicKey(spki: Uint8Array): Uint8Array {
-  const [, key] = childrenOf(readDerExact(spki));
+  const field = 'subjectPublicKeyInfo';
+  const [, key] = derSequence(parseDer(spki, field), field);
   if (!key) throw new TypeError('SubjectPublicKeyInfo has no subjectPublicKey');
-  return new Uint8Array(createHash('sha1').update(readBitString(key).bytes).digest());
+  const { bytes } = derBitString(key, `${field}.subjectPublicKey`);
+  return new Uint8Array(createHash('sha1').update(bytes).digest());
 }

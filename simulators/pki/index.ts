@@ -69,15 +69,4 @@ export {
   subjectKeyIdentifier,
   type KeyUsageFlag,
 } from './extensions.js';
-export {
-  findExtension,
-  parseCertificate,
-  parseCrl,
-  parseExtensions,
-  parseName,
-  type ParsedCertificate,
-  type ParsedCrl,
-  type ParsedExtension,
-  type ParsedRevoked,
-} from './x509-read.js';
 export * as der from './der.js';

@@ -2,6 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { der } from '../../simulators/pki/index.js';
+import {
+  derBitString,
+  derBoolean,
+  derChildren,
+  derEnumerated,
+  derInteger,
+  derOctetString,
+  derOid,
+  derString,
+  derTime,
+  parseDer,
+} from '../../verifier/x509/der.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
@@ -47,9 +59,9 @@ test('times follow RFC 5280: UTCTime through 2049, GeneralizedTime after', () =>
   const next = new Date('2050-01-01T00:00:00Z');
   assert.equal(hex(der.time(next)), hex(der.tlv(0x18, Buffer.from('20500101000000Z'))));
   assert.throws(() => der.utcTime(next), RangeError);
-  assert.deepEqual(der.readTime(der.readDer(der.time(next))), next);
+  assert.deepEqual(derTime(parseDer(der.time(next), 't'), 't'), next);
   assert.deepEqual(
-    der.readTime(der.readDer(der.utcTime(new Date('1950-01-01T00:00:00Z')))),
+    derTime(parseDer(der.utcTime(new Date('1950-01-01T00:00:00Z')), 't'), 't'),
     new Date('1950-01-01T00:00:00Z'),
   );
 });
@@ -61,37 +73,46 @@ test('SET OF sorts, tags wrap explicitly and implicitly', () => {
   assert.equal(hex(der.implicit(1, der.sequence())), 'a100');
 });
 
-test('reader walks nested structures and reads values back', () => {
+test('the verifier’s reader walks encoded nested structures and reads values back', () => {
   const encoded = der.sequence(
     der.oid('2.5.29.19'),
     der.boolean(true),
     der.octetString(der.sequence(der.boolean(true))),
   );
-  const node = der.readDerExact(encoded);
+  const node = parseDer(encoded, 'ext');
   assert.equal(node.tag, der.Tag.SEQUENCE);
-  const [id, critical, value] = der.childrenOf(node);
-  assert.equal(der.readOid(id!), '2.5.29.19');
-  assert.equal(der.readBoolean(critical!), true);
-  assert.equal(value!.offset, 2 + id!.raw.length + critical!.raw.length);
-  assert.deepEqual(der.readOctetString(value!), der.sequence(der.boolean(true)));
-  assert.deepEqual(der.readBitString(der.readDer(der.bitString(bytes('c0'), 6))), {
+  const [id, critical, value] = derChildren(node);
+  assert.equal(derOid(id, 'id'), '2.5.29.19');
+  assert.equal(derBoolean(critical, 'critical'), true);
+  assert.equal(value!.offset, 2 + id!.bytes.length + critical!.bytes.length);
+  assert.deepEqual(derOctetString(value, 'value'), der.sequence(der.boolean(true)));
+  assert.deepEqual(derBitString(parseDer(der.bitString(bytes('c0'), 6), 'b'), 'b'), {
     bytes: bytes('c0'),
     unusedBits: 6,
   });
+  assert.equal(derEnumerated(parseDer(der.enumerated(1), 'e'), 'e'), 1n);
+  assert.equal(derString(parseDer(der.utf8String('é'), 's'), 's'), 'é');
+  assert.equal(derString(parseDer(der.printableString('US'), 's'), 's'), 'US');
+  assert.equal(derString(parseDer(der.ia5String('Milan'), 's'), 's'), 'Milan');
+  const tagged = parseDer(der.implicit(1, der.sequence(der.integer(5))), 'tagged');
+  assert.equal(tagged.tag, 0xa1);
+  assert.equal(derInteger(derChildren(tagged)[0], 'tagged[0]'), 5n);
 });
 
-test('reader rejects malformed DER with a typed error', () => {
+test('the verifier’s reader rejects malformed DER with a typed error', () => {
   const bad = ['30', '3005020101', '3080', '04810a' + '00'.repeat(10), '1f0100', '0201010000'];
   for (const h of bad) {
-    assert.throws(() => der.readDerExact(bytes(h)), { code: 'ERR_EVIDENCE_MALFORMED' }, h);
+    assert.throws(() => parseDer(bytes(h), 'der'), { code: 'ERR_EVIDENCE_MALFORMED' }, h);
   }
-  assert.throws(() => der.readOid(der.readDer(der.integer(1))), { code: 'ERR_EVIDENCE_MALFORMED' });
+  assert.throws(() => derOid(parseDer(der.integer(1), 'oid'), 'oid'), {
+    code: 'ERR_EVIDENCE_MALFORMED',
+  });
 });
 
-test('INTEGER and OID round-trip through the reader (property)', () => {
+test('INTEGER and OID round-trip through the verifier’s reader (property)', () => {
   fc.assert(
     fc.property(fc.bigInt({ min: -(2n ** 300n), max: 2n ** 300n }), (v) => {
-      assert.equal(der.readInteger(der.readDerExact(der.integer(v))), v);
+      assert.equal(derInteger(parseDer(der.integer(v), 'n'), 'n'), v);
     }),
   );
   const arc = fc.bigInt({ min: 0n, max: 2n ** 130n });
@@ -102,8 +123,22 @@ test('INTEGER and OID round-trip through the reader (property)', () => {
       fc.array(arc, { maxLength: 8 }),
       (a, b, rest) => {
         const dotted = [a, b, ...rest].join('.');
-        assert.equal(der.readOid(der.readDerExact(der.oid(dotted))), dotted);
+        assert.equal(derOid(parseDer(der.oid(dotted), 'oid'), 'oid'), dotted);
       },
     ),
+  );
+});
+
+test('Time round-trips through the verifier’s reader to the second (property)', () => {
+  const date = fc.date({
+    min: new Date('1950-01-01T00:00:00Z'),
+    max: new Date('9999-12-31T23:59:59Z'),
+    noInvalidDate: true,
+  });
+  fc.assert(
+    fc.property(date, (d) => {
+      const whole = new Date(Math.floor(d.getTime() / 1000) * 1000);
+      assert.deepEqual(derTime(parseDer(der.time(d), 't'), 't'), whole);
+    }),
   );
 });

@@ -13,13 +13,23 @@ import {
   der,
   deriveEcKey,
   deriveRsaKey,
-  findExtension,
   openSimulatedPki,
-  parseCertificate,
-  parseCrl,
   type IssuedCert,
   type SimKeyPair,
 } from '../../simulators/pki/index.js';
+import { parseCertificateDer } from '../../verifier/x509/certificate.js';
+import { parseCrlDer } from '../../verifier/x509/crl.js';
+import {
+  derBoolean,
+  derChildren,
+  derEnumerated,
+  derInteger,
+  derOctetString,
+  derOid,
+  derString,
+  parseDer,
+  type DerNode,
+} from '../../verifier/x509/der.js';
 
 // One seed for the whole file: RSA keys are cached per (seed, label), so the AMD chains
 // built directly and through the store cost one key generation each.
@@ -52,32 +62,36 @@ function verifySigned(signer: SimKeyPair, data: Uint8Array, signature: Uint8Arra
   );
 }
 
-/** SGX extension read back with the DER reader: OID suffix → DER node. */
-function sgxFields(cert: Uint8Array): Map<string, der.DerNode> {
-  const ext = findExtension(parseCertificate(cert), SgxOids.extensions);
+/** SGX extension read back with the verifier's DER reader: OID suffix → DER node. */
+function sgxFields(cert: Uint8Array): Map<string, DerNode> {
+  const ext = parseCertificateDer(cert).extensions.get(SgxOids.extensions);
   assert.ok(ext, 'SGX extension present');
   assert.equal(ext.critical, false);
-  const out = new Map<string, der.DerNode>();
-  const walk = (seq: der.DerNode): void => {
-    for (const item of der.childrenOf(seq)) {
-      const [id, value] = der.childrenOf(item);
-      const name = der.readOid(id!).slice(SgxOids.extensions.length + 1);
+  const out = new Map<string, DerNode>();
+  const walk = (seq: DerNode): void => {
+    for (const item of derChildren(seq)) {
+      const [id, value] = derChildren(item);
+      const name = derOid(id, 'sgx.id').slice(SgxOids.extensions.length + 1);
       out.set(name, value!);
       if (name === '2' || name === '7') walk(value!);
     }
   };
-  walk(der.readDerExact(ext.value));
+  walk(parseDer(ext.value, 'sgx'));
   return out;
 }
 
 function amdFields(cert: Uint8Array): Map<string, Uint8Array> {
-  const exts = parseCertificate(cert).extensions;
+  const exts = [...parseCertificateDer(cert).extensions.values()];
   assert.ok(exts.every((e) => !e.critical));
   return new Map(exts.map((e) => [e.oid, e.value]));
 }
 
 function amdInt(fields: Map<string, Uint8Array>, oid: string): number {
-  return Number(der.readInteger(der.readDerExact(fields.get(oid)!)));
+  return Number(derInteger(parseDer(fields.get(oid)!, oid), oid));
+}
+
+function amdText(fields: Map<string, Uint8Array>, oid: string): string {
+  return derString(parseDer(fields.get(oid)!, oid), oid);
 }
 
 test('Intel chain verifies and the PCK carries the SGX extensions asked for', () => {
@@ -95,24 +109,26 @@ test('Intel chain verifies and the PCK carries the SGX extensions asked for', ()
   );
 
   const f = sgxFields(pck.der);
-  assert.deepEqual(der.readOctetString(f.get('1')!), ppid);
-  CPUSVN.forEach((svn, i) => assert.equal(der.readInteger(f.get(`2.${i + 1}`)!), BigInt(svn)));
-  assert.equal(der.readInteger(f.get('2.17')!), 13n);
-  assert.deepEqual([...der.readOctetString(f.get('2.18')!)], CPUSVN);
-  assert.deepEqual(der.readOctetString(f.get('3')!), new Uint8Array(2));
-  assert.deepEqual(der.readOctetString(f.get('4')!), FMSPC);
+  assert.deepEqual(derOctetString(f.get('1'), 'ppid'), ppid);
+  CPUSVN.forEach((svn, i) =>
+    assert.equal(derInteger(f.get(`2.${i + 1}`), `2.${i + 1}`), BigInt(svn)),
+  );
+  assert.equal(derInteger(f.get('2.17'), 'pcesvn'), 13n);
+  assert.deepEqual([...derOctetString(f.get('2.18'), 'cpusvn')], CPUSVN);
+  assert.deepEqual(derOctetString(f.get('3'), 'pceid'), new Uint8Array(2));
+  assert.deepEqual(derOctetString(f.get('4'), 'fmspc'), FMSPC);
   assert.equal(f.get('5')!.tag, der.Tag.ENUMERATED);
-  assert.equal(der.readInteger(f.get('5')!), 1n);
-  assert.equal(der.readOctetString(f.get('6')!).length, 16);
+  assert.equal(derEnumerated(f.get('5'), 'sgxType'), 1n);
+  assert.equal(derOctetString(f.get('6'), 'platformInstanceId').length, 16);
   assert.deepEqual(
-    ['7.1', '7.2', '7.3'].map((k) => der.readBoolean(f.get(k)!)),
+    ['7.1', '7.2', '7.3'].map((k) => derBoolean(f.get(k), k)),
     [true, true, true],
   );
 
   const proc = intel.issuePck({ ca: 'processor', cpusvn: CPUSVN, pcesvn: 11, fmspc: FMSPC });
   assertIssued(proc, intel.processorCa);
   const pf = sgxFields(proc.der);
-  assert.equal(der.readInteger(pf.get('5')!), 0n);
+  assert.equal(derEnumerated(pf.get('5'), 'sgxType'), 0n);
   assert.equal(pf.has('6') || pf.has('7'), false, 'processor PCKs have no platform fields');
 });
 
@@ -135,18 +151,20 @@ test('Intel CRLs and collateral signatures verify', () => {
   const revoked = [0x1234n, 2n ** 159n + 5n];
   for (const ca of ['platform', 'processor'] as const) {
     const issuer = ca === 'platform' ? intel.platformCa : intel.processorCa;
-    const crl = parseCrl(intel.pckCrl(ca, { revoked, thisUpdate: NOT_BEFORE, nextUpdate: LATER }));
+    const crl = parseCrlDer(
+      intel.pckCrl(ca, { revoked, thisUpdate: NOT_BEFORE, nextUpdate: LATER }),
+    );
     assert.equal(verifySigned(issuer.key, crl.tbs, crl.signature), true);
-    assert.deepEqual(crl.issuer, parseCertificate(issuer.der).subject);
+    assert.deepEqual(crl.issuer.der, parseCertificateDer(issuer.der).subject.der);
     assert.deepEqual(
-      crl.revoked.map((r) => r.serial),
+      crl.entries.map((r) => r.serial),
       revoked,
     );
     assert.deepEqual(crl.nextUpdate, LATER);
   }
-  const rootCrl = parseCrl(intel.rootCrl({ thisUpdate: NOT_BEFORE, nextUpdate: LATER }));
+  const rootCrl = parseCrlDer(intel.rootCrl({ thisUpdate: NOT_BEFORE, nextUpdate: LATER }));
   assert.equal(verifySigned(intel.root.key, rootCrl.tbs, rootCrl.signature), true);
-  assert.deepEqual(rootCrl.revoked, []);
+  assert.deepEqual(rootCrl.entries, []);
 
   const json = '{"id":"TDX","version":3,"fmspc":"B0C06F000000","note":"é"}';
   const sig = intel.signCollateral(json);
@@ -173,7 +191,7 @@ test('AMD Milan chains ARK→ASK→VCEK and ARK→ASVK→VLEK verify (RSA-PSS)',
   const f = amdFields(vcek.der);
   assert.deepEqual(f.get(AmdOids.hwId), HWID);
   assert.equal(amdInt(f, AmdOids.structVersion), 0);
-  assert.equal(der.readString(der.readDerExact(f.get(AmdOids.productName)!)), 'Milan-B0');
+  assert.equal(amdText(f, AmdOids.productName), 'Milan-B0');
   assert.deepEqual(
     [AmdOids.blSpl, AmdOids.teeSpl, AmdOids.snpSpl, AmdOids.ucodeSpl].map((o) => amdInt(f, o)),
     [4, 0, 27, 222],
@@ -184,11 +202,8 @@ test('AMD Milan chains ARK→ASK→VCEK and ARK→ASVK→VLEK verify (RSA-PSS)',
   assertIssued(vlek, amd.asvk);
   const v = amdFields(vlek.der);
   assert.equal(v.has(AmdOids.hwId), false);
-  assert.equal(
-    der.readString(der.readDerExact(v.get(AmdOids.cspId)!)),
-    'CN=cc-us-east-2.amazonaws.com',
-  );
-  assert.equal(der.readString(der.readDerExact(v.get(AmdOids.productName)!)), 'Milan');
+  assert.equal(amdText(v, AmdOids.cspId), 'CN=cc-us-east-2.amazonaws.com');
+  assert.equal(amdText(v, AmdOids.productName), 'Milan');
   assert.equal(amd.caChainPem(), amd.ask.pem + amd.ark.pem);
   assert.equal(amd.caChainPem(true), amd.asvk.pem + amd.ark.pem);
 });
@@ -202,15 +217,15 @@ test('AMD VCEK keys follow (hwid, tcb); the ARK-signed CRL verifies', () => {
   assert.throws(() => amd.issueVcek({ hwid: HWID.subarray(0, 8), tcb }), TypeError);
   assert.throws(() => amd.issueVcek({ hwid: HWID, tcb: { ...tcb, fmc: 1 } }), TypeError);
 
-  const crl = parseCrl(
+  const crl = parseCrlDer(
     amd.crl({ revoked: [amd.ask.serial], thisUpdate: NOT_BEFORE, nextUpdate: LATER }),
   );
   assert.equal(verifySigned(amd.ark.key, crl.tbs, crl.signature), true);
   assert.deepEqual(
-    crl.revoked.map((r) => r.serial),
+    crl.entries.map((r) => r.serial),
     [0x10001n],
   );
-  assert.deepEqual(crl.issuer, parseCertificate(amd.ark.der).subject);
+  assert.deepEqual(crl.issuer.der, parseCertificateDer(amd.ark.der).subject.der);
 });
 
 test('AMD Turin VCEK carries fmcSPL and an 8-byte hwID', () => {

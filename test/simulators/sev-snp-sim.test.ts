@@ -6,12 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, verify } from 'node:crypto';
-import {
-  AmdOids,
-  createAmdPki,
-  findExtension,
-  parseCertificate,
-} from '../../simulators/pki/index.js';
+import { AmdOids, createAmdPki } from '../../simulators/pki/index.js';
 import type { AmdPki, AmdProduct } from '../../simulators/pki/index.js';
 import { simulateSnp } from '../../simulators/sev-snp.js';
 import type { SnpSimResult } from '../../simulators/sev-snp.js';
@@ -28,6 +23,7 @@ import {
   snpSignedBytes,
 } from '../../verifier/platforms/sev-snp/index.js';
 import { bytesEqual, isZero, toHex } from '../../verifier/platforms/bytes.js';
+import { parseCertificateDer } from '../../verifier/x509/certificate.js';
 
 // One seed for the file: the PKI's RSA keys are derived once per (seed, product).
 const SEED = 'sev-snp-sim-test';
@@ -98,8 +94,8 @@ test('the VCEK is issued for CHIP_ID and REPORTED_TCB; Turin chip ids have 8 byt
   for (const product of ['Milan', 'Turin'] as const) {
     const sim = simulateSnp(pkiFor(product), { reportedTcb: { snp: 30, ucode: 99 } });
     const report = parseSnpReport(sim.report);
-    const cert = parseCertificate(sim.vcekDer);
-    const hwid = findExtension(cert, AmdOids.hwId)!.value;
+    const cert = parseCertificateDer(sim.vcekDer);
+    const hwid = cert.extensions.get(AmdOids.hwId)!.value;
     const turin = product === 'Turin';
     assert.equal(isZero(report.chipId.subarray(8)), turin);
     assert.equal(toHex(hwid), toHex(report.chipId.subarray(0, turin ? 8 : 64)));

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { createIntelPki, parseCertificate, parseCrl } from '../../simulators/pki/index.js';
+import { createIntelPki } from '../../simulators/pki/index.js';
 import { simulateTdx } from '../../simulators/tdx.js';
 import type { TdxSimOptions } from '../../simulators/tdx.js';
 import {
@@ -19,6 +19,8 @@ import {
 } from '../../verifier/platforms/tdx/index.js';
 import type { TdxCollateralV3, TdxQuote } from '../../verifier/platforms/tdx/index.js';
 import { bytesEqual, fromHex, isZero, toHex } from '../../verifier/platforms/bytes.js';
+import { parseCertificateDer } from '../../verifier/x509/certificate.js';
+import { parseCrlDer, type Crl } from '../../verifier/x509/crl.js';
 import { haveVectors, loadManifest, readVector } from '../helpers/vectors.js';
 
 const pki = createIntelPki({ seed: 'twi-test-intel', notBefore: new Date('2024-01-01T00:00:00Z') });
@@ -67,11 +69,14 @@ function checkQuoteSignatures(q: TdxQuote): void {
   assert.ok(chain[2]!.verify(chain[2]!.publicKey), 'root is self-signed');
 }
 
-function checkCrl(hexDer: string, issuer: { der: Uint8Array }): ReturnType<typeof parseCrl> {
-  const crl = parseCrl(fromHex(hexDer));
+function checkCrl(hexDer: string, issuer: { der: Uint8Array }): Crl {
+  const crl = parseCrlDer(fromHex(hexDer));
   const issuerCert = new X509Certificate(issuer.der);
   assert.ok(verify('sha256', crl.tbs, issuerCert.publicKey, crl.signature), 'CRL signature');
-  assert.ok(bytesEqual(crl.issuer, parseCertificate(issuer.der).subject), 'CRL issuer name');
+  assert.ok(
+    bytesEqual(crl.issuer.der, parseCertificateDer(issuer.der).subject.der),
+    'CRL issuer name',
+  );
   return crl;
 }
 
@@ -120,13 +125,13 @@ test('the Processor CA path and a revoked PCK', () => {
   const q = parseTdxQuote(quote);
   checkQuoteSignatures(q);
   checkCollateral(collateral, pki.processorCa);
-  const leaf = parseCertificate(q.signatureData.certificationData.pckCertChain.certificates[0]!);
-  const crl = parseCrl(fromHex(collateral.pck_crl));
+  const leaf = parseCertificateDer(q.signatureData.certificationData.pckCertChain.certificates[0]!);
+  const crl = parseCrlDer(fromHex(collateral.pck_crl));
   assert.deepEqual(
-    crl.revoked.map((r) => r.serial),
+    crl.entries.map((r) => r.serial),
     [leaf.serial],
   );
-  assert.equal(parseCrl(fromHex(simulateTdx(pki, base).collateral.pck_crl)).revoked.length, 0);
+  assert.equal(parseCrlDer(fromHex(simulateTdx(pki, base).collateral.pck_crl)).entries.length, 0);
 });
 
 test('options reach the quote body and the QE report', () => {

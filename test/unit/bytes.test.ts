@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteReader, ByteWriter, fromHex, toHex } from '../../verifier/platforms/bytes.js';
+import {
+  ByteReader,
+  ByteWriter,
+  fromHex,
+  plainBytes,
+  toHex,
+} from '../../verifier/platforms/bytes.js';
 import { EvidenceMalformedError } from '../../verifier/errors.js';
 
 test('ByteReader reads little-endian fields and names the field on truncation', () => {
@@ -22,4 +28,12 @@ test('ByteReader reads little-endian fields and names the field on truncation', 
       e.field === 'signature_data_len' &&
       e.offset === 16,
   );
+});
+
+test('fields read from a Buffer are copies, not views into the caller buffer', () => {
+  const input = Buffer.from('0102030405', 'hex');
+  const field = new ByteReader(input).bytesOf(4, 'field');
+  input[0] = 0xff;
+  assert.equal(toHex(field), '01020304');
+  assert.equal(Object.getPrototypeOf(plainBytes(input)), Uint8Array.prototype);
 });

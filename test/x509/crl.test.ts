@@ -7,8 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   basicConstraints,
+  buildCrl,
   createAmdPki,
   createIntelPki,
+  der,
   deriveEcKey,
   issueCertificate,
   keyUsage,
@@ -103,6 +105,41 @@ test('a certificate listed on its issuer CRL is revoked', () => {
     now: NOW,
     requireCrlFor: 'all',
   });
+});
+
+test('entries keep encoding order, repeated serials and entry extensions; revoked is by serial', () => {
+  const issuerKey = deriveEcKey('twi-x509-tests', 'entries', 'P-256');
+  const date = new Date('2025-01-02T03:04:05Z');
+  const crl = parseCrlDer(
+    buildCrl({
+      issuer: [['CN', 'Entries CA']],
+      issuerKey,
+      ...window,
+      revoked: [9n, { serial: 3n, revocationDate: date, reason: null }, { serial: 9n, reason: 4 }],
+      extensions: [],
+    }),
+  );
+  assert.deepEqual(
+    crl.entries.map((e) => [e.serial, e.revocationDate, [...e.extensions.keys()]]),
+    [
+      [9n, window.thisUpdate, ['2.5.29.21']],
+      [3n, date, []],
+      [9n, window.thisUpdate, ['2.5.29.21']],
+    ],
+  );
+  assert.deepEqual(crl.entries[2]!.extensions.get('2.5.29.21'), {
+    oid: '2.5.29.21',
+    critical: false,
+    value: der.enumerated(4),
+  });
+  assert.deepEqual([...crl.revoked.keys()], [9n, 3n]);
+  assert.equal(crl.revoked.get(9n), crl.entries[2]);
+  assert.deepEqual(parseCrlDer(intel.rootCrl(window)).entries, []);
+});
+
+test('a certificate exposes its SubjectPublicKeyInfo exactly as encoded', () => {
+  assert.deepEqual(leaf.spki, pck.key.spki);
+  assert.deepEqual(parseCertificateDer(intel.root.der).spki, intel.root.key.spki);
 });
 
 test('a CRL outside its window is expired; one without nextUpdate is refused', () => {

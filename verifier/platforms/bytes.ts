@@ -15,7 +15,7 @@ export class ByteReader {
   pos: number;
 
   constructor(bytes: Uint8Array, pos = 0) {
-    this.bytes = bytes;
+    this.bytes = plainBytes(bytes);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = pos;
   }
@@ -119,6 +119,16 @@ export class ByteWriter {
     }
     return out;
   }
+}
+
+/**
+ * The same bytes as a plain Uint8Array view. A Node Buffer's `slice()` returns a view;
+ * parsers call this first so that the fields they slice out are copies.
+ */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Lowercase hex of bytes. */

@@ -5,12 +5,14 @@
  * @module
  */
 import { UnknownPlatformError } from '../errors.js';
+import type { SuppliedEndorsements, VerifiedEvidence, VerifyContext } from '../verify/types.js';
 import {
   describeNitroFormat,
   looksLikeNitroDocument,
   nitroClaims,
   parseNitroDocument,
   serializeNitroDocument,
+  verifyNitro,
 } from './nitro/index.js';
 import {
   describeSnpFormat,
@@ -18,6 +20,7 @@ import {
   parseSnpReport,
   serializeSnpReport,
   snpClaims,
+  verifySnp,
 } from './sev-snp/index.js';
 import {
   describeTdxFormat,
@@ -25,6 +28,7 @@ import {
   parseTdxQuote,
   serializeTdxQuote,
   tdxClaims,
+  verifyTdx,
 } from './tdx/index.js';
 
 /** Names of the supported TEE platforms. */
@@ -45,6 +49,11 @@ export interface PlatformCodec<E = unknown> {
   claims(evidence: E): Record<string, unknown>;
   /** Structural description (versions, sizes, decoded fields) for `twi inspect`. */
   describe(evidence: E): Record<string, unknown>;
+  /**
+   * The verify stage: signatures, chains to the pinned roots, revocation, collateral and TCB
+   * at `ctx.now`. Throws a typed error on the first failure; only it mints VerifiedEvidence.
+   */
+  verify(evidence: E, endorsements: SuppliedEndorsements, ctx: VerifyContext): VerifiedEvidence;
 }
 
 function codec<E>(c: PlatformCodec<E>): PlatformCodec {
@@ -61,6 +70,7 @@ export const platforms: readonly PlatformCodec[] = [
     serialize: serializeTdxQuote,
     claims: tdxClaims,
     describe: describeTdxFormat,
+    verify: verifyTdx,
   }),
   codec({
     platform: 'sev-snp',
@@ -70,6 +80,7 @@ export const platforms: readonly PlatformCodec[] = [
     serialize: serializeSnpReport,
     claims: snpClaims,
     describe: describeSnpFormat,
+    verify: verifySnp,
   }),
   codec({
     platform: 'nitro',
@@ -79,6 +90,7 @@ export const platforms: readonly PlatformCodec[] = [
     serialize: serializeNitroDocument,
     claims: nitroClaims,
     describe: describeNitroFormat,
+    verify: verifyNitro,
   }),
 ];
 

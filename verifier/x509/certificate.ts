@@ -76,8 +76,13 @@ export interface Certificate {
   readonly subjectCn: string | undefined;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /**
+   * The SubjectPublicKeyInfo DER exactly as encoded (a view into `der`). Use it to compare
+   * key algorithms or derive key identifiers; `x509.publicKey.export()` may re-encode it.
+   */
+  readonly spki: Uint8Array;
   readonly signatureAlgorithm: SignatureAlgorithm;
-  /** Extensions by dotted OID. */
+  /** Extensions by dotted OID, in encoding order. */
   readonly extensions: ReadonlyMap<string, Extension>;
   readonly basicConstraints: BasicConstraints | undefined;
   /** Set bits of keyUsage, or undefined when the extension is absent. */
@@ -147,6 +152,7 @@ type TbsFields = Pick<
   | 'subject'
   | 'notBefore'
   | 'notAfter'
+  | 'spki'
   | 'extensions'
   | 'basicConstraints'
   | 'keyUsage'
@@ -173,7 +179,7 @@ function parseTbs(
   const notBefore = derTime(nb, `${field}.validity.notBefore`);
   const notAfter = derTime(na, `${field}.validity.notAfter`);
   const subject = parseName(items[i + 4], `${field}.subject`);
-  expectTag(items[i + 5], Tag.SEQUENCE, `${field}.subjectPublicKeyInfo`);
+  const spki = expectTag(items[i + 5], Tag.SEQUENCE, `${field}.subjectPublicKeyInfo`).bytes;
   let extensions: Map<string, Extension> = new Map();
   for (const item of items.slice(i + 6)) {
     if (item.tag === contextTag(3, true) && version === 3) {
@@ -190,6 +196,7 @@ function parseTbs(
     subject,
     notBefore,
     notAfter,
+    spki,
     extensions,
     basicConstraints: basicConstraintsOf(extensions, field),
     keyUsage: keyUsageOf(extensions, field),

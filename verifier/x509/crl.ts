@@ -30,6 +30,8 @@ import type { Name } from './name.js';
 export interface RevokedEntry {
   readonly serial: bigint;
   readonly revocationDate: Date;
+  /** crlEntryExtensions by dotted OID (e.g. reasonCode 2.5.29.21), in encoding order. */
+  readonly extensions: ReadonlyMap<string, Extension>;
 }
 
 /** A parsed (not yet verified) CRL. */
@@ -42,8 +44,13 @@ export interface Crl {
   readonly issuer: Name;
   readonly thisUpdate: Date;
   readonly nextUpdate: Date | undefined;
-  /** Revoked entries by serial number. */
+  /** Revoked entries by serial number (a repeated serial keeps its last entry). */
   readonly revoked: ReadonlyMap<bigint, RevokedEntry>;
+  /**
+   * Every revokedCertificates entry in encoding order, repeated serials included: the
+   * list as issued, for comparing or re-encoding a CRL. Lookups should use `revoked`.
+   */
+  readonly entries: readonly RevokedEntry[];
   /** The cRLNumber extension, when present. */
   readonly crlNumber: bigint | undefined;
   readonly extensions: ReadonlyMap<string, Extension>;
@@ -99,8 +106,8 @@ function parseCrlUnchecked(der: Uint8Array, field: string): Crl {
   if (items[i]?.tag === Tag.UTC_TIME || items[i]?.tag === Tag.GENERALIZED_TIME) {
     nextUpdate = derTime(items[i++], `${field}.nextUpdate`);
   }
-  let revoked = new Map<bigint, RevokedEntry>();
-  if (items[i]?.tag === Tag.SEQUENCE) revoked = parseRevoked(items[i++]!, `${field}.revoked`);
+  let entries: RevokedEntry[] = [];
+  if (items[i]?.tag === Tag.SEQUENCE) entries = parseRevoked(items[i++]!, `${field}.revoked`);
   let extensions = new Map<string, Extension>();
   if (items[i]?.tag === contextTag(0, true)) {
     const [exts] = derChildren(items[i++]!, `${field}.crlExtensions`);
@@ -120,7 +127,8 @@ function parseCrlUnchecked(der: Uint8Array, field: string): Crl {
     issuer,
     thisUpdate,
     nextUpdate,
-    revoked,
+    revoked: new Map(entries.map((e) => [e.serial, e])),
+    entries: Object.freeze(entries),
     crlNumber: crlNumberExt && derInteger(parseDer(crlNumberExt.value, 'cRLNumber'), 'cRLNumber'),
     extensions,
     signatureAlgorithm,
@@ -130,18 +138,19 @@ function parseCrlUnchecked(der: Uint8Array, field: string): Crl {
   return Object.freeze(crl);
 }
 
-function parseRevoked(node: DerNode, field: string): Map<bigint, RevokedEntry> {
-  const out = new Map<bigint, RevokedEntry>();
+function parseRevoked(node: DerNode, field: string): RevokedEntry[] {
+  const out: RevokedEntry[] = [];
   for (const entry of derSequence(node, field)) {
     const [serialNode, dateNode, extsNode, ...extra] = derSequence(entry, field);
     if (extra.length > 0) throw invalid('extra fields in a revoked entry', field);
     const serial = derInteger(serialNode, `${field}.userCertificate`);
     const revocationDate = derTime(dateNode, `${field}.revocationDate`);
+    let extensions = new Map<string, Extension>();
     if (extsNode !== undefined) {
-      const exts = parseExtensions(extsNode, `${field}.crlEntryExtensions`);
-      rejectUnknownCritical(exts, KNOWN_ENTRY_EXTENSIONS, field);
+      extensions = parseExtensions(extsNode, `${field}.crlEntryExtensions`);
+      rejectUnknownCritical(extensions, KNOWN_ENTRY_EXTENSIONS, field);
     }
-    out.set(serial, { serial, revocationDate });
+    out.push(Object.freeze({ serial, revocationDate, extensions }));
   }
   return out;
 }

@@ -41,3 +41,4 @@ export type {
   NitroPayload,
   NitroPayloadKey,
 } from './types.js';
+export { verifyNitro } from './verify.js';

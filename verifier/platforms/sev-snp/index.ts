@@ -51,3 +51,4 @@ export type { SnpCertKind, SnpCertTableEntry, SnpCertTableInput } from './cert-t
 export { parseSnpCertTable, SNP_CERT_GUIDS, serializeSnpCertTable } from './cert-table.js';
 export type { SnpFormatDescription } from './claims.js';
 export { describeSnpFormat, looksLikeSnpReport, snpClaims } from './claims.js';
+export { verifySnp } from './verify.js';

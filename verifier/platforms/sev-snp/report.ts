@@ -19,6 +19,7 @@ import {
   SNP_SUPPORTED_VERSIONS,
 } from './layout.js';
 import { snpProductFromCpuid } from './tcb.js';
+import { plainBytes } from '../bytes.js';
 import type { SnpCpuid, SnpFirmwareVersion, SnpProduct, SnpReport } from './types.js';
 import { SNP_PRODUCTS } from './types.js';
 
@@ -125,8 +126,9 @@ function resolveProduct(cpuid: SnpCpuid | undefined, hint: SnpProduct | undefine
  * if (decodeSnpPolicy(report.policy).debug) throw new Error('debug guest');
  * ```
  */
-export function parseSnpReport(bytes: Uint8Array, options: ParseSnpReportOptions = {}): SnpReport {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError('report must be a Uint8Array');
+export function parseSnpReport(input: Uint8Array, options: ParseSnpReportOptions = {}): SnpReport {
+  if (!(input instanceof Uint8Array)) throw new TypeError('report must be a Uint8Array');
+  const bytes = plainBytes(input);
   if (options.product !== undefined && !SNP_PRODUCTS.includes(options.product)) {
     throw new TypeError(`unknown SEV-SNP product ${String(options.product)}`);
   }

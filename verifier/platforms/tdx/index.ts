@@ -23,3 +23,4 @@ export { describeTdxFormat } from './describe.js';
 export { tdBodySize } from './header.js';
 export type { TdxCollateralV3 } from './collateral.js';
 export { TDX_COLLATERAL_KEYS } from './collateral.js';
+export { verifyTdx } from './verify.js';

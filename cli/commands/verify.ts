@@ -1,0 +1,227 @@
+/**
+ * `twi verify FILE [...]`: parse, verify and appraise evidence with the collateral and
+ * policy given, and sign the result as an EAR. Exit status: 0 affirming, 1 warning,
+ * 2 contraindicated, 3 could not appraise (usage, unreadable or malformed input).
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadAnchorStore } from '../../endorsements/anchors.js';
+import { jwkThumbprint } from '../../verifier/binding.js';
+import { loadPolicy, type Tier } from '../../verifier/appraise/index.js';
+import { buildEar, generateEarKey, signEar, type EarAlg } from '../../verifier/ear/index.js';
+import { appraiseEvidence, type EvidenceReport } from '../../verifier/pipeline.js';
+import { isPlatformName, type PlatformName } from '../../verifier/platforms/registry.js';
+import { createVerificationCache } from '../../verifier/verify/cache.js';
+import type { SuppliedEndorsements } from '../../verifier/verify/types.js';
+import { hexOption, instantOption, readPublicKey } from '../args.js';
+import { printJson, readInputFile } from '../io.js';
+
+interface VerifyCliOptions {
+  platform?: string;
+  collateral?: string;
+  vcek?: string;
+  caChain?: string;
+  crl?: string;
+  at?: string;
+  policy?: string;
+  nonce?: string;
+  reportData?: string;
+  publicKey?: string;
+  trustAnchors?: string;
+  earKey?: string;
+  json?: boolean;
+}
+
+/** The verifier identity written into every EAR. */
+export const TWI_VERIFIER_ID = { developer: 'https://twi.dev', build: 'twi 0.1.0' };
+
+const EXIT_BY_TIER: Record<Tier, number> = {
+  affirming: 0,
+  warning: 1,
+  contraindicated: 2,
+  none: 3,
+};
+
+/** The first existing path among candidates derived from the evidence file name. */
+function beside(file: string, suffixes: readonly [string, string][]): string | undefined {
+  for (const [from, to] of suffixes) {
+    const candidate = from && file.endsWith(from) ? file.slice(0, -from.length) + to : file + to;
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Endorsement files: as given, or found beside the evidence (`twi simulate` and vector names). */
+function endorsementFiles(file: string, o: VerifyCliOptions): Record<string, string | undefined> {
+  return {
+    collateral:
+      o.collateral ??
+      beside(file, [
+        ['', '.collateral.json'],
+        ['.quote.bin', '.collateral.json'],
+      ]),
+    keyCert:
+      o.vcek ??
+      beside(file, [
+        ['', '.vcek.der'],
+        ['', '.vlek.der'],
+        ['.report.bin', '.vcek.der'],
+        ['.report.bin', '.vlek.der'],
+      ]),
+    caChain:
+      o.caChain ??
+      beside(file, [
+        ['', '.ca-chain.pem'],
+        ['.report.bin', '.ca-chain.pem'],
+      ]),
+    crl: o.crl,
+  };
+}
+
+function loadEndorsements(files: Record<string, string | undefined>): SuppliedEndorsements {
+  const read = (f: string | undefined): Uint8Array | undefined =>
+    f ? readInputFile(f) : undefined;
+  const collateral = read(files.collateral);
+  const keyCert = read(files.keyCert);
+  const caChain = read(files.caChain);
+  const crl = read(files.crl);
+  return {
+    ...(collateral && { tdxCollateral: collateral }),
+    ...(keyCert && { snpKeyCert: keyCert }),
+    ...(caChain && { snpCaChain: caChain }),
+    ...(crl && { snpCrl: crl }),
+  };
+}
+
+function earSigningKey(path: string | undefined): {
+  key: KeyObject;
+  alg: EarAlg;
+  kid: string;
+  ephemeral: boolean;
+} {
+  if (path === undefined) {
+    const k = generateEarKey('ES256');
+    return { key: k.privateKey, alg: 'ES256', kid: k.kid, ephemeral: true };
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(Buffer.from(readInputFile(path, 64 * 1024)));
+  } catch (err) {
+    throw new TypeError(`--ear-key ${path}: not a private key: ${(err as Error).message}`);
+  }
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  const alg: EarAlg | undefined =
+    curve === 'prime256v1' ? 'ES256' : curve === 'secp384r1' ? 'ES384' : undefined;
+  if (!alg)
+    throw new TypeError('--ear-key must be an EC P-256 (ES256) or P-384 (ES384) private key');
+  const kid = Buffer.from(jwkThumbprint(key.export({ format: 'jwk' }))).toString('base64url');
+  return { key, alg, kid, ephemeral: false };
+}
+
+function printHuman(report: EvidenceReport, files: Record<string, string | undefined>): void {
+  const lines = [
+    `platform: ${report.platform}`,
+    `verified: ${report.verified}`,
+    ...(report.tcbStatus ? [`tcb_status: ${report.tcbStatus}`] : []),
+    ...(report.advisoryIds.length ? [`advisory_ids: ${report.advisoryIds.join(', ')}`] : []),
+    `status: ${report.status}`,
+    ...Object.entries(files)
+      .filter(([, f]) => f)
+      .map(([k, f]) => `endorsement ${k}: ${f}`),
+    ...report.appraisal.notes.map((n) => `note: ${n}`),
+    ...report.errors.map((e) => `error: ${e.code}: ${e.message}`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
+  if (o.platform !== undefined && !isPlatformName(o.platform)) {
+    throw new TypeError(`--platform must be tdx, sev-snp or nitro, not ${o.platform}`);
+  }
+  const now = o.at === undefined ? new Date() : instantOption('--at', o.at);
+  const key = o.publicKey === undefined ? undefined : readPublicKey(o.publicKey);
+  const files = endorsementFiles(file, o);
+  const report = appraiseEvidence({
+    evidence: readInputFile(file),
+    ...(o.platform !== undefined && { platform: o.platform as PlatformName }),
+    endorsements: loadEndorsements(files),
+    now,
+    anchors: loadAnchorStore(o.trustAnchors === undefined ? [] : [o.trustAnchors]),
+    cache: createVerificationCache(),
+    ...(o.policy !== undefined && { policy: loadPolicy(o.policy) }),
+    expectations: {
+      ...(o.nonce !== undefined && { nonce: hexOption('--nonce', o.nonce, 64) }),
+      ...(o.reportData !== undefined && {
+        reportData: hexOption('--report-data', o.reportData, 64),
+      }),
+      ...(key && { jkt: jwkThumbprint(key.jwk) }),
+    },
+  });
+  const signer = earSigningKey(o.earKey);
+  const ear = buildEar({
+    appraisals: { [report.platform]: report.appraisal },
+    verifierId: TWI_VERIFIER_ID,
+    iat: Math.floor(now.getTime() / 1000),
+    ...(o.nonce !== undefined && { nonce: hexOption('--nonce', o.nonce, 64) }),
+  });
+  const earJwt = await signEar(ear, { key: signer.key, alg: signer.alg, kid: signer.kid });
+  if (o.json) {
+    printJson({
+      platform: report.platform,
+      verified: report.verified,
+      tcb_status: report.tcbStatus ?? null,
+      advisory_ids: report.advisoryIds,
+      status: report.status,
+      errors: report.errors,
+      claims: report.claims,
+      ear,
+      ear_jwt: earJwt,
+      ear_key: { alg: signer.alg, kid: signer.kid, ephemeral: signer.ephemeral },
+      endorsements: Object.fromEntries(Object.entries(files).filter(([, f]) => f)),
+    });
+  } else {
+    printHuman(report, files);
+  }
+  return EXIT_BY_TIER[report.status];
+}
+
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description(
+      'verify and appraise evidence; exit 0 affirming, 1 warning, 2 contraindicated, 3 error',
+    )
+    .argument('<file>', 'evidence file (TDX quote, SEV-SNP report, Nitro attestation document)')
+    .option('--platform <platform>', 'tdx | sev-snp | nitro (detected when omitted)')
+    .option(
+      '--collateral <file>',
+      'tdx: QuoteCollateralV3 JSON (default FILE.collateral.json if present)',
+    )
+    .option(
+      '--vcek <file>',
+      'sev-snp: VCEK or VLEK certificate, DER or PEM (default FILE.vcek.der)',
+    )
+    .option(
+      '--ca-chain <file>',
+      'sev-snp: ASK/ASVK (+ARK) PEM (default FILE.ca-chain.pem; built-in otherwise)',
+    )
+    .option('--crl <file>', 'sev-snp: AMD KDS CRL (DER), checked when given')
+    .option('--at <iso8601>', 'instant to verify at (default now)')
+    .option('--policy <file>', 'appraisal policy, JSON or YAML (default: the built-in policy)')
+    .option('--nonce <hex>', 'nonce the evidence must carry (REPORT_DATA / Nitro nonce)')
+    .option('--report-data <hex>', 'exact REPORT_DATA (Nitro: user_data) the evidence must carry')
+    .option('--public-key <file>', 'workload key bound with --nonce (twi binding)')
+    .option(
+      '--trust-anchors <dir>',
+      "extra roots (e.g. a simulator PKI's DIR/roots) beside the vendor roots",
+    )
+    .option(
+      '--ear-key <file>',
+      'EC private key (PEM) to sign the EAR with (default: an ephemeral ES256 key)',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: VerifyCliOptions) => {
+      process.exitCode = await runVerify(file, opts);
+    });
+}

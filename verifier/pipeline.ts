@@ -1,0 +1,120 @@
+/**
+ * The appraisal pipeline (ARCHITECTURE "The appraisal pipeline"): parse → verify → appraise,
+ * kept apart. Parse errors are thrown (the evidence cannot be appraised at all); verification
+ * failures become a contraindicated appraisal that says why; appraisal is pure policy.
+ *
+ * @module
+ */
+import { isTwiError } from './errors.js';
+import { appraise, defaultPolicy } from './appraise/index.js';
+import type { Appraisal, Expectations, Policy, Tier } from './appraise/index.js';
+import {
+  detectPlatform,
+  getPlatform,
+  type PlatformCodec,
+  type PlatformName,
+} from './platforms/registry.js';
+import type {
+  AnchorStore,
+  SuppliedEndorsements,
+  TcbStatus,
+  VerifiedEvidence,
+} from './verify/types.js';
+import type { VerificationCache } from './verify/cache.js';
+
+/** What {@link appraiseEvidence} needs. */
+export interface AppraiseEvidenceInput {
+  /** Raw evidence bytes (TDX quote, SEV-SNP report, Nitro COSE_Sign1). */
+  readonly evidence: Uint8Array;
+  /** The platform; detected from the bytes when omitted. */
+  readonly platform?: PlatformName;
+  readonly endorsements?: SuppliedEndorsements;
+  /** The instant every validity window is checked at. */
+  readonly now: Date;
+  readonly anchors: AnchorStore;
+  readonly cache: VerificationCache;
+  /** Appraisal policy; {@link defaultPolicy} when omitted. */
+  readonly policy?: Policy;
+  /** Nonce / REPORT_DATA / key binding the evidence must carry. */
+  readonly expectations?: Expectations;
+}
+
+/** One error of a report, with its stable code. */
+export interface ReportError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The outcome of one appraisal, before it is signed into an EAR. */
+export interface EvidenceReport {
+  readonly platform: PlatformName;
+  /** Every signature, chain, CRL and collateral check passed and a TCB level was found. */
+  readonly verified: boolean;
+  readonly tcbStatus?: TcbStatus;
+  readonly advisoryIds: readonly string[];
+  /** The overall tier. */
+  readonly status: Tier;
+  /** The verification error (if any) followed by every policy violation. */
+  readonly errors: readonly ReportError[];
+  /** The codec's claims (present even when verification failed; then they are unverified). */
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly appraisal: Appraisal;
+  /** The verified evidence, when verification passed. */
+  readonly verifiedEvidence?: VerifiedEvidence;
+}
+
+function codecFor(input: AppraiseEvidenceInput): PlatformCodec {
+  return input.platform === undefined
+    ? detectPlatform(input.evidence)
+    : getPlatform(input.platform);
+}
+
+/**
+ * Parses, verifies and appraises one piece of evidence.
+ *
+ * @throws {EvidenceMalformedError | EvidenceUnsupportedError | UnknownPlatformError} when the
+ *   bytes cannot be parsed; every later failure is reported in the result instead.
+ *
+ * @example
+ * ```ts
+ * const report = appraiseEvidence({ evidence, endorsements: { tdxCollateral }, now: new Date(),
+ *   anchors: loadAnchorStore(), cache: createVerificationCache() });
+ * if (report.status === 'affirming') issueCredential();
+ * ```
+ */
+export function appraiseEvidence(input: AppraiseEvidenceInput): EvidenceReport {
+  const codec = codecFor(input);
+  const parsed = codec.parse(input.evidence);
+  const claims = codec.claims(parsed);
+  const policy = input.policy ?? defaultPolicy();
+  const ctx = { now: input.now, anchors: input.anchors, cache: input.cache };
+  let verified: VerifiedEvidence | undefined;
+  let failure: ReportError | undefined;
+  try {
+    verified = codec.verify(parsed, input.endorsements ?? {}, ctx);
+  } catch (err) {
+    if (!isTwiError(err)) throw err;
+    failure = { code: err.code, message: err.message };
+  }
+  const appraisal = verified
+    ? appraise(verified, policy, input.expectations)
+    : appraise({ platform: codec.platform, error: failure! }, policy, input.expectations);
+  const errors: ReportError[] = [
+    ...(failure ? [failure] : []),
+    // The appraisal restates a verification failure as a violation; report it once.
+    ...appraisal.violations
+      .filter((v) => !failure || v.code !== 'ERR_VERIFICATION_FAILED')
+      .map((v) => ({ code: v.code, message: v.message })),
+  ];
+  return {
+    platform: codec.platform,
+    verified: verified !== undefined,
+    ...(verified?.tcbStatus !== undefined && { tcbStatus: verified.tcbStatus }),
+    advisoryIds: verified?.advisoryIds ?? [],
+    status: appraisal.status,
+    errors,
+    claims: verified?.claims ?? claims,
+    appraisal,
+    ...(verified && { verifiedEvidence: verified }),
+  };
+}
