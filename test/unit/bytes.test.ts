@@ -37,3 +37,18 @@ test('fields read from a Buffer are copies, not views into the caller buffer', (
   assert.equal(toHex(field), '01020304');
   assert.equal(Object.getPrototypeOf(plainBytes(input)), Uint8Array.prototype);
 });
+
+test('ByteWriter grows past its first block and keeps every field in place', () => {
+  const w = new ByteWriter().u8(1);
+  const big = new Uint8Array(3000).map((_, i) => i & 0xff);
+  w.raw(big).u16(0xbeef).u32(7).u64(9n);
+  const out = w.finish();
+  assert.equal(out.length, 1 + 3000 + 2 + 4 + 8);
+  assert.equal(out[0], 1);
+  assert.deepEqual(out.subarray(1, 3001), big);
+  const r = new ByteReader(out, 3001);
+  assert.equal(r.u16('a'), 0xbeef);
+  assert.equal(r.u32('b'), 7);
+  assert.equal(r.u64('c'), 9n);
+  assert.throws(() => new ByteWriter().raw(new Uint8Array(3), 4, 'mrtd'), /mrtd must be 4 bytes/);
+});

@@ -71,33 +71,49 @@ export class ByteReader {
 
 /** Appends little-endian fields to a growing buffer. */
 export class ByteWriter {
-  private chunks: Uint8Array[] = [];
+  private buf = new Uint8Array(1024);
+  private view = new DataView(this.buf.buffer);
   private size = 0;
 
   get length(): number {
     return this.size;
   }
 
+  /** Makes room for `n` bytes and returns where they go (call before reading buf/view). */
+  private reserve(n: number): number {
+    const at = this.size;
+    if (at + n > this.buf.length) {
+      const grown = new Uint8Array(Math.max(this.buf.length * 2, at + n));
+      grown.set(this.buf.subarray(0, at));
+      this.buf = grown;
+      this.view = new DataView(grown.buffer);
+    }
+    this.size += n;
+    return at;
+  }
+
   u8(v: number): this {
-    return this.raw(Uint8Array.of(v & 0xff));
+    const at = this.reserve(1);
+    this.buf[at] = v & 0xff;
+    return this;
   }
 
   u16(v: number): this {
-    const b = new Uint8Array(2);
-    new DataView(b.buffer).setUint16(0, v, true);
-    return this.raw(b);
+    const at = this.reserve(2);
+    this.view.setUint16(at, v, true);
+    return this;
   }
 
   u32(v: number): this {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v >>> 0, true);
-    return this.raw(b);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v >>> 0, true);
+    return this;
   }
 
   u64(v: bigint): this {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
-    return this.raw(b);
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, BigInt.asUintN(64, v), true);
+    return this;
   }
 
   /** Appends bytes; with `size`, checks the field has exactly that length. */
@@ -105,19 +121,14 @@ export class ByteWriter {
     if (size !== undefined && bytes.length !== size) {
       throw new TypeError(`${field} must be ${size} bytes, got ${bytes.length}`);
     }
-    this.chunks.push(bytes);
-    this.size += bytes.length;
+    const at = this.reserve(bytes.length);
+    this.buf.set(bytes, at);
     return this;
   }
 
+  /** The bytes written so far (a copy). */
   finish(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let off = 0;
-    for (const c of this.chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    return out;
+    return this.buf.slice(0, this.size);
   }
 }
 

@@ -16,7 +16,12 @@ export * from './types.js';
 export { parseTdxQuote, serializeTdxQuote, quoteSignedBytes, looksLikeTdxQuote } from './quote.js';
 export { signedRegionLength, tdxQuoteLength } from './quote.js';
 export { parseSgxReportBody, serializeSgxReportBody } from './sgx-report.js';
-export { pckCertChainFromPem, splitPemCertificates } from './pem.js';
+export {
+  checkPemCertificates,
+  pckCertChainFromPem,
+  pckCertChainOf,
+  splitPemCertificates,
+} from './pem.js';
 export { signatureDataSize } from './signature-data.js';
 export { tdxClaims, tdAttributeFlags, tdAttributesValue, TD_ATTRIBUTE_BITS } from './claims.js';
 export { describeTdxFormat } from './describe.js';

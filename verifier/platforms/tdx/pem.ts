@@ -26,12 +26,46 @@ function checkFiller(text: string, from: number, to: number, base: number): void
   }
 }
 
-function decodeBase64(body: string, offset: number): Uint8Array {
-  const compact = body.replace(/[\r\n\t ]/g, '');
-  if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
-    fail('PEM certificate block is not valid base64', offset);
+/**
+ * A PEM body: the base64 alphabet and whitespace, padding only at the end. One character
+ * class keeps this cheap on the hot path; the exact DER is checked when it is decoded.
+ */
+const BASE64_BODY = /^[A-Za-z0-9+/\r\n\t ]+={0,2}[\r\n\t ]*$/;
+
+/** Offsets of the base64 bodies of each block, after checking the framing and alphabet. */
+function pemBodies(text: string, offset: number): [number, number][] {
+  const bodies: [number, number][] = [];
+  let pos = 0;
+  for (;;) {
+    const begin = text.indexOf(BEGIN, pos);
+    if (begin < 0) break;
+    checkFiller(text, pos, begin, offset);
+    const bodyStart = begin + BEGIN.length;
+    const end = text.indexOf(END, bodyStart);
+    if (end < 0) fail('unterminated PEM certificate block', offset + begin);
+    const body = text.slice(bodyStart, end);
+    if (!/[A-Za-z0-9+/]/.test(body) || !BASE64_BODY.test(body)) {
+      fail('PEM certificate block is not valid base64', offset + bodyStart);
+    }
+    bodies.push([bodyStart, end]);
+    pos = end + END.length;
   }
-  return new Uint8Array(Buffer.from(compact, 'base64'));
+  checkFiller(text, pos, text.length, offset);
+  if (bodies.length === 0) fail('contains no PEM certificate', offset);
+  return bodies;
+}
+
+function latin1(pem: Uint8Array): string {
+  return Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength).toString('latin1');
+}
+
+/**
+ * Checks that PEM text is a sequence of well-formed certificate blocks, without decoding them.
+ *
+ * @throws {@link EvidenceMalformedError} (field `pck_cert_chain`) as {@link splitPemCertificates}.
+ */
+export function checkPemCertificates(pem: Uint8Array, offset = 0): void {
+  pemBodies(latin1(pem), offset);
 }
 
 /**
@@ -43,22 +77,29 @@ function decodeBase64(body: string, offset: number): Uint8Array {
  *   a block is unterminated or not base64, or other text sits between blocks.
  */
 export function splitPemCertificates(pem: Uint8Array, offset = 0): Uint8Array[] {
-  const text = Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength).toString('latin1');
-  const certs: Uint8Array[] = [];
-  let pos = 0;
-  for (;;) {
-    const begin = text.indexOf(BEGIN, pos);
-    if (begin < 0) break;
-    checkFiller(text, pos, begin, offset);
-    const bodyStart = begin + BEGIN.length;
-    const end = text.indexOf(END, bodyStart);
-    if (end < 0) fail('unterminated PEM certificate block', offset + begin);
-    certs.push(decodeBase64(text.slice(bodyStart, end), offset + bodyStart));
-    pos = end + END.length;
-  }
-  checkFiller(text, pos, text.length, offset);
-  if (certs.length === 0) fail('contains no PEM certificate', offset);
-  return certs;
+  const text = latin1(pem);
+  return pemBodies(text, offset).map(([from, to]) => {
+    const compact = text.slice(from, to).replace(/[\r\n\t ]/g, '');
+    if (compact.length % 4 !== 0) fail('PEM certificate block is not valid base64', offset + from);
+    return new Uint8Array(Buffer.from(compact, 'base64'));
+  });
+}
+
+/**
+ * The type-5 certification data for PEM bytes already checked with {@link checkPemCertificates}.
+ * `certificates` is decoded on first use: a verifier that already knows this chain (by its
+ * bytes) never pays for the base64 decoding.
+ */
+export function pckCertChainOf(pem: Uint8Array): PckCertChain {
+  let decoded: Uint8Array[] | undefined;
+  return {
+    type: CERT_TYPE_PCK_CHAIN,
+    pem,
+    get certificates(): Uint8Array[] {
+      decoded ??= splitPemCertificates(pem);
+      return decoded;
+    },
+  };
 }
 
 /**
@@ -71,5 +112,6 @@ export function splitPemCertificates(pem: Uint8Array, offset = 0): Uint8Array[] 
  */
 export function pckCertChainFromPem(pem: string | Uint8Array): PckCertChain {
   const bytes = typeof pem === 'string' ? new Uint8Array(Buffer.from(pem, 'utf8')) : pem.slice();
-  return { type: CERT_TYPE_PCK_CHAIN, pem: bytes, certificates: splitPemCertificates(bytes) };
+  checkPemCertificates(bytes);
+  return pckCertChainOf(bytes);
 }

@@ -10,7 +10,7 @@
 import { EvidenceMalformedError, EvidenceUnsupportedError } from '../../errors.js';
 import { ByteReader } from '../bytes.js';
 import type { ByteWriter } from '../bytes.js';
-import { splitPemCertificates } from './pem.js';
+import { checkPemCertificates, pckCertChainOf } from './pem.js';
 import { readSgxReportBody, writeSgxReportBody } from './sgx-report.js';
 import { CERT_TYPE_PCK_CHAIN, CERT_TYPE_QE_REPORT } from './types.js';
 import type { PckCertChain, QeReportCertificationData, TdxSignatureData } from './types.js';
@@ -80,7 +80,8 @@ function readPckCertChain(r: ByteReader): PckCertChain {
   const sub = readBounded(r, CERT_FIELDS.innerSize, 4);
   const pemOffset = sub.pos;
   const pem = sub.bytesOf(sub.remaining, 'pck_cert_chain');
-  return { type: CERT_TYPE_PCK_CHAIN, pem, certificates: splitPemCertificates(pem, pemOffset) };
+  checkPemCertificates(pem, pemOffset);
+  return pckCertChainOf(pem);
 }
 
 function readQeReportCertData(r: ByteReader): QeReportCertificationData {

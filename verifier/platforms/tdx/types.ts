@@ -115,8 +115,8 @@ export interface PckCertChain {
   type: typeof CERT_TYPE_PCK_CHAIN;
   /** The PEM text exactly as carried in the quote (may end with a NUL byte); serialized verbatim. */
   pem: Uint8Array;
-  /** The chain split into DER certificates, leaf first (derived from `pem`; not serialized). */
-  certificates: Uint8Array[];
+  /** The chain split into DER certificates, leaf first (derived from `pem` on first use; not serialized). */
+  readonly certificates: Uint8Array[];
 }
 
 /** Certification data type 6: QE report certification data wrapping the PCK chain. */
