@@ -104,3 +104,15 @@ export class VerificationError extends TwiError {
     this.subject = subject;
   }
 }
+
+/** No valid copy of a needed endorsement could be had (service down, rate limited, expired cache). Retryable. */
+export class EndorsementUnavailableError extends TwiError {
+  override readonly code = 'ERR_ENDORSEMENT_UNAVAILABLE';
+  /** True: asking again later may succeed. */
+  readonly retryable = true;
+}
+
+/** An endorsement that was fetched or loaded but does not verify (bad signature, wrong content, expired). Never cached. */
+export class EndorsementInvalidError extends TwiError {
+  override readonly code = 'ERR_ENDORSEMENT_INVALID';
+}
