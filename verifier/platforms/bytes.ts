@@ -14,8 +14,13 @@ export class ByteReader {
   /** Current offset. */
   pos: number;
 
-  constructor(bytes: Uint8Array, pos = 0) {
-    this.bytes = plainBytes(bytes);
+  /**
+   * @param bytes - the buffer to read. It is copied once, so fields are views into a private
+   *   copy the caller cannot alter (unless `shared`, for a reader over such a private copy).
+   * @param pos - offset to start reading at.
+   */
+  constructor(bytes: Uint8Array, pos = 0, shared = false) {
+    this.bytes = shared ? plainBytes(bytes) : plainBytes(bytes).slice();
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = pos;
   }
@@ -60,10 +65,10 @@ export class ByteReader {
     return v;
   }
 
-  /** A copy of the next `n` bytes. */
+  /** The next `n` bytes (a view into the reader's private copy). */
   bytesOf(n: number, field: string): Uint8Array {
     this.need(n, field);
-    const out = this.bytes.slice(this.pos, this.pos + n);
+    const out = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }

@@ -48,7 +48,7 @@ export function readBounded(r: ByteReader, field: string, width: 2 | 4): ByteRea
       offset,
     });
   }
-  const sub = new ByteReader(r.bytes.subarray(0, r.pos + length), r.pos);
+  const sub = new ByteReader(r.bytes.subarray(0, r.pos + length), r.pos, true);
   r.pos += length;
   return sub;
 }

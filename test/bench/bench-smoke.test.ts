@@ -1,0 +1,74 @@
+/**
+ * Smoke test of `npm run bench`: the harness runs in `--quick` mode for one platform and
+ * writes JSON of the documented shape with positive rates. Speed is not asserted (the
+ * machine may be shared); that is what the full run and docs/benchmarks.md are for.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { BenchResults } from './report.js';
+
+const run = join(dirname(fileURLToPath(import.meta.url)), 'run.js');
+
+function assertRate(rate: { opsPerSec: number; rounds: readonly number[] }, what: string): void {
+  assert.ok(Number.isFinite(rate.opsPerSec) && rate.opsPerSec > 0, `${what}: ${rate.opsPerSec}`);
+  assert.ok(rate.rounds.length > 0 && rate.rounds.every((r) => r > 0), `${what} rounds`);
+}
+
+test(
+  'bench --quick --platform nitro writes results of the expected shape',
+  { timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twi-bench-smoke-'));
+    try {
+      const json = join(dir, 'out.json');
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [run, '--quick', '--platform', 'nitro', '--workers', '1', '--json', json],
+        { timeout: 110_000 },
+      );
+      assert.match(stdout, /Single core/);
+      assert.match(stdout, /Targets/);
+      const res = JSON.parse(readFileSync(json, 'utf8')) as BenchResults;
+      assert.equal(res.schema, 'twi-bench/1');
+      assert.equal(res.mode, 'quick');
+      assert.ok(res.machine.cores > 0);
+      assert.match(res.machine.node, /^v\d+/);
+      assert.equal(res.machine.loadAverageAtStart.length, 3);
+      assert.equal(res.method.statistic, 'median');
+      assert.equal(res.method.workers, 1);
+      assert.ok(res.rows.length >= 1, 'at least the simulated sample');
+      assert.ok(res.rows.some((r) => r.source === 'simulated'));
+      for (const row of res.rows) {
+        assert.equal(row.platform, 'nitro');
+        assert.equal(row.curve, 'P-384');
+        assert.ok(row.signedBytes > 0);
+        assertRate(row.singleCore.twi, `${row.sample} twi`);
+        assertRate(row.singleCore.twiVerifyOnly, `${row.sample} verify-only`);
+        assertRate(row.singleCore.floor, `${row.sample} floor`);
+        assert.ok(row.allCores, `${row.sample} all cores`);
+        assert.equal(row.allCores.workers, 1);
+        assertRate(row.allCores.twi, `${row.sample} all-cores twi`);
+        assertRate(row.allCores.floor, `${row.sample} all-cores floor`);
+        assert.ok(row.ratios && row.ratios.twiToFloor > 0, `${row.sample} ratios`);
+        for (const p of row.peers) {
+          assert.ok(['ok', 'rejected', 'unsupported', 'unavailable'].includes(p.status), p.status);
+          if (p.status === 'ok') assertRate(p.rate!, `${row.sample} ${p.peer}`);
+          else assert.ok(p.note.length > 0, `${p.peer} says why`);
+        }
+      }
+      const t = res.targets.perPlatform.nitro;
+      assert.ok(t, 'nitro targets judged');
+      assert.ok(t.minFloorRatio > 0);
+      assert.equal(typeof t.floorTargetMet, 'boolean');
+      assert.ok(res.peers.every((p) => p.platform === 'nitro'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
