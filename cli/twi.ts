@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /** The `twi` command line. */
 import { Command, CommanderError } from 'commander';
+import { registerCorim } from './commands/corim.js';
 import { registerDemo } from './commands/demo.js';
+import { registerEndorsements } from './commands/endorsements.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerSimulateServe } from './commands/simulate-serve.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT_UNPROCESSABLE, reportError } from './io.js';
 
@@ -18,8 +21,11 @@ function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInspect(program);
   registerSimulate(program);
+  registerSimulateServe(program);
   registerVerify(program);
   registerDemo(program);
+  registerCorim(program);
+  registerEndorsements(program);
   return program;
 }
 

@@ -21,6 +21,8 @@ import type {
   VerifiedEvidence,
 } from './verify/types.js';
 import type { VerificationCache } from './verify/cache.js';
+import { collectEndorsements, type CrlPolicy } from '../endorsements/collect.js';
+import type { Endorsement, EndorsementProvider } from '../endorsements/provider/types.js';
 
 /** What {@link appraiseEvidence} needs. */
 export interface AppraiseEvidenceInput {
@@ -84,14 +86,66 @@ function codecFor(input: AppraiseEvidenceInput): PlatformCodec {
  */
 export function appraiseEvidence(input: AppraiseEvidenceInput): EvidenceReport {
   const codec = codecFor(input);
+  return appraiseParsed(codec, codec.parse(input.evidence), input, input.endorsements ?? {});
+}
+
+/** Options of {@link appraiseEvidenceWithProvider}. */
+export interface AppraiseWithProviderInput extends AppraiseEvidenceInput {
+  /** Where endorsements the input does not carry come from (PCS, KDS, cache, bundles). */
+  readonly provider: EndorsementProvider;
+  /** `require` (default) or `allow-missing` for an AMD CRL that cannot be had. */
+  readonly crlPolicy?: CrlPolicy;
+  readonly signal?: AbortSignal;
+}
+
+/** An {@link EvidenceReport} with the endorsements the provider supplied. */
+export interface ProvidedEvidenceReport extends EvidenceReport {
+  /** Collateral fetched or served from cache or a bundle, by request and SHA-256. */
+  readonly endorsementsUsed: readonly Endorsement[];
+  readonly endorsementNotes: readonly string[];
+}
+
+/**
+ * {@link appraiseEvidence}, with the endorsements the evidence needs collected from a
+ * provider stack first (offline bundle → cache → Intel PCS / AMD KDS).
+ *
+ * @throws {EndorsementUnavailableError} (`ERR_ENDORSEMENT_UNAVAILABLE`, retryable) when a
+ *   needed endorsement cannot be had; `ERR_ENDORSEMENT_INVALID` when what the services
+ *   returned does not verify; parse errors as {@link appraiseEvidence}.
+ *
+ * @example
+ * ```ts
+ * const report = await appraiseEvidenceWithProvider({ evidence, provider, now: new Date(),
+ *   anchors: loadAnchorStore(), cache: createVerificationCache() });
+ * ```
+ */
+export async function appraiseEvidenceWithProvider(
+  input: AppraiseWithProviderInput,
+): Promise<ProvidedEvidenceReport> {
+  const codec = codecFor(input);
   const parsed = codec.parse(input.evidence);
-  const claims = codec.claims(parsed);
+  const collected = await collectEndorsements(codec.platform, parsed, input.endorsements ?? {}, {
+    provider: input.provider,
+    now: input.now,
+    ...(input.signal && { signal: input.signal }),
+    ...(input.crlPolicy && { crlPolicy: input.crlPolicy }),
+  });
+  const report = appraiseParsed(codec, parsed, input, collected.endorsements);
+  return { ...report, endorsementsUsed: collected.used, endorsementNotes: collected.notes };
+}
+
+function appraiseParsed(
+  codec: PlatformCodec,
+  parsed: unknown,
+  input: AppraiseEvidenceInput,
+  endorsements: SuppliedEndorsements,
+): EvidenceReport {
   const policy = input.policy ?? defaultPolicy();
   const ctx = { now: input.now, anchors: input.anchors, cache: input.cache };
   let verified: VerifiedEvidence | undefined;
   let failure: ReportError | undefined;
   try {
-    verified = codec.verify(parsed, input.endorsements ?? {}, ctx);
+    verified = codec.verify(parsed, endorsements, ctx);
   } catch (err) {
     if (!isTwiError(err)) throw err;
     failure = { code: err.code, message: err.message };
@@ -113,7 +167,7 @@ export function appraiseEvidence(input: AppraiseEvidenceInput): EvidenceReport {
     advisoryIds: verified?.advisoryIds ?? [],
     status: appraisal.status,
     errors,
-    claims: verified?.claims ?? claims,
+    claims: verified?.claims ?? codec.claims(parsed),
     appraisal,
     ...(verified && { verifiedEvidence: verified }),
   };

@@ -29,9 +29,12 @@ import {
   padTo,
   readPublicKey,
 } from '../args.js';
+import { runSimulateServe } from './simulate-serve.js';
+import type { SimulateServeOptions } from './simulate-serve.js';
 
 /** Options of `twi simulate`, as commander hands them over. */
 export interface SimulateCliOptions {
+  /** Required except for `serve` (commander leaves it undefined; checked at run time). */
   out: string;
   pki: string;
   seed?: string;
@@ -190,8 +193,9 @@ export async function simulateToFiles(
   o: SimulateCliOptions,
 ): Promise<SimulateOutcome> {
   if (!['tdx', 'sev-snp', 'nitro'].includes(platform)) {
-    throw new TypeError(`platform must be tdx, sev-snp or nitro, not ${platform}`);
+    throw new TypeError(`platform must be tdx, sev-snp, nitro or serve, not ${platform}`);
   }
+  if (o.out === undefined) throw new TypeError(`simulate ${platform} needs --out <file>`);
   const now = o.at === undefined ? new Date() : instantOption('--at', o.at);
   const b = binding(o);
   const pki = await openSimulatedPki(o.pki, {
@@ -206,9 +210,11 @@ export async function simulateToFiles(
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description('write simulated TDX, SEV-SNP or Nitro evidence and its collateral')
-    .argument('<platform>', 'tdx | sev-snp | nitro')
-    .requiredOption('--out <file>', 'evidence file to write (collateral is written beside it)')
+    .description(
+      'write simulated TDX, SEV-SNP or Nitro evidence and its collateral, or (serve) run a simulated PCS + KDS',
+    )
+    .argument('<platform>', 'tdx | sev-snp | nitro | serve')
+    .option('--out <file>', 'evidence file to write (collateral is written beside it)')
     .requiredOption(
       '--pki <dir>',
       'simulated PKI directory (created when absent, roots in DIR/roots)',
@@ -239,6 +245,8 @@ export function registerSimulate(program: Command): void {
     .option('--tcb-status <status>', 'tdx: status of the platform TCB level (e.g. OutOfDate)')
     .option('--advisory-ids <ids>', 'tdx: comma-separated advisory IDs of that level')
     .action(async (platform: string, opts: SimulateCliOptions) => {
+      if (platform === 'serve')
+        return runSimulateServe(opts as SimulateCliOptions & SimulateServeOptions);
       const r = await simulateToFiles(platform, opts);
       process.stdout.write(
         `${r.platform}: wrote ${r.files.join(', ')} (${r.evidenceBytes} bytes of evidence); ` +

@@ -10,11 +10,17 @@ import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { jwkThumbprint } from '../../verifier/binding.js';
 import { loadPolicy, type Tier } from '../../verifier/appraise/index.js';
 import { buildEar, generateEarKey, signEar, type EarAlg } from '../../verifier/ear/index.js';
-import { appraiseEvidence, type EvidenceReport } from '../../verifier/pipeline.js';
+import {
+  appraiseEvidence,
+  appraiseEvidenceWithProvider,
+  type EvidenceReport,
+} from '../../verifier/pipeline.js';
+import { createEndorsementStack } from '../../endorsements/stack.js';
 import { isPlatformName, type PlatformName } from '../../verifier/platforms/registry.js';
 import { createVerificationCache } from '../../verifier/verify/cache.js';
 import type { SuppliedEndorsements } from '../../verifier/verify/types.js';
-import { hexOption, instantOption, readPublicKey } from '../args.js';
+import { collect, hexOption, instantOption, readPublicKey } from '../args.js';
+import { applyCorimFiles } from '../../endorsements/corim/index.js';
 import { printJson, readInputFile } from '../io.js';
 
 interface VerifyCliOptions {
@@ -30,7 +36,20 @@ interface VerifyCliOptions {
   publicKey?: string;
   trustAnchors?: string;
   earKey?: string;
+  pcsUrl?: string;
+  pccs?: boolean;
+  kdsUrl?: string;
+  cache?: string;
+  offline?: boolean;
+  allowMissingCrl?: boolean;
+  corim?: string[];
+  corimKey?: string[];
   json?: boolean;
+}
+
+/** True when the collateral the files do not carry should come from the provider stack. */
+function usesProvider(o: VerifyCliOptions): boolean {
+  return Boolean(o.pcsUrl || o.kdsUrl || o.cache || o.offline);
 }
 
 /** The verifier identity written into every EAR. */
@@ -54,6 +73,10 @@ function beside(file: string, suffixes: readonly [string, string][]): string | u
 
 /** Endorsement files: as given, or found beside the evidence (`twi simulate` and vector names). */
 function endorsementFiles(file: string, o: VerifyCliOptions): Record<string, string | undefined> {
+  if (usesProvider(o)) {
+    // With a provider stack the collateral comes from it, unless a file is named explicitly.
+    return { collateral: o.collateral, keyCert: o.vcek, caChain: o.caChain, crl: o.crl };
+  }
   return {
     collateral:
       o.collateral ??
@@ -142,14 +165,24 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
   const now = o.at === undefined ? new Date() : instantOption('--at', o.at);
   const key = o.publicKey === undefined ? undefined : readPublicKey(o.publicKey);
   const files = endorsementFiles(file, o);
-  const report = appraiseEvidence({
+  const policy = applyCorimFiles(o.policy === undefined ? undefined : loadPolicy(o.policy), {
+    files: o.corim ?? [],
+    keyFiles: o.corimKey ?? [],
+    now,
+  });
+  const anchors = loadAnchorStore(o.trustAnchors === undefined ? [] : [o.trustAnchors]);
+  if (o.offline && (o.pcsUrl || o.kdsUrl))
+    throw new TypeError('--offline excludes --pcs-url and --kds-url');
+  if (o.offline && !o.cache)
+    throw new TypeError('--offline needs --cache DIR (where imported bundles live)');
+  const input = {
     evidence: readInputFile(file),
     ...(o.platform !== undefined && { platform: o.platform as PlatformName }),
     endorsements: loadEndorsements(files),
     now,
-    anchors: loadAnchorStore(o.trustAnchors === undefined ? [] : [o.trustAnchors]),
+    anchors,
     cache: createVerificationCache(),
-    ...(o.policy !== undefined && { policy: loadPolicy(o.policy) }),
+    ...(policy && { policy }),
     expectations: {
       ...(o.nonce !== undefined && { nonce: hexOption('--nonce', o.nonce, 64) }),
       ...(o.reportData !== undefined && {
@@ -157,7 +190,22 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
       }),
       ...(key && { jkt: jwkThumbprint(key.jwk) }),
     },
-  });
+  };
+  const provided = usesProvider(o)
+    ? await appraiseEvidenceWithProvider({
+        ...input,
+        provider: createEndorsementStack({
+          anchors,
+          ...(o.pcsUrl !== undefined && { pcsUrl: o.pcsUrl }),
+          ...(o.pccs && { pccs: true }),
+          ...(o.kdsUrl !== undefined && { kdsUrl: o.kdsUrl }),
+          ...(o.cache !== undefined && { cacheDir: o.cache }),
+          ...(o.offline && { offline: true }),
+          crlPolicy: o.allowMissingCrl ? 'allow-missing' : 'require',
+        }),
+      })
+    : undefined;
+  const report = provided ?? appraiseEvidence(input);
   const signer = earSigningKey(o.earKey);
   const ear = buildEar({
     appraisals: { [report.platform]: report.appraisal },
@@ -179,6 +227,13 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
       ear_jwt: earJwt,
       ear_key: { alg: signer.alg, kid: signer.kid, ephemeral: signer.ephemeral },
       endorsements: Object.fromEntries(Object.entries(files).filter(([, f]) => f)),
+      endorsements_used: (provided?.endorsementsUsed ?? []).map((e) => ({
+        kind: e.request.kind,
+        sha256: e.sha256,
+        source: e.source,
+        next_update: e.nextUpdate.toISOString(),
+      })),
+      endorsement_notes: provided?.endorsementNotes ?? [],
     });
   } else {
     printHuman(report, files);
@@ -209,6 +264,18 @@ export function registerVerify(program: Command): void {
     .option('--crl <file>', 'sev-snp: AMD KDS CRL (DER), checked when given')
     .option('--at <iso8601>', 'instant to verify at (default now)')
     .option('--policy <file>', 'appraisal policy, JSON or YAML (default: the built-in policy)')
+    .option(
+      '--corim <file>',
+      'CoRIM reference values merged into the policy (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--corim-key <file>',
+      'key (PEM, JWK, JWK set) CoRIMs must be signed by (repeatable)',
+      collect,
+      [],
+    )
     .option('--nonce <hex>', 'nonce the evidence must carry (REPORT_DATA / Nitro nonce)')
     .option('--report-data <hex>', 'exact REPORT_DATA (Nitro: user_data) the evidence must carry')
     .option('--public-key <file>', 'workload key bound with --nonce (twi binding)')
@@ -216,6 +283,12 @@ export function registerVerify(program: Command): void {
       '--trust-anchors <dir>',
       "extra roots (e.g. a simulator PKI's DIR/roots) beside the vendor roots",
     )
+    .option('--pcs-url <url>', 'tdx: fetch collateral from this Intel PCS (or PCCS with --pccs)')
+    .option('--pccs', 'the --pcs-url is an Intel PCCS')
+    .option('--kds-url <url>', 'sev-snp: fetch VCEKs, chains and CRLs from this AMD KDS')
+    .option('--cache <dir>', 'keep verified collateral in DIR and use it while it is fresh')
+    .option('--offline', 'use only the --cache DIR (e.g. an imported bundle), never the network')
+    .option('--allow-missing-crl', 'go on without an AMD CRL that cannot be had (default: fail)')
     .option(
       '--ear-key <file>',
       'EC private key (PEM) to sign the EAR with (default: an ephemeral ES256 key)',

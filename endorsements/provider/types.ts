@@ -83,6 +83,31 @@ export interface GetOptions {
  */
 export interface EndorsementProvider {
   get(request: EndorsementRequest, options: GetOptions): Promise<Endorsement>;
+  /**
+   * What the collector does when a CRL cannot be had (see {@link CrlPolicy}); read it with
+   * `crlPolicyOf(provider)`, which treats unset as `'require'`.
+   */
+  readonly crlPolicy?: CrlPolicy;
+}
+
+/**
+ * The fail-open-on-missing-CRL switch. `'require'` (the default): a CRL that is unavailable
+ * fails the appraisal like any other missing endorsement. `'allow-missing'`: when a CRL
+ * request ends in `EndorsementUnavailableError` the collector proceeds without that
+ * revocation check and the result says so. An invalid CRL, or one listing a certificate in
+ * the chain, always fails.
+ */
+export type CrlPolicy = 'require' | 'allow-missing';
+
+/**
+ * Re-verifies an endorsement taken from somewhere other than its vendor (a directory cache,
+ * an offline bundle) at `now`. Throws (`EndorsementInvalidError`) when it does not verify.
+ */
+export type EndorsementVerifier = (endorsement: Endorsement, now: Date) => void | Promise<void>;
+
+/** True for the requests whose answer is a certificate revocation list. */
+export function isCrlRequest(r: EndorsementRequest): boolean {
+  return r.kind === 'pck-crl' || r.kind === 'intel-root-crl' || r.kind === 'amd-crl';
 }
 
 /** The narrow HTTP boundary the network layer uses (inject a fake in tests). */

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { runCli } from '../helpers/cli.js';
+import { buildCorim, tdxReferenceTriple } from '../../endorsements/corim/index.js';
 import { loadManifest, vectorsDir } from '../helpers/vectors.js';
 
 const evidenceKey: Record<string, string> = {
@@ -153,4 +154,36 @@ test('twi verify exits 3 when it cannot appraise', () => {
   assert.equal(runCli(['verify', file, '--at', 'yesterday']).status, 3);
   assert.equal(runCli(['verify', file, '--platform', 'sgx']).status, 3);
   assert.equal(runCli(['verify', file, '--policy', join(vectorsDir, 'manifest.json')]).status, 3);
+});
+
+test('twi verify --corim merges CoRIM reference values into the policy', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'twi-verify-corim-'));
+  try {
+    const sample = samples.find(
+      (s) => s.platform === 'tdx' && s.expected.tcb_status === 'UpToDate',
+    )!;
+    const m = sample.measurements as Record<string, string>;
+    const file = join(vectorsDir, sample.files.quote!);
+    const corimFor = (mrtd: string): string => {
+      const path = join(dir, `${mrtd.slice(0, 8)}.corim`);
+      const triple = tdxReferenceTriple({ mrtd, rtmrs: [m.rtmr0, m.rtmr1] });
+      writeFileSync(
+        path,
+        buildCorim({ id: 'test-rim', comids: [{ tagId: 'td', referenceTriples: [triple] }] }),
+      );
+      return path;
+    };
+    const ok = verify([file, '--at', sample.verify_at, '--corim', corimFor(m.mrtd!)]);
+    assert.equal(ok.out.status, 'affirming', JSON.stringify(ok.out.errors));
+    assert.equal(ok.status, 0);
+    const wrong = (m.mrtd!.startsWith('00') ? '11' : '00') + m.mrtd!.slice(2);
+    const bad = verify([file, '--at', sample.verify_at, '--corim', corimFor(wrong)]);
+    assert.equal(bad.out.status, 'contraindicated');
+    assert.equal(bad.status, 2);
+    assert.ok(
+      bad.out.errors.some((e) => e.code === 'ERR_REFERENCE_MISMATCH' && /MRTD/.test(e.message)),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

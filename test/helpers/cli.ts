@@ -15,7 +15,7 @@ export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number 
   const r = spawnSync(process.execPath, [cliPath, ...args], {
     cwd: opts.cwd ?? projectRoot,
     encoding: 'utf8',
-    timeout: opts.timeoutMs ?? 60_000,
+    timeout: opts.timeoutMs ?? 180_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -1,0 +1,221 @@
+/**
+ * Verification of Intel PCS responses before they are handed out or re-used (spec digest
+ * C1.1): TCB Info and QE Identity signatures over the exact value bytes, their issuer
+ * chain (Intel SGX TCB Signing under a pinned Intel root), the FMSPC asked for, PCK CRLs
+ * under their PCK CA and the Root CA CRL under the root; every window at `now`.
+ *
+ * Revocation of the signing certificates by the Root CA CRL is left to the verifier,
+ * which holds all collateral of an appraisal together.
+ *
+ * @module
+ */
+import { verify as cryptoVerify } from 'node:crypto';
+import { parseTdQeIdentity } from '../verifier/platforms/tdx/collateral-qe-identity.js';
+import { parseTdxTcbInfo } from '../verifier/platforms/tdx/collateral-tcb-info.js';
+import type { AnchorStore } from '../verifier/verify/types.js';
+import { parsePemChain } from '../verifier/x509/certificate.js';
+import type { Certificate } from '../verifier/x509/certificate.js';
+import { checkChainAt, verifyChainSignatures } from '../verifier/x509/chain.js';
+import type { VerifiedChain } from '../verifier/x509/chain.js';
+import { checkCrlCurrent, parseCrlDer, verifyCrlSignature } from '../verifier/x509/crl.js';
+import type { Crl } from '../verifier/x509/crl.js';
+import { asInvalid, invalidEndorsement } from './pcs-kds-http.js';
+import { decodeUtf8Strict, JsonSliceError, jsonMemberSpans } from './pcs-json.js';
+import type { EndorsementRequest } from './provider/types.js';
+
+/** The Intel requests. */
+export type PcsRequest = Extract<
+  EndorsementRequest,
+  { kind: 'tdx-tcb-info' | 'tdx-qe-identity' | 'pck-crl' | 'intel-root-crl' }
+>;
+
+/** What verification learnt: the instant the content stops being current. */
+export interface PcsContent {
+  readonly nextUpdate: Date;
+}
+
+/** A signed PCS JSON response split into the exact signed text and its signature. */
+export interface SignedPcsJson {
+  /** The exact text of the `tcbInfo` / `enclaveIdentity` value. */
+  readonly text: string;
+  /** The `signature` member as received (hex of raw r‖s). */
+  readonly signatureHex: string;
+}
+
+const MAX_SKEW_MS = 5 * 60 * 1000;
+const TCB_SIGNING_CN = 'Intel SGX TCB Signing';
+const PCK_CA_CN = {
+  platform: 'Intel SGX PCK Platform CA',
+  processor: 'Intel SGX PCK Processor CA',
+};
+
+/** The member holding the signed value of a JSON request kind. */
+export function signedMember(kind: 'tdx-tcb-info' | 'tdx-qe-identity'): string {
+  return kind === 'tdx-tcb-info' ? 'tcbInfo' : 'enclaveIdentity';
+}
+
+/**
+ * Splits a PCS JSON body into the exact signed value text and its signature.
+ *
+ * @throws `EndorsementInvalidError` for invalid UTF-8, invalid JSON, a repeated or
+ *   missing member, or a signature that is not 64 bytes of hex.
+ */
+export function splitSignedJson(body: Uint8Array, member: string, label: string): SignedPcsJson {
+  try {
+    const text = decodeUtf8Strict(body);
+    const spans = jsonMemberSpans(text);
+    const value = spans.get(member);
+    const sig = spans.get('signature');
+    if (value === undefined) return invalidEndorsement(label, `no "${member}" member`);
+    if (sig === undefined) return invalidEndorsement(label, 'no "signature" member');
+    const signatureHex: unknown = JSON.parse(text.slice(sig.start, sig.end));
+    if (typeof signatureHex !== 'string' || !/^[0-9a-fA-F]{128}$/.test(signatureHex)) {
+      return invalidEndorsement(label, 'signature is not 64 bytes of hex');
+    }
+    const signed = text.slice(value.start, value.end);
+    if (!signed.startsWith('{')) return invalidEndorsement(label, `"${member}" is not an object`);
+    return { text: signed, signatureHex };
+  } catch (err) {
+    if (err instanceof JsonSliceError) return invalidEndorsement(label, err.message);
+    throw err;
+  }
+}
+
+function issuerCerts(pem: string | undefined, label: string): Certificate[] {
+  if (pem === undefined) return invalidEndorsement(label, 'no issuer chain');
+  return asInvalid(label, () => parsePemChain(pem, `${label} issuer chain`));
+}
+
+/** Leaf → pinned Intel root in exactly two certificates, the leaf named `cn`, valid at `now`. */
+function intelChain(
+  certs: Certificate[],
+  cn: string,
+  anchors: AnchorStore,
+  now: Date,
+  label: string,
+) {
+  const [leaf, ...rest] = certs;
+  const chain: VerifiedChain = asInvalid(label, () =>
+    verifyChainSignatures({ leaf: leaf!, intermediates: rest, anchors: anchors.intel }),
+  );
+  if (chain.path.length !== 2 || leaf!.subjectCn !== cn) {
+    invalidEndorsement(label, `issuer chain is not '${cn}' directly under the Intel root`);
+  }
+  asInvalid(label, () => checkChainAt(chain, { now }));
+  return chain;
+}
+
+function checkSignature(signed: SignedPcsJson, signer: Certificate, label: string): void {
+  let ok = false;
+  try {
+    ok = cryptoVerify(
+      'sha256',
+      Buffer.from(signed.text, 'utf8'),
+      { key: signer.x509.publicKey, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(signed.signatureHex, 'hex'),
+    );
+  } catch {
+    ok = false;
+  }
+  if (!ok) invalidEndorsement(label, `signature does not verify with '${signer.subjectCn}'`);
+}
+
+function checkSignedJson(
+  request: Extract<PcsRequest, { kind: 'tdx-tcb-info' | 'tdx-qe-identity' }>,
+  body: Uint8Array,
+  issuerChain: string | undefined,
+  anchors: AnchorStore,
+  now: Date,
+): PcsContent {
+  const label = request.kind;
+  const signed = splitSignedJson(body, signedMember(request.kind), label);
+  const chain = intelChain(issuerCerts(issuerChain, label), TCB_SIGNING_CN, anchors, now, label);
+  checkSignature(signed, chain.path[0]!, label);
+  const doc = asInvalid(label, () =>
+    request.kind === 'tdx-tcb-info' ? parseTdxTcbInfo(signed.text) : parseTdQeIdentity(signed.text),
+  );
+  if (request.kind === 'tdx-tcb-info') {
+    const fmspc = (doc as ReturnType<typeof parseTdxTcbInfo>).fmspc;
+    if (fmspc !== request.fmspc.toLowerCase()) {
+      invalidEndorsement(label, `TCB Info is for FMSPC ${fmspc}, not ${request.fmspc}`);
+    }
+  }
+  checkWindow(doc, now, label);
+  return { nextUpdate: doc.nextUpdate };
+}
+
+/** Expired is refused; a document issued up to five minutes "in the future" is clock skew. */
+function checkWindow(doc: { issueDate: Date; nextUpdate: Date }, now: Date, label: string): void {
+  if (now.getTime() >= doc.nextUpdate.getTime()) {
+    invalidEndorsement(
+      label,
+      `expired: nextUpdate ${doc.nextUpdate.toISOString()}, now ${now.toISOString()}`,
+    );
+  }
+  if (doc.issueDate.getTime() > now.getTime() + MAX_SKEW_MS) {
+    invalidEndorsement(label, `not yet issued: issueDate ${doc.issueDate.toISOString()}`);
+  }
+}
+
+function crlNextUpdate(crl: Crl, now: Date, label: string): Date {
+  asInvalid(label, () => checkCrlCurrent(crl, now));
+  return crl.nextUpdate!;
+}
+
+function checkPckCrl(
+  request: Extract<PcsRequest, { kind: 'pck-crl' }>,
+  der: Uint8Array,
+  issuerChain: string | undefined,
+  anchors: AnchorStore,
+  now: Date,
+): PcsContent {
+  const label = `pck-crl/${request.ca}`;
+  const crl = asInvalid(label, () => parseCrlDer(der, label));
+  const cn = PCK_CA_CN[request.ca];
+  const chain = intelChain(issuerCerts(issuerChain, label), cn, anchors, now, label);
+  asInvalid(label, () => verifyCrlSignature(crl, chain.path[0]!));
+  return { nextUpdate: crlNextUpdate(crl, now, label) };
+}
+
+function checkRootCrl(der: Uint8Array, anchors: AnchorStore, now: Date): PcsContent {
+  const label = 'intel-root-crl';
+  const crl = asInvalid(label, () => parseCrlDer(der, label));
+  const issuers = anchors.intel.certificates.filter((c) =>
+    Buffer.from(c.subject.der).equals(crl.issuer.der),
+  );
+  const signedBy = issuers.find((root) => {
+    try {
+      verifyCrlSignature(crl, root);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (signedBy === undefined) invalidEndorsement(label, 'CRL is not signed by a pinned Intel root');
+  return { nextUpdate: crlNextUpdate(crl, now, label) };
+}
+
+/**
+ * Verifies the body of a PCS response for `request` at `now` (body as stored: JSON text
+ * for TCB Info / QE Identity, DER for CRLs).
+ *
+ * @throws `EndorsementInvalidError` for anything that does not check out, expired
+ *   content included.
+ */
+export function checkPcsContent(
+  request: PcsRequest,
+  body: Uint8Array,
+  issuerChain: string | undefined,
+  anchors: AnchorStore,
+  now: Date,
+): PcsContent {
+  switch (request.kind) {
+    case 'tdx-tcb-info':
+    case 'tdx-qe-identity':
+      return checkSignedJson(request, body, issuerChain, anchors, now);
+    case 'pck-crl':
+      return checkPckCrl(request, body, issuerChain, anchors, now);
+    case 'intel-root-crl':
+      return checkRootCrl(body, anchors, now);
+  }
+}
