@@ -13,8 +13,8 @@ import { parseCertificateDer, parsePemChain } from '../verifier/x509/certificate
 import type { Certificate } from '../verifier/x509/certificate.js';
 import { checkChainAt, createTrustAnchors, verifyChainSignatures } from '../verifier/x509/chain.js';
 import type { TrustAnchors } from '../verifier/x509/chain.js';
-import { checkCrlCurrent, parseCrlDer, verifyCrlSignature } from '../verifier/x509/crl.js';
-import { asInvalid, invalidEndorsement } from './pcs-kds-http.js';
+import { checkCrlCurrent, parseCrlDer } from '../verifier/x509/crl.js';
+import { asInvalid, crlSignedByOneOf, invalidEndorsement } from './pcs-kds-http.js';
 import type { AmdProduct, EndorsementRequest } from './provider/types.js';
 
 /** The AMD requests KDS answers publicly. */
@@ -196,15 +196,8 @@ export function checkAmdCrl(
   const label = `amd-crl ${request.product}/${request.keyKind}`;
   const crl = asInvalid(label, () => parseCrlDer(der, label));
   const arks = productAnchors(anchors, request.product, label).certificates;
-  const signed = arks.some((ark) => {
-    try {
-      verifyCrlSignature(crl, ark);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  if (!signed) invalidEndorsement(label, `CRL is not signed by the pinned ARK-${request.product}`);
+  if (!crlSignedByOneOf(crl, arks))
+    invalidEndorsement(label, `CRL is not signed by the pinned ARK-${request.product}`);
   asInvalid(label, () => checkCrlCurrent(crl, now));
   return { nextUpdate: crl.nextUpdate! };
 }

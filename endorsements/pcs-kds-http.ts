@@ -1,8 +1,8 @@
 /**
  * What the Intel PCS and AMD KDS clients share: one GET through the injected
  * {@link Fetcher} with the vendor status codes mapped to endorsement errors, the
- * `Retry-After` hint, the wrapping of verification failures, CRL body decoding and the
- * construction of an {@link Endorsement}.
+ * `Retry-After` hint, the wrapping of verification failures, CRL body decoding, the check
+ * of a root CRL against the pinned roots and the construction of an {@link Endorsement}.
  *
  * Status mapping (both vendors):
  * - 200: the body is verified by the caller;
@@ -24,6 +24,9 @@ import {
   EndorsementUnavailableError,
   isTwiError,
 } from '../verifier/errors.js';
+import type { Certificate } from '../verifier/x509/certificate.js';
+import { verifyCrlSignature } from '../verifier/x509/crl.js';
+import type { Crl } from '../verifier/x509/crl.js';
 import type {
   Endorsement,
   EndorsementRequest,
@@ -164,6 +167,24 @@ export function crlDerOf(body: Uint8Array, label: string): Uint8Array {
     return new Uint8Array(Buffer.from(hex, 'hex'));
   }
   return invalidEndorsement(label, 'response is neither DER, PEM nor hex of a CRL');
+}
+
+/**
+ * True when one of `issuers` (the pinned Intel roots, the pinned ARKs of a product) signed
+ * `crl`: its issuer name, keyUsage and signature check out (see `verifyCrlSignature`).
+ *
+ * @example
+ * if (!crlSignedByOneOf(crl, anchors.intel.certificates)) invalidEndorsement(label, '…');
+ */
+export function crlSignedByOneOf(crl: Crl, issuers: readonly Certificate[]): boolean {
+  return issuers.some((issuer) => {
+    try {
+      verifyCrlSignature(crl, issuer);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Assembles the returned value (`source: 'network'`). */

@@ -9,17 +9,21 @@
  *
  * @module
  */
-import { verify as cryptoVerify } from 'node:crypto';
 import { parseTdQeIdentity } from '../verifier/platforms/tdx/collateral-qe-identity.js';
+import {
+  TCB_SIGNING_CN,
+  verifyIntelJsonSignature,
+  verifyIntelSigningChain,
+} from '../verifier/platforms/tdx/collateral-signature.js';
 import { parseTdxTcbInfo } from '../verifier/platforms/tdx/collateral-tcb-info.js';
 import type { AnchorStore } from '../verifier/verify/types.js';
 import { parsePemChain } from '../verifier/x509/certificate.js';
 import type { Certificate } from '../verifier/x509/certificate.js';
-import { checkChainAt, verifyChainSignatures } from '../verifier/x509/chain.js';
+import { checkChainAt } from '../verifier/x509/chain.js';
 import type { VerifiedChain } from '../verifier/x509/chain.js';
 import { checkCrlCurrent, parseCrlDer, verifyCrlSignature } from '../verifier/x509/crl.js';
 import type { Crl } from '../verifier/x509/crl.js';
-import { asInvalid, invalidEndorsement } from './pcs-kds-http.js';
+import { asInvalid, crlSignedByOneOf, invalidEndorsement } from './pcs-kds-http.js';
 import { decodeUtf8Strict, JsonSliceError, jsonMemberSpans } from './pcs-json.js';
 import type { EndorsementRequest } from './provider/types.js';
 
@@ -43,7 +47,6 @@ export interface SignedPcsJson {
 }
 
 const MAX_SKEW_MS = 5 * 60 * 1000;
-const TCB_SIGNING_CN = 'Intel SGX TCB Signing';
 const PCK_CA_CN = {
   platform: 'Intel SGX PCK Platform CA',
   processor: 'Intel SGX PCK Processor CA',
@@ -86,38 +89,22 @@ function issuerCerts(pem: string | undefined, label: string): Certificate[] {
   return asInvalid(label, () => parsePemChain(pem, `${label} issuer chain`));
 }
 
-/** Leaf → pinned Intel root in exactly two certificates, the leaf named `cn`, valid at `now`. */
+/**
+ * Leaf → pinned Intel root in exactly two certificates, the leaf named `cn`, valid at `now`
+ * (the shared check of the verifier, {@link verifyIntelSigningChain}).
+ */
 function intelChain(
   certs: Certificate[],
   cn: string,
   anchors: AnchorStore,
   now: Date,
   label: string,
-) {
-  const [leaf, ...rest] = certs;
-  const chain: VerifiedChain = asInvalid(label, () =>
-    verifyChainSignatures({ leaf: leaf!, intermediates: rest, anchors: anchors.intel }),
+): VerifiedChain {
+  const chain = asInvalid(label, () =>
+    verifyIntelSigningChain(certs, cn, anchors.intel, `${label} issuer chain`),
   );
-  if (chain.path.length !== 2 || leaf!.subjectCn !== cn) {
-    invalidEndorsement(label, `issuer chain is not '${cn}' directly under the Intel root`);
-  }
   asInvalid(label, () => checkChainAt(chain, { now }));
   return chain;
-}
-
-function checkSignature(signed: SignedPcsJson, signer: Certificate, label: string): void {
-  let ok = false;
-  try {
-    ok = cryptoVerify(
-      'sha256',
-      Buffer.from(signed.text, 'utf8'),
-      { key: signer.x509.publicKey, dsaEncoding: 'ieee-p1363' },
-      Buffer.from(signed.signatureHex, 'hex'),
-    );
-  } catch {
-    ok = false;
-  }
-  if (!ok) invalidEndorsement(label, `signature does not verify with '${signer.subjectCn}'`);
 }
 
 function checkSignedJson(
@@ -130,7 +117,10 @@ function checkSignedJson(
   const label = request.kind;
   const signed = splitSignedJson(body, signedMember(request.kind), label);
   const chain = intelChain(issuerCerts(issuerChain, label), TCB_SIGNING_CN, anchors, now, label);
-  checkSignature(signed, chain.path[0]!, label);
+  const signature = Buffer.from(signed.signatureHex, 'hex');
+  asInvalid(label, () =>
+    verifyIntelJsonSignature(signed.text, signature, chain.path[0]!, signedMember(request.kind)),
+  );
   const doc = asInvalid(label, () =>
     request.kind === 'tdx-tcb-info' ? parseTdxTcbInfo(signed.text) : parseTdQeIdentity(signed.text),
   );
@@ -180,18 +170,9 @@ function checkPckCrl(
 function checkRootCrl(der: Uint8Array, anchors: AnchorStore, now: Date): PcsContent {
   const label = 'intel-root-crl';
   const crl = asInvalid(label, () => parseCrlDer(der, label));
-  const issuers = anchors.intel.certificates.filter((c) =>
-    Buffer.from(c.subject.der).equals(crl.issuer.der),
-  );
-  const signedBy = issuers.find((root) => {
-    try {
-      verifyCrlSignature(crl, root);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  if (signedBy === undefined) invalidEndorsement(label, 'CRL is not signed by a pinned Intel root');
+  if (!crlSignedByOneOf(crl, anchors.intel.certificates)) {
+    invalidEndorsement(label, 'CRL is not signed by a pinned Intel root');
+  }
   return { nextUpdate: crlNextUpdate(crl, now, label) };
 }
 

@@ -23,6 +23,7 @@ import type { SnpReport } from '../../verifier/platforms/sev-snp/index.js';
 import { verifySnp } from '../../verifier/platforms/sev-snp/verify.js';
 import { createVerificationCache } from '../../verifier/verify/cache.js';
 import type { AnchorStore } from '../../verifier/verify/types.js';
+import { recording, rejection } from './fixtures-http.js';
 
 const now = new Date('2026-02-01T12:00:00Z');
 const http = createHttpFetcher({ timeoutMs: 2000 });
@@ -48,22 +49,6 @@ function chip(product: AmdProduct): Chip {
 
 function client(fetcher: Fetcher = http, a: AnchorStore = anchors) {
   return createKdsClient({ baseUrl: server.url, fetcher, anchors: a });
-}
-
-function recording(inner: Fetcher = http): { urls: string[]; fetcher: Fetcher } {
-  const urls: string[] = [];
-  return { urls, fetcher: (url, init) => (urls.push(url), inner(url, init)) };
-}
-
-async function failure(
-  p: Promise<unknown>,
-): Promise<{ code: string; message: string; status?: number; retryAfterMs?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  assert.fail('expected a rejection');
 }
 
 before(async () => {
@@ -125,7 +110,7 @@ describe('KDS client against the simulated KDS', () => {
     assert.throws(() => kdsUrl({ ...turin, tcb: { bl, tee, snp, ucode } }), /fmcSPL/);
     assert.throws(() => kdsUrl({ ...milan, tcb: { ...milan.tcb, fmc: 0 } }), /Turin only/);
     assert.throws(() => kdsUrl({ ...milan, hwid: hwid8 }), /64 bytes/);
-    const { urls, fetcher } = recording();
+    const { urls, fetcher } = recording(http);
     await client(fetcher).get(turin, { now });
     assert.deepEqual(urls, [kdsUrl(turin, server.url)]);
   });
@@ -135,7 +120,7 @@ describe('KDS client against the simulated KDS', () => {
     mkdirSync(arksOnly, { recursive: true });
     writeFileSync(join(arksOnly, 'ark-milan.pem'), pki.amd('Milan').ark.pem);
     const a = loadAnchorStore([arksOnly]);
-    const { urls, fetcher } = recording();
+    const { urls, fetcher } = recording(http);
     const kds = client(fetcher, a);
     const c = chip('Milan');
     await kds.get(c.request, { now });
@@ -164,7 +149,7 @@ describe('KDS client against the simulated KDS', () => {
       ],
     ];
     for (const [rewrite, why] of cases) {
-      const err = await failure(
+      const err = await rejection(
         client((u, init) => http(rewrite(u), init)).get(c.request, { now }),
       );
       assert.equal(err.code, 'ERR_ENDORSEMENT_INVALID');
@@ -174,12 +159,12 @@ describe('KDS client against the simulated KDS', () => {
 
   test('a chain whose ARK is not pinned, or a CRL of another ARK, is invalid', async () => {
     const vendorOnly = client(http, loadAnchorStore());
-    const chainErr = await failure(
+    const chainErr = await rejection(
       vendorOnly.get({ kind: 'amd-cert-chain', product: 'Milan', keyKind: 'vcek' }, { now }),
     );
     assert.match(chainErr.message, /not the pinned ARK-Milan/);
     const swapped = client((u, init) => http(u.replace('/Milan/crl', '/Turin/crl'), init));
-    const crlErr = await failure(
+    const crlErr = await rejection(
       swapped.get({ kind: 'amd-crl', product: 'Milan', keyKind: 'vcek' }, { now }),
     );
     assert.match(crlErr.message, /not signed by the pinned ARK-Milan/);
@@ -198,7 +183,7 @@ describe('KDS client against the simulated KDS', () => {
     ] as const) {
       server.setFaults(fault);
       for (const r of fault.expired ? [requests[0]!, requests[2]!] : requests) {
-        const err = await failure(client().get(r, { now }));
+        const err = await rejection(client().get(r, { now }));
         assert.equal(err.code, 'ERR_ENDORSEMENT_INVALID', `${JSON.stringify(fault)} ${r.kind}`);
         assert.match(err.message, why);
       }
@@ -209,16 +194,16 @@ describe('KDS client against the simulated KDS', () => {
   test('429 and 5xx are unavailable (with Retry-After), VLEKs are not served', async () => {
     const c = chip('Milan');
     server.setFaults({ paths: { '/vcek': { status429: { retryAfterSeconds: 3, count: 1 } } } });
-    const limited = await failure(client().get(c.request, { now }));
+    const limited = await rejection(client().get(c.request, { now }));
     assert.equal(limited.code, 'ERR_ENDORSEMENT_UNAVAILABLE');
     assert.equal(limited.status, 429);
     assert.equal(limited.retryAfterMs, 3000);
     server.setFaults({ status5xx: { status: 500, count: 1 } });
-    const failed = await failure(client().get(c.request, { now }));
+    const failed = await rejection(client().get(c.request, { now }));
     assert.equal(failed.status, 500);
     await client().get(c.request, { now });
     server.setFaults({});
-    const vlek = await failure(
+    const vlek = await rejection(
       client().get({ kind: 'amd-vlek', product: 'Milan', tcb: c.request.tcb }, { now }),
     );
     assert.equal(vlek.code, 'ERR_ENDORSEMENT_UNAVAILABLE');

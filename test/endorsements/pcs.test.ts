@@ -33,6 +33,7 @@ import { parseTdxQuote } from '../../verifier/platforms/tdx/index.js';
 import { verifyTdx } from '../../verifier/platforms/tdx/verify.js';
 import { createVerificationCache } from '../../verifier/verify/cache.js';
 import type { AnchorStore } from '../../verifier/verify/types.js';
+import { recording, rejection } from './fixtures-http.js';
 
 const created = new Date('2026-01-01T00:00:00Z');
 const now = new Date('2026-02-01T12:00:00Z');
@@ -67,11 +68,6 @@ function intelPki(path: string): SimulatedPki {
   };
 }
 
-function recording(inner: Fetcher = http): { urls: string[]; fetcher: Fetcher } {
-  const urls: string[] = [];
-  return { urls, fetcher: (url, init) => (urls.push(url), inner(url, init)) };
-}
-
 /** A fetcher that rewrites what the server answered. */
 function rewriting(
   edit: (url: string, body: string, headers: Record<string, string>) => string,
@@ -90,17 +86,6 @@ function client(
   extra: Partial<Parameters<typeof createPcsClient>[0]> = {},
 ) {
   return createPcsClient({ baseUrl: server.url, fetcher, anchors, ...extra });
-}
-
-async function code(
-  p: Promise<unknown>,
-): Promise<{ code: string; message: string; status?: number; retryAfterMs?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  assert.fail('expected a rejection');
 }
 
 before(async () => {
@@ -181,7 +166,7 @@ describe('PCS client against the simulated PCS', () => {
   });
 
   test('asks the PCS v4 URLs', async () => {
-    const { urls, fetcher } = recording();
+    const { urls, fetcher } = recording(http);
     const pcs = client(fetcher, { update: 'early' });
     for (const request of Object.values(REQUESTS)) await pcs.get(request, { now });
     assert.deepEqual(urls, [
@@ -201,7 +186,7 @@ describe('PCS client against the simulated PCS', () => {
   });
 
   test('PCCS: the Root CA CRL comes hex-encoded from rootcacrl', async () => {
-    const { urls, fetcher } = recording();
+    const { urls, fetcher } = recording(http);
     const e = await client(fetcher, { pccs: true }).get(REQUESTS.rootCrl!, { now });
     assert.deepEqual(urls, [`${server.url}/sgx/certification/v4/rootcacrl`]);
     assert.equal(e.body[0], 0x30);
@@ -225,14 +210,14 @@ describe('PCS client against the simulated PCS', () => {
       const o = JSON.parse(b) as { tcbInfo: unknown; signature: string };
       return `{"tcbInfo":${JSON.stringify(o.tcbInfo, null, 1)},"signature":"${o.signature}"}`;
     });
-    const err = await code(client(reserialised).get(REQUESTS.tcbInfo!, { now }));
+    const err = await rejection(client(reserialised).get(REQUESTS.tcbInfo!, { now }));
     assert.equal(err.code, 'ERR_ENDORSEMENT_INVALID');
     assert.match(err.message, /signature does not verify/);
   });
 
   test('a repeated member is refused (ambiguity)', async () => {
     const dup = rewriting((_u, b) => b.replace(',"signature"', ',"tcbInfo":{},"signature"'));
-    const err = await code(client(dup).get(REQUESTS.tcbInfo!, { now }));
+    const err = await rejection(client(dup).get(REQUESTS.tcbInfo!, { now }));
     assert.equal(err.code, 'ERR_ENDORSEMENT_INVALID');
     assert.match(err.message, /appears twice/);
   });
@@ -242,7 +227,7 @@ describe('PCS client against the simulated PCS', () => {
       (_u, b) => b,
       (u) => u.replace('50806F000000', '00906ED50000'),
     );
-    const err = await code(client(other).get(REQUESTS.tcbInfo!, { now }));
+    const err = await rejection(client(other).get(REQUESTS.tcbInfo!, { now }));
     assert.equal(err.code, 'ERR_ENDORSEMENT_INVALID');
     assert.match(err.message, /FMSPC 00906ed50000, not 50806f000000/);
   });
@@ -250,7 +235,7 @@ describe('PCS client against the simulated PCS', () => {
   test('a missing or undecodable issuer chain header is invalid', async () => {
     const dropped = rewriting((_u, b, h) => (delete h['tcb-info-issuer-chain'], b));
     assert.match(
-      (await code(client(dropped).get(REQUESTS.tcbInfo!, { now }))).message,
+      (await rejection(client(dropped).get(REQUESTS.tcbInfo!, { now }))).message,
       /no tcb-info-issuer-chain/,
     );
     const legacy = rewriting((_u, b, h) => {
@@ -261,7 +246,7 @@ describe('PCS client against the simulated PCS', () => {
     verifyPcsEndorsement(await client(legacy).get(REQUESTS.tcbInfo!, { now }), anchors, now);
     const garbled = rewriting((_u, b, h) => ((h['tcb-info-issuer-chain'] = '%E0%A4%A'), b));
     assert.equal(
-      (await code(client(garbled).get(REQUESTS.tcbInfo!, { now }))).code,
+      (await rejection(client(garbled).get(REQUESTS.tcbInfo!, { now }))).code,
       'ERR_ENDORSEMENT_INVALID',
     );
   });
@@ -269,7 +254,7 @@ describe('PCS client against the simulated PCS', () => {
   test('collateral under a root that is not trusted is invalid', async () => {
     const pcs = createPcsClient({ baseUrl: server.url, fetcher: http, anchors: loadAnchorStore() });
     for (const request of Object.values(REQUESTS)) {
-      const err = await code(pcs.get(request, { now }));
+      const err = await rejection(pcs.get(request, { now }));
       assert.equal(err.code, 'ERR_ENDORSEMENT_INVALID');
       assert.match(err.message, /ERR_CHAIN_UNTRUSTED_ROOT|not signed by a pinned Intel root/);
     }
@@ -283,7 +268,7 @@ describe('PCS client against the simulated PCS', () => {
     for (const [fault, why] of cases) {
       server.setFaults(fault);
       for (const request of Object.values(REQUESTS)) {
-        const err = await code(client().get(request, { now }));
+        const err = await rejection(client().get(request, { now }));
         assert.equal(
           err.code,
           'ERR_ENDORSEMENT_INVALID',
@@ -296,19 +281,19 @@ describe('PCS client against the simulated PCS', () => {
   });
 
   test('statuses: 404 and 5xx unavailable with status, 429 with Retry-After', async () => {
-    const unknown = await code(
+    const unknown = await rejection(
       client().get({ kind: 'tdx-tcb-info', fmspc: '112233445566' }, { now }),
     );
     assert.equal(unknown.code, 'ERR_ENDORSEMENT_UNAVAILABLE');
     assert.equal(unknown.status, 404);
     server.setFaults({ paths: { '/tdx': { status429: { retryAfterSeconds: 2, count: 1 } } } });
-    const limited = await code(client().get(REQUESTS.tcbInfo!, { now }));
+    const limited = await rejection(client().get(REQUESTS.tcbInfo!, { now }));
     assert.equal(limited.code, 'ERR_ENDORSEMENT_UNAVAILABLE');
     assert.equal(limited.status, 429);
     assert.equal(limited.retryAfterMs, 2000);
     await client().get(REQUESTS.tcbInfo!, { now });
     server.setFaults({ paths: { '/sgx': { status5xx: { status: 502 } } } });
-    const failed = await code(client().get(REQUESTS.pckCrl!, { now }));
+    const failed = await rejection(client().get(REQUESTS.pckCrl!, { now }));
     assert.equal(failed.status, 502);
     assert.equal(failed.retryAfterMs, undefined);
     server.setFaults({});
@@ -317,7 +302,7 @@ describe('PCS client against the simulated PCS', () => {
   test('dropped and hanging connections are unavailable without status', async () => {
     for (const fault of [{ down: true }, { hang: true }]) {
       server.setFaults(fault);
-      const err = await code(client().get(REQUESTS.qeIdentity!, { now }));
+      const err = await rejection(client().get(REQUESTS.qeIdentity!, { now }));
       assert.equal(err.code, 'ERR_ENDORSEMENT_UNAVAILABLE');
       assert.equal(err.status, undefined);
     }

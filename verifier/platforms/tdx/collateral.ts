@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { verify as cryptoVerify } from 'node:crypto';
 import { isTwiError, VerificationError } from '../../errors.js';
 import { parsePemChain } from '../../x509/certificate.js';
 import type { Certificate } from '../../x509/certificate.js';
@@ -27,6 +26,11 @@ import {
 } from './collateral-json.js';
 import { parseTdQeIdentity } from './collateral-qe-identity.js';
 import type { TdQeIdentity } from './collateral-qe-identity.js';
+import {
+  TCB_SIGNING_CN,
+  verifyIntelJsonSignature,
+  verifyIntelSigningChain,
+} from './collateral-signature.js';
 import { parseTdxTcbInfo } from './collateral-tcb-info.js';
 import type { TdxTcbInfo } from './collateral-tcb-info.js';
 
@@ -97,9 +101,6 @@ export interface VerifiedTdxCollateral {
   readonly rootCaCrl: Crl;
 }
 
-/** CN of the certificate Intel signs TCB Info and QE Identity with. */
-const TCB_SIGNING_CN = 'Intel SGX TCB Signing';
-
 /**
  * Parses the `QuoteCollateralV3` JSON text (or the already-decoded object): CRLs as hex
  * DER, signatures as hex r‖s, issuer chains as PEM.
@@ -147,47 +148,7 @@ function signingChain(
   anchors: TrustAnchors,
   rootCrl: Crl,
 ): VerifiedChain {
-  const [leaf, ...intermediates] = chainOf(pem, path);
-  const chain = verifyChainSignatures({ leaf: leaf!, intermediates, anchors, crls: [rootCrl] });
-  // Only Intel's TCB signing certificate, directly under the root, may sign collateral:
-  // any other certificate under the root (a PCK leaf, say) must not.
-  if (chain.path.length !== 2 || chain.path[0]!.subjectCn !== TCB_SIGNING_CN) {
-    throw new VerificationError(
-      'ERR_CERT_PROFILE',
-      `${path}: signer '${chain.path[0]!.subjectCn}' is not '${TCB_SIGNING_CN}' under the root`,
-      path,
-    );
-  }
-  return chain;
-}
-
-function checkJsonSignature(
-  text: string,
-  signature: Uint8Array,
-  signer: Certificate,
-  subject: string,
-): void {
-  let ok = false;
-  try {
-    const key = signer.x509.publicKey;
-    ok =
-      key.asymmetricKeyType === 'ec' &&
-      cryptoVerify(
-        'sha256',
-        Buffer.from(text, 'utf8'),
-        { key, dsaEncoding: 'ieee-p1363' },
-        signature,
-      );
-  } catch {
-    ok = false;
-  }
-  if (!ok) {
-    throw new VerificationError(
-      'ERR_SIGNATURE_INVALID',
-      `${subject}: signature does not verify with '${signer.subjectCn}'`,
-      subject,
-    );
-  }
+  return verifyIntelSigningChain(chainOf(pem, path), TCB_SIGNING_CN, anchors, path, [rootCrl]);
 }
 
 /**
@@ -217,13 +178,13 @@ export function verifyTdxCollateral(
     anchors,
     rootCaCrl,
   );
-  checkJsonSignature(
+  verifyIntelJsonSignature(
     collateral.tcbInfo,
     collateral.tcbInfoSignature,
     tcbInfoChain.path[0]!,
     'tcbInfo',
   );
-  checkJsonSignature(
+  verifyIntelJsonSignature(
     collateral.qeIdentity,
     collateral.qeIdentitySignature,
     qeIdentityChain.path[0]!,
