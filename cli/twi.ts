@@ -5,6 +5,7 @@ import { registerCorim } from './commands/corim.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEndorsements } from './commands/endorsements.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerRp } from './commands/rp.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSimulateServe } from './commands/simulate-serve.js';
 import { registerVerify } from './commands/verify.js';
@@ -26,6 +27,7 @@ function buildProgram(): Command {
   registerDemo(program);
   registerCorim(program);
   registerEndorsements(program);
+  registerRp(program);
   return program;
 }
 
