@@ -1,0 +1,51 @@
+/**
+ * Verifier storage: {@link openStore} picks the implementation from a URL.
+ *
+ * - `postgres://...` or `postgresql://...` → {@link openPostgresStore}
+ * - `sqlite:PATH`, `sqlite://PATH` or a plain path → {@link openSqliteStore}
+ *
+ * @module
+ */
+
+import { openPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
+import { openSqliteStore } from './sqlite-store.js';
+import type { Store } from './types.js';
+
+export { openPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
+export { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export {
+  StoreDuplicateError,
+  StoreError,
+  StoreSchemaError,
+  StoreUnavailableError,
+} from './errors.js';
+export { SCHEMA_VERSION } from './schema.js';
+export type * from './types.js';
+
+/** How a store URL is interpreted. */
+export type StoreTarget = { kind: 'postgres'; url: string } | { kind: 'sqlite'; file: string };
+
+/** Classify a store URL without opening anything. */
+export function parseStoreUrl(url: string): StoreTarget {
+  if (/^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url };
+  if (/^sqlite:\/\//i.test(url)) return { kind: 'sqlite', file: url.slice('sqlite://'.length) };
+  if (/^sqlite:/i.test(url)) return { kind: 'sqlite', file: url.slice('sqlite:'.length) };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new TypeError(`unsupported store URL scheme in ${JSON.stringify(url.split('://')[0])}`);
+  }
+  if (url === '') throw new TypeError('empty store URL');
+  return { kind: 'sqlite', file: url };
+}
+
+/**
+ * Open the store named by `url` (see the module notes for the accepted forms).
+ *
+ * @throws {TypeError} for an unsupported scheme.
+ * @throws {StoreUnavailableError} when the database cannot be opened or migrated.
+ */
+export function openStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const target = parseStoreUrl(url);
+  return target.kind === 'postgres'
+    ? openPostgresStore(target.url, options)
+    : openSqliteStore(target.file);
+}

@@ -1,0 +1,83 @@
+/**
+ * Versioned schema shared by the SQLite and PostgreSQL stores. Instants are integer
+ * milliseconds since the Unix epoch; JSON values are stored as their JSON text so they
+ * round-trip byte for byte. Migrations only ever append: version `n` is applied once,
+ * in one transaction with the row that records it.
+ *
+ * @module
+ */
+
+/** SQL dialect of a store. */
+export type Dialect = 'sqlite' | 'postgres';
+
+/** One schema step. */
+export interface Migration {
+  /** Version reached after this step (1, 2, ...). */
+  version: number;
+  /** What the step does. */
+  description: string;
+  /** Statements, run in order inside the migration transaction. */
+  statements(dialect: Dialect): string[];
+}
+
+/** Table that records applied migrations. */
+export const MIGRATIONS_TABLE = 'twi_schema_migrations';
+
+/** `CREATE TABLE` for the migrations table (run before reading the version). */
+export const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+  version INTEGER PRIMARY KEY,
+  description TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;
+
+function initialSchema(dialect: Dialect): string[] {
+  const serial =
+    dialect === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+  return [
+    `CREATE TABLE nonces (
+      nonce TEXT PRIMARY KEY,
+      expires_at BIGINT NOT NULL,
+      used_at BIGINT
+    )`,
+    'CREATE INDEX nonces_expires_at ON nonces (expires_at)',
+    `CREATE TABLE credentials (
+      jti TEXT PRIMARY KEY,
+      sub TEXT NOT NULL,
+      iat BIGINT NOT NULL,
+      exp BIGINT NOT NULL,
+      kid TEXT NOT NULL,
+      platform TEXT NOT NULL,
+      ear_digest TEXT NOT NULL,
+      evidence_digest TEXT NOT NULL,
+      record TEXT NOT NULL,
+      revoked_at BIGINT
+    )`,
+    `CREATE TABLE signing_keys (
+      kid TEXT PRIMARY KEY,
+      alg TEXT NOT NULL,
+      public_jwk TEXT NOT NULL,
+      private_key_pem TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      not_after BIGINT,
+      revoked_at BIGINT
+    )`,
+    `CREATE TABLE revocations (
+      seq ${serial},
+      kind TEXT NOT NULL CHECK (kind IN ('credential', 'key')),
+      id TEXT NOT NULL,
+      revoked_at BIGINT NOT NULL
+    )`,
+  ];
+}
+
+/** Every migration, in order. Append new versions; never edit a released one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'nonces, credentials, signing keys, revocations',
+    statements: initialSchema,
+  },
+];
+
+/** Highest schema version this build knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

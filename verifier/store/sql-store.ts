@@ -1,0 +1,291 @@
+/**
+ * The store operations, written once over {@link SqlDatabase} and shared by the SQLite and
+ * PostgreSQL implementations. Every state change that must be race-free is one statement
+ * (`UPDATE ... WHERE ... RETURNING`), so the database decides the winner.
+ *
+ * @module
+ */
+
+import {
+  StoreDuplicateError,
+  StoreSchemaError,
+  StoreUnavailableError,
+  unavailable,
+} from './errors.js';
+import {
+  CREATE_MIGRATIONS_TABLE,
+  MIGRATIONS,
+  MIGRATIONS_TABLE,
+  SCHEMA_VERSION,
+  type Dialect,
+} from './schema.js';
+import { toDate, toInt, type SqlDatabase, type SqlExecutor, type SqlRow } from './sql-executor.js';
+import type {
+  CredentialRecord,
+  CredentialStore,
+  JsonValue,
+  KeyRecord,
+  KeyStore,
+  NonceConsumeResult,
+  NonceStore,
+  RevocationEvent,
+  Store,
+  StoredCredential,
+  StoredKey,
+} from './types.js';
+
+/** Advisory-lock key serialising migrations across instances. */
+const MIGRATION_LOCK = 0x7477_6901;
+/** Advisory-lock key serialising revocations, so `seq` order equals commit order. */
+const REVOCATION_LOCK = 0x7477_6902;
+
+/**
+ * Bring the schema to {@link SCHEMA_VERSION}; safe to run concurrently and repeatedly.
+ * `prelude` statements (e.g. `CREATE SCHEMA IF NOT EXISTS`) run first, under the same lock.
+ */
+export async function migrate(
+  db: SqlDatabase,
+  dialect: Dialect,
+  prelude: string[] = [],
+): Promise<number> {
+  return db.transaction(async (tx) => {
+    for (const sql of prelude) await tx.run(sql);
+    await tx.run(CREATE_MIGRATIONS_TABLE);
+    const rows = await tx.query(`SELECT MAX(version) AS version FROM ${MIGRATIONS_TABLE}`);
+    const current = rows[0]?.['version'] == null ? 0 : toInt(rows[0]['version']);
+    if (current > SCHEMA_VERSION) {
+      throw new StoreSchemaError(
+        `database schema version ${current} is newer than this build (${SCHEMA_VERSION})`,
+      );
+    }
+    for (const step of MIGRATIONS) {
+      if (step.version <= current) continue;
+      for (const sql of step.statements(dialect)) await tx.run(sql);
+      await tx.run(
+        `INSERT INTO ${MIGRATIONS_TABLE} (version, description, applied_at) VALUES ($1, $2, $3)`,
+        [step.version, step.description, Date.now()],
+      );
+    }
+    return SCHEMA_VERSION;
+  }, MIGRATION_LOCK);
+}
+
+/** Guards a database: maps driver failures to typed errors, refuses use after close. */
+class Guarded {
+  closed = false;
+
+  constructor(readonly db: SqlDatabase) {}
+
+  async call<T>(
+    what: string,
+    body: (db: SqlDatabase) => Promise<T>,
+    entity?: [string, string],
+  ): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError(`${what}: store is closed`);
+    try {
+      return await body(this.db);
+    } catch (err) {
+      if (entity && this.db.isUniqueViolation(err)) {
+        throw new StoreDuplicateError(entity[0], entity[1], { cause: err });
+      }
+      throw unavailable(what, err);
+    }
+  }
+}
+
+function nonceStore(g: Guarded): NonceStore {
+  return {
+    issue: (nonce, expiresAt) =>
+      g
+        .call(
+          'nonces.issue',
+          (db) =>
+            db.run('INSERT INTO nonces (nonce, expires_at) VALUES ($1, $2)', [
+              nonce,
+              expiresAt.getTime(),
+            ]),
+          ['nonce', nonce],
+        )
+        .then(() => undefined),
+    consume: (nonce, now) =>
+      g.call('nonces.consume', (db) => consumeNonce(db, nonce, now.getTime())),
+    purgeExpired: (now) =>
+      g.call('nonces.purgeExpired', (db) =>
+        db.run('DELETE FROM nonces WHERE expires_at <= $1', [now.getTime()]),
+      ),
+    count: () =>
+      g.call('nonces.count', async (db) =>
+        toInt((await db.query('SELECT COUNT(*) AS n FROM nonces'))[0]!['n']),
+      ),
+  };
+}
+
+/**
+ * The winner is decided by the single conditional UPDATE; the follow-up read only explains
+ * a refusal and cannot turn it into `'ok'`.
+ */
+async function consumeNonce(
+  db: SqlExecutor,
+  nonce: string,
+  now: number,
+): Promise<NonceConsumeResult> {
+  const won = await db.query(
+    `UPDATE nonces SET used_at = $2
+      WHERE nonce = $1 AND used_at IS NULL AND expires_at > $2
+      RETURNING nonce`,
+    [nonce, now],
+  );
+  if (won.length === 1) return 'ok';
+  const rows = await db.query('SELECT used_at FROM nonces WHERE nonce = $1', [nonce]);
+  if (rows.length === 0) return 'unknown';
+  return rows[0]!['used_at'] == null ? 'expired' : 'used';
+}
+
+function credentialFromRow(row: SqlRow): StoredCredential {
+  const credential: StoredCredential = {
+    jti: String(row['jti']),
+    sub: String(row['sub']),
+    iat: toInt(row['iat']),
+    exp: toInt(row['exp']),
+    kid: String(row['kid']),
+    platform: String(row['platform']),
+    earDigest: String(row['ear_digest']),
+    evidenceDigest: String(row['evidence_digest']),
+    record: JSON.parse(String(row['record'])) as JsonValue,
+  };
+  const revokedAt = toDate(row['revoked_at']);
+  if (revokedAt) credential.revokedAt = revokedAt;
+  return credential;
+}
+
+function insertCredential(db: SqlExecutor, r: CredentialRecord): Promise<number> {
+  return db.run(
+    `INSERT INTO credentials
+      (jti, sub, iat, exp, kid, platform, ear_digest, evidence_digest, record)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      r.jti,
+      r.sub,
+      r.iat,
+      r.exp,
+      r.kid,
+      r.platform,
+      r.earDigest,
+      r.evidenceDigest,
+      JSON.stringify(r.record),
+    ],
+  );
+}
+
+/**
+ * Mark a row revoked and append the event, in one transaction under the revocation lock
+ * (so a reader never sees `seq` n+1 committed before n).
+ */
+function revokeRow(
+  db: SqlDatabase,
+  kind: 'credential' | 'key',
+  id: string,
+  at: number,
+): Promise<boolean> {
+  const [table, column] = kind === 'credential' ? ['credentials', 'jti'] : ['signing_keys', 'kid'];
+  return db.transaction(async (tx) => {
+    const changed = await tx.run(
+      `UPDATE ${table} SET revoked_at = $2 WHERE ${column} = $1 AND revoked_at IS NULL`,
+      [id, at],
+    );
+    if (changed !== 1) return false;
+    await tx.run('INSERT INTO revocations (kind, id, revoked_at) VALUES ($1, $2, $3)', [
+      kind,
+      id,
+      at,
+    ]);
+    return true;
+  }, REVOCATION_LOCK);
+}
+
+function credentialStore(g: Guarded): CredentialStore {
+  return {
+    put: (record) =>
+      g
+        .call('credentials.put', (db) => insertCredential(db, record), ['credential', record.jti])
+        .then(() => undefined),
+    get: (jti) =>
+      g.call('credentials.get', async (db) => {
+        const rows = await db.query('SELECT * FROM credentials WHERE jti = $1', [jti]);
+        return rows[0] ? credentialFromRow(rows[0]) : undefined;
+      }),
+    revoke: (jti, at) =>
+      g.call('credentials.revoke', (db) => revokeRow(db, 'credential', jti, at.getTime())),
+    revokedSince: (since) =>
+      g.call('credentials.revokedSince', async (db) => {
+        const rows = await db.query(
+          `SELECT seq, id, revoked_at FROM revocations
+            WHERE kind = 'credential' AND seq > $1 ORDER BY seq`,
+          [since],
+        );
+        return rows.map((row): RevocationEvent => ({
+          seq: toInt(row['seq']),
+          jti: String(row['id']),
+          revokedAt: new Date(toInt(row['revoked_at'])),
+        }));
+      }),
+  };
+}
+
+function keyFromRow(row: SqlRow): StoredKey {
+  const key: StoredKey = {
+    kid: String(row['kid']),
+    alg: String(row['alg']),
+    publicJwk: JSON.parse(String(row['public_jwk'])) as JsonValue,
+    privateKeyPem: String(row['private_key_pem']),
+    createdAt: new Date(toInt(row['created_at'])),
+  };
+  const notAfter = toDate(row['not_after']);
+  if (notAfter) key.notAfter = notAfter;
+  const revokedAt = toDate(row['revoked_at']);
+  if (revokedAt) key.revokedAt = revokedAt;
+  return key;
+}
+
+function insertKey(db: SqlExecutor, k: KeyRecord): Promise<number> {
+  return db.run(
+    `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_pem, created_at, not_after)
+      VALUES ($1, $2, $3, $4, $5, $6)`,
+    [
+      k.kid,
+      k.alg,
+      JSON.stringify(k.publicJwk),
+      k.privateKeyPem,
+      k.createdAt.getTime(),
+      k.notAfter ? k.notAfter.getTime() : null,
+    ],
+  );
+}
+
+function keyStore(g: Guarded): KeyStore {
+  return {
+    put: (key) =>
+      g.call('keys.put', (db) => insertKey(db, key), ['key', key.kid]).then(() => undefined),
+    list: () =>
+      g.call('keys.list', async (db) =>
+        (await db.query('SELECT * FROM signing_keys ORDER BY created_at, kid')).map(keyFromRow),
+      ),
+    revoke: (kid, at) => g.call('keys.revoke', (db) => revokeRow(db, 'key', kid, at.getTime())),
+  };
+}
+
+/** Build a {@link Store} over an opened, migrated database. */
+export function createSqlStore(kind: Store['kind'], db: SqlDatabase): Store {
+  const g = new Guarded(db);
+  return {
+    kind,
+    nonces: nonceStore(g),
+    credentials: credentialStore(g),
+    keys: keyStore(g),
+    async close() {
+      if (g.closed) return;
+      g.closed = true;
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The verifier's storage contract: single-use nonces, the issued-credential (jti) ledger
+ * with revocations, and signing keys. Two implementations pass one test suite: an embedded
+ * SQLite file and a shared PostgreSQL database.
+ *
+ * Times are `Date`s at the interface (millisecond precision); credential `iat` / `exp` are
+ * JWT NumericDates (seconds), stored as given.
+ *
+ * @module
+ */
+
+/** Any JSON value. */
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Outcome of consuming a nonce. Only `'ok'` lets an attestation proceed. */
+export type NonceConsumeResult = 'ok' | 'unknown' | 'expired' | 'used';
+
+/** Single-use challenge nonces with a time to live. */
+export interface NonceStore {
+  /**
+   * Record a freshly generated nonce.
+   *
+   * @throws {StoreDuplicateError} when the nonce is already stored.
+   */
+  issue(nonce: string, expiresAt: Date): Promise<void>;
+  /**
+   * Atomically mark the nonce used. Of any number of concurrent callers (in any process
+   * sharing the database) exactly one gets `'ok'`. A nonce is expired when `now >= expiresAt`.
+   * A nonce that was used reports `'used'` until it is purged, then `'unknown'`.
+   */
+  consume(nonce: string, now: Date): Promise<NonceConsumeResult>;
+  /** Delete every nonce with `expiresAt <= now` (used or not); returns how many. */
+  purgeExpired(now: Date): Promise<number>;
+  /** Number of stored nonces (used or not, expired or not). */
+  count(): Promise<number>;
+}
+
+/** What the verifier commits to the ledger before it returns a credential. */
+export interface CredentialRecord {
+  /** Credential identifier (`jti`), unique. */
+  jti: string;
+  /** Workload identifier (`sub`). */
+  sub: string;
+  /** Issued at, JWT NumericDate (seconds). */
+  iat: number;
+  /** Expiry, JWT NumericDate (seconds). */
+  exp: number;
+  /** Key id of the signing key. */
+  kid: string;
+  /** Platform the evidence came from (`tdx`, `sev-snp`, `nitro`, ...). */
+  platform: string;
+  /** Digest of the EAR that backed the credential. */
+  earDigest: string;
+  /** Digest of the evidence that was appraised. */
+  evidenceDigest: string;
+  /** The provenance record (measurements, matched reference values, supply chain...). */
+  record: JsonValue;
+}
+
+/** A ledger entry as read back. */
+export interface StoredCredential extends CredentialRecord {
+  /** When the credential was revoked, if it was. */
+  revokedAt?: Date;
+}
+
+/** One revocation event; `seq` increases strictly in commit order. */
+export interface RevocationEvent {
+  /** Position in the revocation stream (shared by credentials and keys). */
+  seq: number;
+  /** Revoked credential `jti`. */
+  jti: string;
+  /** The instant given to `revoke`. */
+  revokedAt: Date;
+}
+
+/** The issued-credential ledger. */
+export interface CredentialStore {
+  /**
+   * Commit a credential record; durable when the promise resolves.
+   *
+   * @throws {StoreDuplicateError} when `jti` is already recorded.
+   */
+  put(record: CredentialRecord): Promise<void>;
+  /** The record for `jti`, or `undefined`. */
+  get(jti: string): Promise<StoredCredential | undefined>;
+  /**
+   * Revoke a credential. Returns `true` when this call revoked it, `false` when it is
+   * unknown or was already revoked (the first revocation instant is kept).
+   */
+  revoke(jti: string, at: Date): Promise<boolean>;
+  /** Credential revocations with `seq > since`, in `seq` order. Start with `0`. */
+  revokedSince(since: number): Promise<RevocationEvent[]>;
+}
+
+/** A signing key as stored. */
+export interface KeyRecord {
+  /** Key id. */
+  kid: string;
+  /** JWS algorithm, e.g. `ES256`. */
+  alg: string;
+  /** Public key as a JWK. */
+  publicJwk: JsonValue;
+  /** Private key, PKCS#8 PEM, stored exactly as given (not encrypted by the store). */
+  privateKeyPem: string;
+  /** Creation instant. */
+  createdAt: Date;
+  /** Instant after which the key must no longer sign. */
+  notAfter?: Date;
+}
+
+/** A key as read back. */
+export interface StoredKey extends KeyRecord {
+  /** When the key was revoked, if it was. */
+  revokedAt?: Date;
+}
+
+/** Signing keys. */
+export interface KeyStore {
+  /**
+   * Store a key.
+   *
+   * @throws {StoreDuplicateError} when `kid` is already stored.
+   */
+  put(key: KeyRecord): Promise<void>;
+  /** Every key, revoked ones included, ordered by `createdAt` then `kid`. */
+  list(): Promise<StoredKey[]>;
+  /** Revoke a key; `true` when this call revoked it, `false` if unknown or already revoked. */
+  revoke(kid: string, at: Date): Promise<boolean>;
+}
+
+/** The verifier's persistent state. */
+export interface Store {
+  /** Which implementation this is. */
+  readonly kind: 'sqlite' | 'postgres';
+  readonly nonces: NonceStore;
+  readonly credentials: CredentialStore;
+  readonly keys: KeyStore;
+  /** Release the database; later calls fail with `ERR_STORE_UNAVAILABLE`. Idempotent. */
+  close(): Promise<void>;
+}
