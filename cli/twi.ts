@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerEndorsements } from './commands/endorsements.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRp } from './commands/rp.js';
+import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSimulateServe } from './commands/simulate-serve.js';
 import { registerVerify } from './commands/verify.js';
@@ -28,6 +29,7 @@ function buildProgram(): Command {
   registerCorim(program);
   registerEndorsements(program);
   registerRp(program);
+  registerServe(program);
   return program;
 }
 

@@ -1,0 +1,94 @@
+/**
+ * `twi serve`: runs the verifier service (challenge, attest, appraise, JWKS, bundle) on a
+ * loopback port until SIGINT or SIGTERM.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { loadAnchorStore } from '../../endorsements/anchors.js';
+import { createEndorsementStack } from '../../endorsements/stack.js';
+import { loadPolicy } from '../../verifier/appraise/index.js';
+import { createService } from '../../verifier/service/index.js';
+import { openStore } from '../../verifier/store/index.js';
+import { intOption } from '../args.js';
+
+interface ServeCliOptions {
+  port?: string;
+  host?: string;
+  store?: string;
+  data?: string;
+  trustAnchors?: string;
+  policy?: string;
+  pcsUrl?: string;
+  kdsUrl?: string;
+  trustDomain?: string;
+  issuer?: string;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+async function runServe(o: ServeCliOptions): Promise<number> {
+  const port = o.port === undefined ? 8443 : intOption('--port', o.port, 0, 65535);
+  const host = o.host ?? '127.0.0.1';
+  const data = o.data ?? '.twi';
+  if (o.store === undefined) mkdirSync(data, { recursive: true });
+  const store = await openStore(o.store ?? `sqlite:${join(data, 'twi.db')}`);
+  const anchors = loadAnchorStore(o.trustAnchors === undefined ? [] : [o.trustAnchors]);
+  const provider =
+    o.pcsUrl || o.kdsUrl
+      ? createEndorsementStack({
+          anchors,
+          ...(o.pcsUrl !== undefined && { pcsUrl: o.pcsUrl }),
+          ...(o.kdsUrl !== undefined && { kdsUrl: o.kdsUrl }),
+        })
+      : undefined;
+  try {
+    const app = await createService({
+      store,
+      anchors,
+      ...(o.policy !== undefined && { policy: loadPolicy(o.policy) }),
+      ...(provider && { provider }),
+      issuer: o.issuer ?? `http://${host}:${port}`,
+      trustDomain: o.trustDomain ?? 'twi.local',
+    });
+    await app.listen({ host, port });
+    const addr = app.server.address();
+    const real = addr && typeof addr === 'object' ? addr.port : port;
+    process.stdout.write(`twi: verifier listening on http://${host}:${real}\n`);
+    await untilSignal();
+    await app.close();
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the verifier service (challenge, attest, appraise, JWKS, SPIFFE bundle)')
+    .option('--port <n>', 'port to listen on; 0 picks a free one (default 8443)')
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--store <url>', 'store URL: sqlite:FILE or postgres://… (default sqlite:DATA/twi.db)')
+    .option('--data <dir>', 'data directory (default .twi)')
+    .option('--trust-anchors <dir>', 'extra roots (e.g. a simulator PKI) beside the vendor roots')
+    .option('--policy <file>', 'appraisal policy, JSON or YAML (default: the built-in policy)')
+    .option('--pcs-url <url>', 'tdx: fetch collateral the attester did not send from this PCS')
+    .option('--kds-url <url>', 'sev-snp: fetch VCEKs, chains and CRLs from this AMD KDS')
+    .option('--trust-domain <domain>', 'SPIFFE trust domain of issued WITs (default twi.local)')
+    .option('--issuer <url>', 'issuer URL in the OpenID configuration (default the listen URL)')
+    .action(async (opts: ServeCliOptions) => {
+      process.exitCode = await runServe(opts);
+    });
+}

@@ -1,0 +1,321 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { loadAnchorStore } from '../../endorsements/anchors.js';
+import {
+  openSimulatedPki,
+  simulateNitro,
+  simulateSnp,
+  simulateTdx,
+  type SimulatedPki,
+} from '../../simulators/index.js';
+import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
+import { createService } from '../../verifier/service/index.js';
+import { openStore, type Store } from '../../verifier/store/index.js';
+
+const PKI_CREATED = new Date('2025-01-01T00:00:00Z');
+const NOW = new Date('2025-06-01T00:00:00Z');
+const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
+
+type Platform = 'tdx' | 'sev-snp' | 'nitro';
+
+interface Workload {
+  jwk: JsonWebKey & { alg: string };
+  spki: Uint8Array;
+}
+
+function workloadKey(): Workload {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = { ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), alg: 'ES256' };
+  return { jwk, spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })) };
+}
+
+/** A CMW collection with evidence bound to `nonce` and `key`. */
+function evidenceCmw(
+  pki: SimulatedPki,
+  platform: Platform,
+  nonce: string,
+  key: Workload,
+  extra: { debug?: boolean } = {},
+): Record<string, unknown> {
+  const nonceBytes = new Uint8Array(Buffer.from(nonce, 'base64url'));
+  const reportData = bindingReportData(nonceBytes, jwkThumbprint(key.jwk));
+  const cmw: Record<string, unknown> = { __cmwc_t: 'tag:twi.dev,2026:evidence' };
+  if (platform === 'tdx') {
+    const sim = simulateTdx(pki.intel(), { seed: 'svc-td', now: NOW, reportData, ...extra });
+    cmw.tdx = ['application/vnd.twi.tdx-quote', b64u(sim.quote), 4];
+    cmw.collateral = [
+      'application/vnd.twi.tdx-collateral+json',
+      b64u(JSON.stringify(sim.collateral)),
+      2,
+    ];
+  } else if (platform === 'sev-snp') {
+    const sim = simulateSnp(pki.amd('Genoa'), { seed: 'svc-snp', reportData, ...extra });
+    cmw.snp = ['application/vnd.twi.sev-snp-report', b64u(sim.report), 4];
+    cmw.certs = ['application/vnd.twi.sev-snp-certs', b64u(sim.certTable), 2];
+  } else {
+    const sim = simulateNitro(pki.nitro(), {
+      now: NOW,
+      seed: 'svc-nitro',
+      nonce: nonceBytes,
+      publicKey: key.spki,
+      userData: reportData,
+      ...extra,
+    });
+    cmw.nitro = ['application/vnd.twi.nitro-attestation', b64u(sim.document), 4];
+  }
+  return cmw;
+}
+
+describe('verifier service over HTTP', () => {
+  let dir: string;
+  let store: Store;
+  let app: FastifyInstance;
+  let base: string;
+  let pki: SimulatedPki;
+  let clock = NOW;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'twi-service-'));
+    pki = await openSimulatedPki(join(dir, 'pki'), { seed: 'twi-service', now: PKI_CREATED });
+    store = await openStore('sqlite:' + join(dir, 'twi.db'));
+    app = await createService({
+      store,
+      anchors: loadAnchorStore([join(dir, 'pki', 'roots')]),
+      issuer: 'https://verifier.example',
+      trustDomain: 'example.org',
+      now: () => clock,
+      logLevel: 'silent',
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    assert.ok(addr && typeof addr === 'object');
+    base = `http://127.0.0.1:${addr.port}`;
+  });
+
+  after(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Rows in the ledger, read straight from the SQLite file. */
+  function credentialCount(): number {
+    const db = new Database(join(dir, 'twi.db'), { readonly: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM credentials').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+
+  async function post(path: string, body: unknown): Promise<Response> {
+    return fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  async function challenge(): Promise<string> {
+    const r = await fetch(base + '/v1/challenge', { method: 'POST' });
+    assert.equal(r.status, 200);
+    const body = (await r.json()) as { nonce: string; expires_at: string };
+    assert.match(body.nonce, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(body.expires_at, new Date(NOW.getTime() + 120_000).toISOString());
+    return body.nonce;
+  }
+
+  async function expectProblem(r: Response, status: number, code: string): Promise<unknown> {
+    assert.equal(r.status, status);
+    assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    const p = (await r.json()) as Record<string, unknown>;
+    assert.equal(p.code, code, JSON.stringify(p));
+    assert.equal(p.status, status);
+    assert.equal(typeof p.type, 'string');
+    assert.equal(typeof p.title, 'string');
+    assert.equal(typeof p.detail, 'string');
+    return p;
+  }
+
+  for (const platform of ['tdx', 'sev-snp', 'nitro'] as const) {
+    test(`${platform}: challenge → attest → WIT verifiable with the JWKS; replay refused`, async () => {
+      const key = workloadKey();
+      const nonce = await challenge();
+      const body = { nonce, evidence: evidenceCmw(pki, platform, nonce, key), key: key.jwk };
+      const r = await post('/v1/attest', { ...body, workload: 'api' });
+      const out = (await r.json()) as { ear: string; wit: string; expires_at: string };
+      assert.equal(r.status, 200, JSON.stringify(out));
+      assert.equal(out.expires_at, new Date(NOW.getTime() + 3600_000).toISOString());
+      const jwks = await (await fetch(base + '/.well-known/jwks.json')).json();
+      const set = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
+      const { payload, protectedHeader } = await jwtVerify(out.wit, set, {
+        currentDate: NOW,
+        typ: 'wit+jwt',
+      });
+      assert.deepEqual((payload.cnf as { jwk: unknown }).jwk, key.jwk);
+      assert.match(
+        payload.sub!,
+        new RegExp(`^spiffe://example\\.org/${platform}/[0-9a-f]{16}/api$`),
+      );
+      assert.equal(typeof protectedHeader.kid, 'string');
+      await jwtVerify(out.ear, set, { currentDate: NOW });
+      const record = await store.credentials.get(payload.jti!);
+      assert.equal(record?.sub, payload.sub);
+      assert.equal(record?.platform, platform);
+
+      await expectProblem(await post('/v1/attest', body), 409, 'ERR_NONCE_REUSED');
+    });
+  }
+
+  test('unknown and expired nonces are refused', async () => {
+    const key = workloadKey();
+    const unknown = b64u(new Uint8Array(32).fill(7));
+    const cmw = evidenceCmw(pki, 'nitro', unknown, key);
+    const body = { nonce: unknown, evidence: cmw, key: key.jwk };
+    await expectProblem(await post('/v1/attest', body), 400, 'ERR_NONCE_UNKNOWN');
+    const nonce = await challenge();
+    clock = new Date(NOW.getTime() + 121_000);
+    try {
+      const r = await post('/v1/attest', { ...body, nonce });
+      await expectProblem(r, 400, 'ERR_NONCE_EXPIRED');
+    } finally {
+      clock = NOW;
+    }
+  });
+
+  test('evidence bound to another key → 403 with the EAR and no credential', async () => {
+    const before = credentialCount();
+    const key = workloadKey();
+    const other = workloadKey();
+    const nonce = await challenge();
+    const r = await post('/v1/attest', {
+      nonce,
+      evidence: evidenceCmw(pki, 'tdx', nonce, other),
+      key: key.jwk,
+    });
+    const p = (await expectProblem(r, 403, 'ERR_APPRAISAL_CONTRAINDICATED')) as {
+      ear: string;
+      wit?: string;
+    };
+    assert.equal(typeof p.ear, 'string');
+    assert.equal(p.wit, undefined);
+    assert.equal(credentialCount(), before);
+  });
+
+  test('debug evidence → 403', async () => {
+    for (const platform of ['tdx', 'nitro'] as const) {
+      const key = workloadKey();
+      const nonce = await challenge();
+      const evidence = evidenceCmw(pki, platform, nonce, key, { debug: true });
+      const r = await post('/v1/attest', { nonce, evidence, key: key.jwk });
+      await expectProblem(r, 403, 'ERR_APPRAISAL_CONTRAINDICATED');
+    }
+  });
+
+  test('bad requests are RFC 9457 problems with stable codes', async () => {
+    const big = await post('/v1/appraise', { evidence: { x: ['a', 'A'.repeat(300_000), 4] } });
+    await expectProblem(big, 413, 'ERR_BODY_TOO_LARGE');
+    const text = await fetch(base + '/v1/attest', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    await expectProblem(text, 415, 'ERR_UNSUPPORTED_MEDIA_TYPE');
+    const garbage = await fetch(base + '/v1/attest', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"nonce": ',
+    });
+    await expectProblem(garbage, 400, 'ERR_BODY_INVALID');
+    await expectProblem(await post('/v1/attest', { nonce: 'x' }), 400, 'ERR_REQUEST_INVALID');
+    await expectProblem(await fetch(base + '/nope'), 404, 'ERR_NOT_FOUND');
+  });
+
+  test('invalid CMW and unknown media types → 400 with a code', async () => {
+    const key = workloadKey();
+    const nonce = await challenge();
+    const cases: [unknown, string][] = [
+      [{ a: ['application/vnd.twi.tdx-quote', 'AAAA'] }, 'ERR_CMW_INVALID'],
+      [{ a: ['application/vnd.twi.tdx-quote', 'AA==', 4] }, 'ERR_CMW_INVALID'],
+      [{ a: ['application/vnd.twi.tdx-collateral+json', 'AAAA', 2] }, 'ERR_CMW_INVALID'],
+      [{ a: ['application/octet-stream', 'AAAA', 4] }, 'ERR_CMW_MEDIA_TYPE'],
+      [
+        { a: ['application/vnd.twi.nitro-attestation', 'AAAA', 4], b: ['text/x', 'AAAA', 2] },
+        'ERR_CMW_MEDIA_TYPE',
+      ],
+    ];
+    for (const [evidence, code] of cases) {
+      await expectProblem(await post('/v1/attest', { nonce, evidence, key: key.jwk }), 400, code);
+    }
+    const bad = { nonce, evidence: cases[0]![0], key: { kty: 'EC', alg: 'HS256' } };
+    await expectProblem(await post('/v1/attest', bad), 400, 'ERR_CMW_INVALID');
+    const nitro = evidenceCmw(pki, 'nitro', nonce, key);
+    const badKey = { nonce, evidence: nitro, key: { kty: 'oct', alg: 'HS256', k: 'AAAA' } };
+    await expectProblem(await post('/v1/attest', badKey), 400, 'ERR_KEY_INVALID');
+  });
+
+  test('background-check appraisal returns an EAR without a credential', async () => {
+    const key = workloadKey();
+    const nonce = await challenge();
+    const r = await post('/v1/appraise', { evidence: evidenceCmw(pki, 'sev-snp', nonce, key) });
+    assert.equal(r.status, 200);
+    const out = (await r.json()) as { ear: string; wit?: string };
+    assert.equal(out.wit, undefined);
+    assert.equal(out.ear.split('.').length, 3);
+  });
+
+  test('JWKS, OpenID configuration, SPIFFE bundle, health and metrics', async () => {
+    const jwks = (await (await fetch(base + '/.well-known/jwks.json')).json()) as {
+      keys: Record<string, unknown>[];
+    };
+    assert.equal(jwks.keys.length, 1);
+    assert.equal(jwks.keys[0]!.kty, 'EC');
+    assert.equal(jwks.keys[0]!.d, undefined);
+    const oidc = (await (await fetch(base + '/.well-known/openid-configuration')).json()) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(oidc.issuer, 'https://verifier.example');
+    assert.equal(oidc.jwks_uri, 'https://verifier.example/.well-known/jwks.json');
+    assert.deepEqual(oidc.response_types_supported, ['id_token']);
+    assert.deepEqual(oidc.subject_types_supported, ['public']);
+    assert.deepEqual(oidc.id_token_signing_alg_values_supported, ['ES256']);
+    const bundle = (await (await fetch(base + '/v1/bundle')).json()) as {
+      keys: Record<string, unknown>[];
+      spiffe_sequence: number;
+      spiffe_refresh_hint: number;
+    };
+    assert.equal(bundle.keys[0]!.use, 'wit-svid');
+    assert.equal(bundle.keys[0]!.kid, jwks.keys[0]!.kid);
+    assert.equal(bundle.spiffe_sequence, 1);
+    assert.equal(bundle.spiffe_refresh_hint, 300);
+    assert.equal((await fetch(base + '/healthz')).status, 200);
+    assert.equal((await fetch(base + '/readyz')).status, 200);
+    const metrics = await (await fetch(base + '/metrics')).text();
+    assert.match(metrics, /twi_appraisals_total\{platform="tdx",status="affirming"\} \d+/);
+    assert.match(metrics, /twi_appraisals_total\{platform="tdx",status="contraindicated"\} \d+/);
+    assert.match(metrics, /twi_attest_duration_seconds_bucket\{le="\+Inf"\} \d+/);
+    assert.match(metrics, /twi_nonces \d+/);
+  });
+
+  test('a restarted service signs with the stored key', async () => {
+    const again = await createService({
+      store,
+      anchors: loadAnchorStore([]),
+      issuer: 'https://verifier.example',
+      trustDomain: 'example.org',
+      now: () => NOW,
+      logLevel: 'silent',
+    });
+    const r = await again.inject({ method: 'GET', url: '/v1/bundle' });
+    assert.equal((r.json() as { keys: unknown[] }).keys.length, 1);
+    await again.close();
+  });
+});

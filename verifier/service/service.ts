@@ -1,0 +1,186 @@
+/**
+ * The verifier service (ARCHITECTURE "Wire contracts (v1)"): challenge, attest, appraise,
+ * key discovery, health and metrics, as a Fastify instance the caller listens with.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Policy } from '../appraise/index.js';
+import type { Store } from '../store/index.js';
+import { createVerificationCache } from '../verify/cache.js';
+import type { AnchorStore } from '../verify/types.js';
+import { parseWorkloadId } from '../wimse/index.js';
+import type { EndorsementProvider } from '../../endorsements/provider/types.js';
+import {
+  appraiseOnly,
+  attest,
+  type AppraiseRequest,
+  type AttestContext,
+  type AttestRequest,
+} from './attest.js';
+import {
+  loadOrCreateSigningKey,
+  openidConfiguration,
+  publicJwks,
+  spiffeBundle,
+  type ServiceSigningKey,
+} from './keys.js';
+import { createMetrics } from './metrics.js';
+import { notFoundHandler, problem, problemErrorHandler, sendProblem } from './problem.js';
+import { appraiseBodySchema, attestBodySchema } from './schemas.js';
+
+/** Default request body limit: 256 KiB. */
+export const DEFAULT_BODY_LIMIT = 256 * 1024;
+
+/** Log paths never written: evidence, keys, tokens. */
+export const REDACTED_LOG_PATHS: readonly string[] = [
+  'req.body',
+  'req.headers.authorization',
+  'req.headers["workload-identity-token"]',
+  'req.headers["workload-proof-token"]',
+  'res.body',
+  'body',
+  'evidence',
+  'key',
+];
+
+/** Options of {@link createService}. */
+export interface ServiceOptions {
+  readonly store: Store;
+  readonly anchors: AnchorStore;
+  /** Appraisal policy; the built-in default when omitted. */
+  readonly policy?: Policy;
+  /** Where endorsements the CMW does not carry come from; only the CMW's when omitted. */
+  readonly provider?: EndorsementProvider;
+  /** Signing key; default: the newest usable key in `store.keys`, or a new stored ES256 key. */
+  readonly signingKey?: ServiceSigningKey;
+  /** The issuer URL published in the OpenID configuration (e.g. `https://verifier.example`). */
+  readonly issuer: string;
+  /** SPIFFE trust domain of issued identifiers, e.g. `example.org`. */
+  readonly trustDomain: string;
+  /** WIT lifetime (default 3600 s). */
+  readonly witLifetimeSeconds?: number;
+  /** Nonce lifetime (default 120 s). */
+  readonly nonceTtlSeconds?: number;
+  /** Issue a WIT for a `warning` appraisal too (default false: 403). */
+  readonly issueOnWarning?: boolean;
+  /** Clock (default `new Date()`). */
+  readonly now?: () => Date;
+  /** Log level (`info` default, `silent` in tests). */
+  readonly logLevel?: string;
+  /** Request body limit in bytes (default {@link DEFAULT_BODY_LIMIT}). */
+  readonly bodyLimit?: number;
+}
+
+function checkOptions(o: ServiceOptions): void {
+  parseWorkloadId(`spiffe://${o.trustDomain}/x`);
+  const url = new URL(o.issuer);
+  if (url.search || url.hash) throw new TypeError('issuer must have no query or fragment');
+  for (const [name, v] of [
+    ['witLifetimeSeconds', o.witLifetimeSeconds],
+    ['nonceTtlSeconds', o.nonceTtlSeconds],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
+      throw new RangeError(`${name} must be a positive integer`);
+    }
+  }
+}
+
+function fastifyOptions(o: ServiceOptions): FastifyServerOptions {
+  return {
+    bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logger: {
+      level: o.logLevel ?? 'info',
+      redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' },
+    },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  };
+}
+
+function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds: number): void {
+  app.post('/v1/challenge', async () => {
+    const nonce = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(ctx.now().getTime() + ttlSeconds * 1000);
+    await ctx.store.nonces.issue(nonce, expiresAt);
+    return { nonce, expires_at: expiresAt.toISOString() };
+  });
+  app.post<{ Body: AttestRequest }>(
+    '/v1/attest',
+    { schema: { body: attestBodySchema } },
+    async (request) => {
+      const started = process.hrtime.bigint();
+      try {
+        return await attest(ctx, request.body);
+      } finally {
+        ctx.metrics.observeAttest(Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    },
+  );
+  app.post<{ Body: AppraiseRequest }>(
+    '/v1/appraise',
+    { schema: { body: appraiseBodySchema } },
+    async (request) => appraiseOnly(ctx, request.body),
+  );
+}
+
+function registerPublicRoutes(app: FastifyInstance, ctx: AttestContext, issuer: string): void {
+  app.get('/.well-known/jwks.json', async () => publicJwks(ctx.store));
+  app.get('/.well-known/openid-configuration', async () =>
+    openidConfiguration(issuer, [ctx.key.alg]),
+  );
+  app.get('/v1/bundle', async () => spiffeBundle(ctx.store));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await ctx.store.nonces.count();
+      return { status: 'ready' };
+    } catch {
+      return sendProblem(reply, problem(503, 'ERR_NOT_READY', 'the store is not reachable'));
+    }
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const nonces = await ctx.store.nonces.count().catch(() => undefined);
+    return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render(nonces));
+  });
+}
+
+/**
+ * Builds the verifier service. The instance is ready to `listen`; closing it does not close
+ * the store (the caller owns it).
+ *
+ * @throws TypeError or RangeError for a bad trust domain, issuer or lifetime.
+ *
+ * @example
+ * ```ts
+ * const app = await createService({ store: await openStore('sqlite:.twi/twi.db'),
+ *   anchors: loadAnchorStore(), issuer: 'https://verifier.example', trustDomain: 'example.org' });
+ * await app.listen({ host: '127.0.0.1', port: 8443 });
+ * ```
+ */
+export async function createService(options: ServiceOptions): Promise<FastifyInstance> {
+  checkOptions(options);
+  const now = options.now ?? (() => new Date());
+  const key = options.signingKey ?? (await loadOrCreateSigningKey(options.store, now()));
+  const ctx: AttestContext = {
+    store: options.store,
+    anchors: options.anchors,
+    cache: createVerificationCache(),
+    ...(options.policy && { policy: options.policy }),
+    ...(options.provider && { provider: options.provider }),
+    key,
+    trustDomain: options.trustDomain,
+    witLifetimeSeconds: options.witLifetimeSeconds ?? 3600,
+    issueOnWarning: options.issueOnWarning ?? false,
+    metrics: createMetrics(),
+    now,
+  };
+  const app = Fastify(fastifyOptions(options));
+  app.setErrorHandler(problemErrorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  // Only JSON bodies are accepted; anything else is answered 415 by Fastify.
+  app.removeContentTypeParser('text/plain');
+  registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120);
+  registerPublicRoutes(app, ctx, options.issuer);
+  return app;
+}
