@@ -151,7 +151,7 @@ test('bad simulate options exit 3 with a usage error', () => {
   });
 });
 
-test('npm start runs the demonstration', () => {
+test('twi demo (npm run demo) simulates, inspects and summarises each platform', () => {
   const r = runCli(['demo']);
   assert.equal(r.status, 0, r.stderr);
   for (const p of ['tdx', 'sev-snp', 'nitro'])
