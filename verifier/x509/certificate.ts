@@ -291,3 +291,17 @@ function checkGap(gap: string, field: string, offset: number): void {
     throw new EvidenceMalformedError('unexpected text outside PEM blocks', { field, offset });
   }
 }
+
+/**
+ * The subject CN of a DER certificate for descriptions (`twi inspect`), or null when the
+ * bytes are not a certificate Node can read. Never throws.
+ */
+export function subjectCnOrNull(der: Uint8Array): string | null {
+  try {
+    const subject = new X509Certificate(der).subject;
+    const line = subject.split('\n').find((l) => l.startsWith('CN='));
+    return line === undefined ? null : line.slice(3);
+  } catch {
+    return null;
+  }
+}

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { X509Certificate } from 'node:crypto';
+import { subjectCnOrNull } from '../../x509/certificate.js';
 import { toHex } from '../bytes.js';
 import type { HeadWidth } from './cbor.js';
 import type { NitroDocument, NitroPayloadKey } from './types.js';
@@ -68,16 +68,6 @@ export type NitroFormatDescription = {
   trailingBytes: number;
 };
 
-function subjectCn(der: Uint8Array): string | null {
-  try {
-    const subject = new X509Certificate(der).subject;
-    const line = subject.split('\n').find((l) => l.startsWith('CN='));
-    return line === undefined ? null : line.slice(3);
-  } catch {
-    return null;
-  }
-}
-
 function shape(value: Uint8Array | null | undefined): NitroOptionalShape {
   if (value === undefined) return 'absent';
   return value === null ? 'null' : value.length;
@@ -105,9 +95,9 @@ export function describeNitroFormat(doc: NitroDocument): NitroFormatDescription 
     pcrCount: p.pcrs.size,
     pcrLengths: [...new Set([...p.pcrs.values()].map((v) => v.length))].sort((a, b) => a - b),
     certificateBytes: p.certificate.length,
-    certificateCn: subjectCn(p.certificate),
+    certificateCn: subjectCnOrNull(p.certificate),
     cabundleLength: p.cabundle.length,
-    cabundleCns: p.cabundle.map(subjectCn),
+    cabundleCns: p.cabundle.map(subjectCnOrNull),
     publicKey: shape(p.publicKey),
     userData: shape(p.userData),
     nonce: shape(p.nonce),

@@ -4,23 +4,12 @@
  *
  * @module
  */
-import { X509Certificate } from 'node:crypto';
+import { subjectCnOrNull } from '../../x509/certificate.js';
 import { toHex } from '../bytes.js';
 import { tdBodySize } from './header.js';
 import { signedRegionLength, tdxQuoteLength } from './quote.js';
 import { INTEL_QE_VENDOR_ID } from './types.js';
 import type { PckCertChain, SgxReportBody, TdxQuote } from './types.js';
-
-/** The CN of a DER certificate's subject, or null when Node cannot read the certificate. */
-function subjectCn(der: Uint8Array): string | null {
-  try {
-    const subject = new X509Certificate(der).subject;
-    const line = subject.split('\n').find((l) => l.startsWith('CN='));
-    return line === undefined ? null : line.slice(3);
-  } catch {
-    return null;
-  }
-}
 
 function describeChain(chain: PckCertChain): Record<string, unknown> {
   const pem = chain.pem;
@@ -28,7 +17,7 @@ function describeChain(chain: PckCertChain): Record<string, unknown> {
     pem_bytes: pem.length,
     pem_trailing_nul: pem.length > 0 && pem[pem.length - 1] === 0,
     certificates: chain.certificates.length,
-    subject_cns: chain.certificates.map(subjectCn),
+    subject_cns: chain.certificates.map(subjectCnOrNull),
   };
 }
 
