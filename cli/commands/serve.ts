@@ -2,7 +2,7 @@
  * `twi serve`: runs the verifier service (challenge, attest, appraise, JWKS, bundle) on a
  * loopback port until SIGINT or SIGTERM.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
@@ -23,6 +23,7 @@ interface ServeCliOptions {
   kdsUrl?: string;
   trustDomain?: string;
   issuer?: string;
+  adminTokenFile?: string;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -38,10 +39,19 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** The admin token from its file (trimmed); an empty file is refused. */
+function readAdminToken(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  const token = readFileSync(file, 'utf8').trim();
+  if (token === '') throw new Error(`--admin-token-file ${file} is empty`);
+  return token;
+}
+
 async function runServe(o: ServeCliOptions): Promise<number> {
   const port = o.port === undefined ? 8443 : intOption('--port', o.port, 0, 65535);
   const host = o.host ?? '127.0.0.1';
   const data = o.data ?? '.twi';
+  const adminToken = readAdminToken(o.adminTokenFile);
   if (o.store === undefined) mkdirSync(data, { recursive: true });
   const store = await openStore(o.store ?? `sqlite:${join(data, 'twi.db')}`);
   const anchors = loadAnchorStore(o.trustAnchors === undefined ? [] : [o.trustAnchors]);
@@ -61,6 +71,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
       ...(provider && { provider }),
       issuer: o.issuer ?? `http://${host}:${port}`,
       trustDomain: o.trustDomain ?? 'twi.local',
+      ...(adminToken !== undefined && { adminToken }),
     });
     await app.listen({ host, port });
     const addr = app.server.address();
@@ -88,6 +99,7 @@ export function registerServe(program: Command): void {
     .option('--kds-url <url>', 'sev-snp: fetch VCEKs, chains and CRLs from this AMD KDS')
     .option('--trust-domain <domain>', 'SPIFFE trust domain of issued WITs (default twi.local)')
     .option('--issuer <url>', 'issuer URL in the OpenID configuration (default the listen URL)')
+    .option('--admin-token-file <file>', 'enable /v1/admin/* with the bearer token in this file')
     .action(async (opts: ServeCliOptions) => {
       process.exitCode = await runServe(opts);
     });

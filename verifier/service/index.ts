@@ -18,12 +18,20 @@ export {
 export type { ParsedCmw } from './cmw.js';
 export {
   BUNDLE_REFRESH_HINT_SECONDS,
+  createSigningKey,
   loadOrCreateSigningKey,
   openidConfiguration,
   publicJwks,
+  retiresAt,
   spiffeBundle,
 } from './keys.js';
-export type { ServiceSigningKey } from './keys.js';
+export type { KeyView, ServiceSigningKey, SpiffeBundle } from './keys.js';
+export { bearerMatches, policyFromBody, registerAdminRoutes, YAML_MEDIA_TYPES } from './admin.js';
+export type { AdminContext } from './admin.js';
+export { serviceBundle } from './admin-state.js';
+export type { BundleSource, ServiceBundle, ServiceState } from './admin-state.js';
+export { bundleFrame, createBundleEvents, EVENT_STREAM_TYPE, HEARTBEAT_MS } from './events.js';
+export type { BundleEventData, BundleEvents, BundleEventsOptions } from './events.js';
 export { createMetrics, LATENCY_BUCKETS } from './metrics.js';
 export type { ServiceMetrics } from './metrics.js';
 export { PROBLEM_MEDIA_TYPE, problem, ProblemError } from './problem.js';

@@ -27,8 +27,30 @@ function usable(k: StoredKey, now: Date): boolean {
 }
 
 /**
- * The newest usable (unrevoked, unexpired, ES256/ES384) key in the store, or a fresh ES256
- * key that is stored (PKCS#8 PEM) before it is returned.
+ * Generates an ES256 key and stores it (PKCS#8 PEM) before returning it. It becomes the newest
+ * key (created at `now`, or 1 ms after the newest stored key if that is not earlier), so
+ * {@link loadOrCreateSigningKey} picks it after a restart.
+ */
+export async function createSigningKey(store: Store, now: Date): Promise<ServiceSigningKey> {
+  const fresh = generateEarKey('ES256');
+  // Keys are ordered by creation: make the new one strictly the newest even on a coarse clock.
+  const newest = (await store.keys.list()).at(-1);
+  const createdAt =
+    newest && newest.createdAt >= now ? new Date(newest.createdAt.getTime() + 1) : now;
+  await store.keys.put({
+    kid: fresh.kid,
+    alg: fresh.alg,
+    publicJwk: fresh.publicJwk as JsonValue,
+    privateKeyPem: fresh.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    createdAt,
+  });
+  return { privateKey: fresh.privateKey, alg: fresh.alg, kid: fresh.kid };
+}
+
+/**
+ * The newest key in the store when it is usable (unrevoked, unexpired, ES256/ES384), or a fresh
+ * ES256 key that is stored before it is returned. Older keys are retired by their successor
+ * (see {@link retiresAt}) and never sign again.
  *
  * @example
  * ```ts
@@ -36,24 +58,45 @@ function usable(k: StoredKey, now: Date): boolean {
  * ```
  */
 export async function loadOrCreateSigningKey(store: Store, now: Date): Promise<ServiceSigningKey> {
-  const keys = (await store.keys.list()).filter((k) => usable(k, now));
-  const newest = keys.at(-1);
-  if (newest) {
+  const newest = (await store.keys.list()).at(-1);
+  if (newest && usable(newest, now)) {
     return {
       privateKey: createPrivateKey(newest.privateKeyPem),
       alg: newest.alg as EarAlg,
       kid: newest.kid,
     };
   }
-  const fresh = generateEarKey('ES256');
-  await store.keys.put({
-    kid: fresh.kid,
-    alg: fresh.alg,
-    publicJwk: fresh.publicJwk as JsonValue,
-    privateKeyPem: fresh.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    createdAt: now,
+  return createSigningKey(store, now);
+}
+
+/** What decides whether a rotated-out key is still published. */
+export interface KeyView {
+  readonly now: Date;
+  /** WIT lifetime: a key stays published this long after its successor was created. */
+  readonly witLifetimeSeconds: number;
+}
+
+/**
+ * When the key at `index` of `keys` (ordered as `store.keys.list()`) stops being published:
+ * its successor's creation + the WIT lifetime, after which every WIT it signed has expired.
+ * `undefined` for the newest key.
+ */
+export function retiresAt(
+  keys: readonly StoredKey[],
+  index: number,
+  witLifetimeSeconds: number,
+): Date | undefined {
+  const next = keys[index + 1];
+  return next && new Date(next.createdAt.getTime() + witLifetimeSeconds * 1000);
+}
+
+/** Keys to publish: unrevoked, and (with a view) not retired at `view.now`. */
+function published(keys: readonly StoredKey[], view: KeyView | undefined): StoredKey[] {
+  return keys.filter((k, i) => {
+    if (k.revokedAt !== undefined) return false;
+    const end = view && retiresAt(keys, i, view.witLifetimeSeconds);
+    return end === undefined || end > view!.now;
   });
-  return { privateKey: fresh.privateKey, alg: fresh.alg, kid: fresh.kid };
 }
 
 type Jwk = Record<string, unknown>;
@@ -64,24 +107,32 @@ function publicJwkOf(k: StoredKey): Jwk {
   return { ...jwk, kid: k.kid, alg: k.alg };
 }
 
-/** The JWK Set of every unrevoked key (relying parties verify EARs and WITs with it). */
-export async function publicJwks(store: Store): Promise<{ keys: Jwk[] }> {
-  const keys = (await store.keys.list()).filter((k) => k.revokedAt === undefined);
+/**
+ * The JWK Set of every published key (relying parties verify EARs and WITs with it): unrevoked
+ * and, when `view` is given, not retired.
+ */
+export async function publicJwks(store: Store, view?: KeyView): Promise<{ keys: Jwk[] }> {
+  const keys = published(await store.keys.list(), view);
   return { keys: keys.map((k) => ({ ...publicJwkOf(k), use: 'sig' })) };
 }
 
+/** A SPIFFE trust bundle as served. */
+export interface SpiffeBundle {
+  keys: Jwk[];
+  spiffe_sequence: number;
+  spiffe_refresh_hint: number;
+}
+
 /**
- * The SPIFFE trust bundle: the unrevoked keys with `use: "wit-svid"`. `spiffe_sequence` counts
- * key additions and revocations, so it only grows while keys are never deleted.
+ * The SPIFFE trust bundle: the published keys with `use: "wit-svid"`. `spiffe_sequence` counts
+ * key additions, and revocations or retirements (one each per key), so it only grows while keys
+ * are never deleted.
  */
-export async function spiffeBundle(
-  store: Store,
-): Promise<{ keys: Jwk[]; spiffe_sequence: number; spiffe_refresh_hint: number }> {
+export async function spiffeBundle(store: Store, view?: KeyView): Promise<SpiffeBundle> {
   const all = await store.keys.list();
-  const keys = all
-    .filter((k) => k.revokedAt === undefined)
-    .map((k) => ({ ...publicJwkOf(k), use: 'wit-svid' }));
-  const sequence = all.reduce((n, k) => n + (k.revokedAt === undefined ? 1 : 2), 0);
+  const live = new Set(published(all, view));
+  const keys = [...live].map((k) => ({ ...publicJwkOf(k), use: 'wit-svid' }));
+  const sequence = all.reduce((n, k) => n + (live.has(k) ? 1 : 2), 0);
   return { keys, spiffe_sequence: sequence, spiffe_refresh_hint: BUNDLE_REFRESH_HINT_SECONDS };
 }
 

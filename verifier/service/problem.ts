@@ -12,6 +12,7 @@ export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
 const TITLES: Readonly<Record<number, string>> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',

@@ -19,11 +19,13 @@ import {
   type AttestContext,
   type AttestRequest,
 } from './attest.js';
+import { registerAdminRoutes } from './admin.js';
+import { serviceBundle, type BundleSource, type ServiceState } from './admin-state.js';
+import { createBundleEvents, type BundleEvents } from './events.js';
 import {
   loadOrCreateSigningKey,
   openidConfiguration,
   publicJwks,
-  spiffeBundle,
   type ServiceSigningKey,
 } from './keys.js';
 import { createMetrics } from './metrics.js';
@@ -71,6 +73,13 @@ export interface ServiceOptions {
   readonly logLevel?: string;
   /** Request body limit in bytes (default {@link DEFAULT_BODY_LIMIT}). */
   readonly bodyLimit?: number;
+  /**
+   * Bearer token of the admin API (`/v1/admin/*`); the API answers 403 `ERR_ADMIN_DISABLED`
+   * when omitted.
+   */
+  readonly adminToken?: string;
+  /** Interval of heartbeat comments on `GET /v1/bundle/events` (default 15 000 ms). */
+  readonly heartbeatMs?: number;
 }
 
 function checkOptions(o: ServiceOptions): void {
@@ -84,6 +93,9 @@ function checkOptions(o: ServiceOptions): void {
     if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
       throw new RangeError(`${name} must be a positive integer`);
     }
+  }
+  if (o.adminToken !== undefined && o.adminToken.trim() === '') {
+    throw new TypeError('adminToken must not be empty');
   }
 }
 
@@ -124,12 +136,22 @@ function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds
   );
 }
 
-function registerPublicRoutes(app: FastifyInstance, ctx: AttestContext, issuer: string): void {
-  app.get('/.well-known/jwks.json', async () => publicJwks(ctx.store));
+function registerPublicRoutes(
+  app: FastifyInstance,
+  ctx: AttestContext,
+  issuer: string,
+  bundle: { source: BundleSource; events: BundleEvents },
+): void {
+  const view = (): { now: Date; witLifetimeSeconds: number } => ({
+    now: ctx.now(),
+    witLifetimeSeconds: ctx.witLifetimeSeconds,
+  });
+  app.get('/.well-known/jwks.json', async () => publicJwks(ctx.store, view()));
   app.get('/.well-known/openid-configuration', async () =>
     openidConfiguration(issuer, [ctx.key.alg]),
   );
-  app.get('/v1/bundle', async () => spiffeBundle(ctx.store));
+  app.get('/v1/bundle', async () => serviceBundle(bundle.source));
+  app.get('/v1/bundle/events', (request, reply) => bundle.events.handle(request, reply));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     try {
@@ -161,26 +183,50 @@ function registerPublicRoutes(app: FastifyInstance, ctx: AttestContext, issuer: 
 export async function createService(options: ServiceOptions): Promise<FastifyInstance> {
   checkOptions(options);
   const now = options.now ?? (() => new Date());
-  const key = options.signingKey ?? (await loadOrCreateSigningKey(options.store, now()));
+  const witLifetimeSeconds = options.witLifetimeSeconds ?? 3600;
+  const state: ServiceState = {
+    key: options.signingKey ?? (await loadOrCreateSigningKey(options.store, now())),
+    policy: options.policy,
+    policyGeneration: 0,
+  };
   const ctx: AttestContext = {
     store: options.store,
     anchors: options.anchors,
     cache: createVerificationCache(),
-    ...(options.policy && { policy: options.policy }),
+    get policy() {
+      return state.policy;
+    },
     ...(options.provider && { provider: options.provider }),
-    key,
+    get key() {
+      return state.key;
+    },
     trustDomain: options.trustDomain,
-    witLifetimeSeconds: options.witLifetimeSeconds ?? 3600,
+    witLifetimeSeconds,
     issueOnWarning: options.issueOnWarning ?? false,
     metrics: createMetrics(),
     now,
   };
+  const source: BundleSource = { store: options.store, state, now, witLifetimeSeconds };
+  const events = createBundleEvents({
+    build: () => serviceBundle(source),
+    ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
+  });
   const app = Fastify(fastifyOptions(options));
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  // Only JSON bodies are accepted; anything else is answered 415 by Fastify.
+  // Only JSON bodies are accepted (the admin policy route adds YAML); else 415 from Fastify.
   app.removeContentTypeParser('text/plain');
+  // Event streams never go idle: end them first, or closing would wait for them.
+  app.addHook('preClose', async () => events.close());
   registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120);
-  registerPublicRoutes(app, ctx, options.issuer);
+  registerPublicRoutes(app, ctx, options.issuer, { source, events });
+  await registerAdminRoutes(app, {
+    token: options.adminToken,
+    store: options.store,
+    state,
+    witLifetimeSeconds,
+    now,
+    publish: () => events.publish(),
+  });
   return app;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from './bundle-watch.js';
 export * from './errors.js';
 export * from './identifier.js';
 export { b64u, decodeCompact, importPublicJwk, isJwsAlg, signCompact, tokenHash } from './jws.js';

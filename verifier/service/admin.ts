@@ -1,0 +1,161 @@
+/**
+ * The admin API under `/v1/admin/`: replace the appraisal policy, rotate the signing key,
+ * revoke a key or a credential. Every call needs `Authorization: Bearer <admin token>`; the
+ * token is checked before the body is read, so a refused call writes nothing. Without a
+ * configured token every admin route answers 403 `ERR_ADMIN_DISABLED`.
+ *
+ * @module
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { loadPolicy, parsePolicy, PolicyError, type Policy } from '../appraise/index.js';
+import type { Store } from '../store/index.js';
+import type { ServiceState } from './admin-state.js';
+import type { BundleEventData } from './events.js';
+import { createSigningKey, retiresAt } from './keys.js';
+import { problem, ProblemError, sendProblem } from './problem.js';
+
+/** Media types `PUT /v1/admin/policy` reads as YAML. */
+export const YAML_MEDIA_TYPES: readonly string[] = [
+  'application/yaml',
+  'application/x-yaml',
+  'text/yaml',
+];
+
+/** What the admin routes need from the service. */
+export interface AdminContext {
+  /** The configured admin token; the API is disabled when `undefined`. */
+  readonly token: string | undefined;
+  readonly store: Store;
+  readonly state: ServiceState;
+  readonly witLifetimeSeconds: number;
+  now(): Date;
+  /** Publishes the new bundle to every subscriber; resolves with it once written. */
+  publish(): Promise<BundleEventData>;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * True when `header` is `Bearer <token>`. Both sides are hashed first, so the comparison is
+ * constant-time whatever their lengths.
+ */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
+  const presented = match?.[1] ?? '';
+  const same = timingSafeEqual(digest(presented), digest(token));
+  return same && match !== null;
+}
+
+function guard(ctx: AdminContext) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    if (ctx.token === undefined) {
+      return sendProblem(reply, problem(403, 'ERR_ADMIN_DISABLED', 'the admin API is disabled'));
+    }
+    if (!bearerMatches(request.headers.authorization, ctx.token)) {
+      request.log.info({ code: 'ERR_ADMIN_UNAUTHENTICATED' }, 'admin call refused');
+      reply.header('www-authenticate', 'Bearer realm="twi-admin"');
+      const p = problem(401, 'ERR_ADMIN_UNAUTHENTICATED', 'a valid admin bearer token is required');
+      return sendProblem(reply, p);
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Parses a policy body: YAML text for a {@link YAML_MEDIA_TYPES} content type, else the parsed
+ * JSON. Never reads a file.
+ *
+ * @throws {ProblemError} 400 `ERR_POLICY_INVALID` with the `issues`.
+ */
+export function policyFromBody(body: unknown, contentType: string | undefined): Policy {
+  const yaml = YAML_MEDIA_TYPES.includes((contentType ?? '').split(';')[0]!.trim().toLowerCase());
+  try {
+    if (yaml) return loadPolicy(String(body), { source: 'text', format: 'yaml' });
+    return parsePolicy(body);
+  } catch (err) {
+    if (err instanceof PolicyError) {
+      throw new ProblemError(400, err.code, err.message, { issues: err.issues });
+    }
+    throw err;
+  }
+}
+
+async function rotate(ctx: AdminContext): Promise<Record<string, unknown>> {
+  const previous = ctx.state.key;
+  const now = ctx.now();
+  ctx.state.key = await createSigningKey(ctx.store, now);
+  const keys = await ctx.store.keys.list();
+  const index = keys.findIndex((k) => k.kid === previous.kid);
+  const retires = index < 0 ? undefined : retiresAt(keys, index, ctx.witLifetimeSeconds);
+  const bundle = await ctx.publish();
+  return {
+    kid: ctx.state.key.kid,
+    previous_kid: previous.kid,
+    ...(retires && { previous_retires_at: retires.toISOString() }),
+    spiffe_sequence: bundle.spiffe_sequence,
+  };
+}
+
+async function revokeKey(ctx: AdminContext, kid: string): Promise<Record<string, unknown>> {
+  const known = (await ctx.store.keys.list()).find((k) => k.kid === kid);
+  if (!known) throw new ProblemError(404, 'ERR_KEY_UNKNOWN', 'no signing key with this kid');
+  if (!(await ctx.store.keys.revoke(kid, ctx.now()))) {
+    throw new ProblemError(409, 'ERR_KEY_REVOKED', 'the key is already revoked');
+  }
+  // The service must not go on signing with a revoked key: a fresh key takes over at once.
+  if (ctx.state.key.kid === kid) ctx.state.key = await createSigningKey(ctx.store, ctx.now());
+  const bundle = await ctx.publish();
+  return {
+    kid,
+    revoked: true,
+    signing_kid: ctx.state.key.kid,
+    spiffe_sequence: bundle.spiffe_sequence,
+  };
+}
+
+async function revokeCredential(ctx: AdminContext, jti: string): Promise<Record<string, unknown>> {
+  const record = await ctx.store.credentials.get(jti);
+  if (!record) throw new ProblemError(404, 'ERR_CREDENTIAL_UNKNOWN', 'no credential with this jti');
+  if (!(await ctx.store.credentials.revoke(jti, ctx.now()))) {
+    throw new ProblemError(409, 'ERR_CREDENTIAL_REVOKED', 'the credential is already revoked');
+  }
+  const bundle = await ctx.publish();
+  return { jti, revoked: true, spiffe_sequence: bundle.spiffe_sequence };
+}
+
+/**
+ * Registers `/v1/admin/*` in an encapsulated plugin (its YAML body parser and auth hook do not
+ * leak to the public routes).
+ *
+ * @example
+ * ```ts
+ * await registerAdminRoutes(app, { token, store, state, witLifetimeSeconds: 3600,
+ *   now: () => new Date(), publish: () => events.publish() });
+ * ```
+ */
+export async function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): Promise<void> {
+  await app.register(
+    async (admin) => {
+      admin.addHook('onRequest', guard(ctx));
+      admin.addContentTypeParser([...YAML_MEDIA_TYPES], { parseAs: 'string' }, (_r, body, done) =>
+        done(null, body),
+      );
+      admin.put('/policy', async (request) => {
+        const policy = policyFromBody(request.body, request.headers['content-type']);
+        ctx.state.policy = policy;
+        ctx.state.policyGeneration += 1;
+        const bundle = await ctx.publish();
+        return { policy_id: policy.id, spiffe_sequence: bundle.spiffe_sequence };
+      });
+      admin.post('/keys/rotate', async () => rotate(ctx));
+      admin.post<{ Params: { kid: string } }>('/keys/:kid/revoke', async (request) =>
+        revokeKey(ctx, request.params.kid),
+      );
+      admin.post<{ Params: { jti: string } }>('/credentials/:jti/revoke', async (request) =>
+        revokeCredential(ctx, request.params.jti),
+      );
+    },
+    { prefix: '/v1/admin' },
+  );
+}
