@@ -43,3 +43,7 @@ export * from './appraise/index.js';
 export * from './ear/index.js';
 export { bindingReportData, jwkThumbprint, BINDING_LABEL } from './binding.js';
 export { loadAnchorStore, TrustAnchorError } from '../endorsements/anchors.js';
+export * as wimse from './wimse/index.js';
+export { openStore } from './store/index.js';
+export type { Store } from './store/index.js';
+export { createService } from './service/index.js';
