@@ -1,17 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { FastifyInstance } from 'fastify';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
-import { openSimulatedPki, simulateTdx, type SimulatedPki } from '../../simulators/index.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
+import type { SimulatedPki } from '../../simulators/index.js';
 import { createService } from '../../verifier/service/index.js';
-import { openStore, type Store } from '../../verifier/store/index.js';
+import type { Store } from '../../verifier/store/index.js';
 import {
   bundleTrust,
   verifyWit,
@@ -20,34 +14,25 @@ import {
   type BundleTrust,
   type BundleWatch,
 } from '../../verifier/wimse/index.js';
+import {
+  b64u,
+  evidenceCmw,
+  NOW,
+  startTestService,
+  workloadKey,
+  type TestService,
+  type Workload,
+} from './harness.js';
 
-const PKI_CREATED = new Date('2025-01-01T00:00:00Z');
-const NOW = new Date('2025-06-01T00:00:00Z');
 const TOKEN = 'admin-token-for-tests-0123456789';
 const OTHER_MRTD = 'ab'.repeat(48);
 const REPETITIONS = 20;
 const BOUND_MS = 5_000;
-const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function workloadKey(): JsonWebKey & { alg: string } {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), alg: 'ES256' };
-}
-
-/** A CMW with simulated TDX evidence bound to `nonce` and `jwk`. */
-function tdxCmw(pki: SimulatedPki, nonce: string, jwk: JsonWebKey): Record<string, unknown> {
-  const nonceBytes = new Uint8Array(Buffer.from(nonce, 'base64url'));
-  const reportData = bindingReportData(nonceBytes, jwkThumbprint(jwk));
-  const sim = simulateTdx(pki.intel(), { seed: 'svc-td', now: NOW, reportData });
-  return {
-    tdx: ['application/vnd.twi.tdx-quote', b64u(sim.quote), 4],
-    collateral: [
-      'application/vnd.twi.tdx-collateral+json',
-      b64u(JSON.stringify(sim.collateral)),
-      2,
-    ],
-  };
+/** A CMW with simulated TDX evidence bound to `nonce` and `key`. */
+function tdxCmw(pki: SimulatedPki, nonce: string, key: Workload): Record<string, unknown> {
+  return evidenceCmw(pki, 'tdx', nonce, key);
 }
 
 function stats(ms: number[]): { median: number; max: number } {
@@ -59,32 +44,17 @@ function stats(ms: number[]): { median: number; max: number } {
 }
 
 describe('admin API, bundle events and time to revocation over HTTP', () => {
-  let dir: string;
   let store: Store;
-  let app: FastifyInstance;
   let base: string;
   let pki: SimulatedPki;
   let clock = NOW;
   let watch: BundleWatch;
   let trust: BundleTrust;
+  let service: TestService;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'twi-admin-'));
-    pki = await openSimulatedPki(join(dir, 'pki'), { seed: 'twi-admin', now: PKI_CREATED });
-    store = await openStore('sqlite:' + join(dir, 'twi.db'));
-    app = await createService({
-      store,
-      anchors: loadAnchorStore([join(dir, 'pki', 'roots')]),
-      issuer: 'https://verifier.example',
-      trustDomain: 'example.org',
-      now: () => clock,
-      logLevel: 'silent',
-      adminToken: TOKEN,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    assert.ok(addr && typeof addr === 'object');
-    base = `http://127.0.0.1:${addr.port}`;
+    service = await startTestService({ seed: 'twi-admin', clock: () => clock, adminToken: TOKEN });
+    ({ store, base, pki } = service);
     watch = watchBundle(base + '/v1/bundle/events', { minBackoffMs: 20 });
     trust = bundleTrust(watch);
     await watch.ready;
@@ -92,9 +62,7 @@ describe('admin API, bundle events and time to revocation over HTTP', () => {
 
   after(async () => {
     watch.close();
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await service.close();
   });
 
   async function admin(
@@ -128,13 +96,13 @@ describe('admin API, bundle events and time to revocation over HTTP', () => {
 
   /** challenge → attest with simulated TDX evidence; the raw response. */
   async function attestRaw(): Promise<Response> {
-    const jwk = workloadKey();
+    const key = workloadKey();
     const c = await fetch(base + '/v1/challenge', { method: 'POST' });
     const { nonce } = (await c.json()) as { nonce: string };
     return fetch(base + '/v1/attest', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ nonce, evidence: tdxCmw(pki, nonce, jwk), key: jwk }),
+      body: JSON.stringify({ nonce, evidence: tdxCmw(pki, nonce, key), key: key.jwk }),
     });
   }
 

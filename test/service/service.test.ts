@@ -1,109 +1,35 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { FastifyInstance } from 'fastify';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
-import {
-  openSimulatedPki,
-  simulateNitro,
-  simulateSnp,
-  simulateTdx,
-  type SimulatedPki,
-} from '../../simulators/index.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
+import type { SimulatedPki } from '../../simulators/index.js';
 import { createService } from '../../verifier/service/index.js';
-import { openStore, type Store } from '../../verifier/store/index.js';
-
-const PKI_CREATED = new Date('2025-01-01T00:00:00Z');
-const NOW = new Date('2025-06-01T00:00:00Z');
-const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
-
-type Platform = 'tdx' | 'sev-snp' | 'nitro';
-
-interface Workload {
-  jwk: JsonWebKey & { alg: string };
-  spki: Uint8Array;
-}
-
-function workloadKey(): Workload {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = { ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), alg: 'ES256' };
-  return { jwk, spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })) };
-}
-
-/** A CMW collection with evidence bound to `nonce` and `key`. */
-function evidenceCmw(
-  pki: SimulatedPki,
-  platform: Platform,
-  nonce: string,
-  key: Workload,
-  extra: { debug?: boolean } = {},
-): Record<string, unknown> {
-  const nonceBytes = new Uint8Array(Buffer.from(nonce, 'base64url'));
-  const reportData = bindingReportData(nonceBytes, jwkThumbprint(key.jwk));
-  const cmw: Record<string, unknown> = { __cmwc_t: 'tag:twi.dev,2026:evidence' };
-  if (platform === 'tdx') {
-    const sim = simulateTdx(pki.intel(), { seed: 'svc-td', now: NOW, reportData, ...extra });
-    cmw.tdx = ['application/vnd.twi.tdx-quote', b64u(sim.quote), 4];
-    cmw.collateral = [
-      'application/vnd.twi.tdx-collateral+json',
-      b64u(JSON.stringify(sim.collateral)),
-      2,
-    ];
-  } else if (platform === 'sev-snp') {
-    const sim = simulateSnp(pki.amd('Genoa'), { seed: 'svc-snp', reportData, ...extra });
-    cmw.snp = ['application/vnd.twi.sev-snp-report', b64u(sim.report), 4];
-    cmw.certs = ['application/vnd.twi.sev-snp-certs', b64u(sim.certTable), 2];
-  } else {
-    const sim = simulateNitro(pki.nitro(), {
-      now: NOW,
-      seed: 'svc-nitro',
-      nonce: nonceBytes,
-      publicKey: key.spki,
-      userData: reportData,
-      ...extra,
-    });
-    cmw.nitro = ['application/vnd.twi.nitro-attestation', b64u(sim.document), 4];
-  }
-  return cmw;
-}
+import type { Store } from '../../verifier/store/index.js';
+import {
+  b64u,
+  evidenceCmw,
+  NOW,
+  startTestService,
+  workloadKey,
+  type TestService,
+} from './harness.js';
 
 describe('verifier service over HTTP', () => {
   let dir: string;
   let store: Store;
-  let app: FastifyInstance;
   let base: string;
   let pki: SimulatedPki;
   let clock = NOW;
+  let service: TestService;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'twi-service-'));
-    pki = await openSimulatedPki(join(dir, 'pki'), { seed: 'twi-service', now: PKI_CREATED });
-    store = await openStore('sqlite:' + join(dir, 'twi.db'));
-    app = await createService({
-      store,
-      anchors: loadAnchorStore([join(dir, 'pki', 'roots')]),
-      issuer: 'https://verifier.example',
-      trustDomain: 'example.org',
-      now: () => clock,
-      logLevel: 'silent',
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    assert.ok(addr && typeof addr === 'object');
-    base = `http://127.0.0.1:${addr.port}`;
+    service = await startTestService({ seed: 'twi-service', clock: () => clock });
+    ({ dir, store, base, pki } = service);
   });
 
-  after(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => service.close());
 
   /** Rows in the ledger, read straight from the SQLite file. */
   function credentialCount(): number {
