@@ -92,7 +92,8 @@ function tagBytes(ctx: NitroContext, label: string, n: number): Uint8Array {
   return deriveBytes(ctx.seed, `aws/${label}`, n);
 }
 
-function hostName(cn: string): DistinguishedName {
+/** The subject of AWS's per-host certificates (instance CA, enclave leaf), as the real ones read. */
+export function nitroHostName(cn: string): DistinguishedName {
   return [
     ['C', 'US'],
     ['ST', 'Washington'],
@@ -167,7 +168,7 @@ function issueChain(ctx: NitroContext, instanceId: string): NitroCa[] {
       `http://crl-${region}-aws-nitro-enclaves.s3.${region}.amazonaws.com/crl/${zonalCrl}.crl`,
     ),
   ]);
-  const instanceName = hostName(`${instanceId}.${region}.aws.nitro-enclaves`);
+  const instanceName = nitroHostName(`${instanceId}.${region}.aws.nitro-enclaves`);
   const instance = issueCa(ctx, 'instance', instanceName, zonal, 20, (key, by) => [
     basicConstraints(true, 0),
     keyUsage(['keyCertSign']),
@@ -188,7 +189,7 @@ function issueLeaf(
   return issueCertificate({
     serial: leafSerial(ctx.seed, o.moduleId, from),
     issuer: instance.name,
-    subject: hostName(`${o.moduleId}.${ctx.region}.aws`),
+    subject: nitroHostName(`${o.moduleId}.${ctx.region}.aws`),
     notBefore: from,
     notAfter: wholeSeconds(o.notAfter ?? addSeconds(from, 3 * 3600)),
     subjectKey: deriveEcKey(ctx.seed, `aws/leaf/${o.moduleId}/${from.toISOString()}`, 'P-384'),

@@ -32,7 +32,7 @@ export {
   type VcekOptions,
   type VlekOptions,
 } from './amd.js';
-export { createNitroPki, type NitroLeafOptions, type NitroPki } from './aws.js';
+export { createNitroPki, nitroHostName, type NitroLeafOptions, type NitroPki } from './aws.js';
 export { openSimulatedPki, SimulatorStateError, type SimulatedPki } from './store.js';
 export {
   deriveEcKey,

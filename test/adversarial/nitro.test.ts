@@ -31,6 +31,7 @@ import {
   deriveEcKey,
   issueCertificate,
   keyUsage,
+  nitroHostName,
 } from '../../simulators/pki/index.js';
 import type {
   DistinguishedName,
@@ -73,23 +74,12 @@ function failure(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-function hostName(cn: string): DistinguishedName {
-  return [
-    ['C', 'US'],
-    ['ST', 'Washington'],
-    ['L', 'Seattle'],
-    ['O', 'Amazon'],
-    ['OU', 'AWS'],
-    ['CN', cn],
-  ];
-}
-
 const INSTANCE_CN = `${pki.instanceId}.us-east-1.aws.nitro-enclaves`;
-const INSTANCE_NAME = hostName(INSTANCE_CN);
+const INSTANCE_NAME = nitroHostName(INSTANCE_CN);
 const UNTRUSTED = 'ERR_CHAIN_UNTRUSTED_ROOT';
 const BAD_SIGNATURE = 'ERR_SIGNATURE_INVALID at signature';
 const LEAF_PROFILE = 'ERR_CERT_PROFILE at certificate';
-const LEAF_NAME = hostName(`${base.payload.moduleId}.us-east-1.aws`);
+const LEAF_NAME = nitroHostName(`${base.payload.moduleId}.us-east-1.aws`);
 const LEAF_EXTENSIONS: Extension[] = [
   basicConstraints(false),
   keyUsage(['digitalSignature', 'nonRepudiation'], { critical: false }),
@@ -346,7 +336,7 @@ test('leaf without the digitalSignature key usage', () => {
 });
 
 test('extra CA below the instance CA (pathLenConstraint 0)', () => {
-  const subName = hostName('sub.aws.nitro-enclaves');
+  const subName = nitroHostName('sub.aws.nitro-enclaves');
   const subKey = deriveEcKey(SEED, 'adversarial/sub-ca', 'P-384');
   const sub = issueCertificate({
     ...leafSpec({}),

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, verify, X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { Decoder } from 'cbor-x';
 import { haveVectors, loadManifest, readVector } from '../helpers/vectors.js';
 import type { Sample } from '../helpers/vectors.js';
@@ -16,12 +16,11 @@ import {
   encodeNitroProtectedHeader,
   looksLikeNitroDocument,
   nitroClaims,
-  nitroSigStructure,
   parseNitroDocument,
   serializeNitroDocument,
 } from '../../verifier/platforms/nitro/index.js';
-import type { NitroDocument } from '../../verifier/platforms/nitro/index.js';
 import { bytesEqual, toHex } from '../../verifier/platforms/bytes.js';
+import { signatureVerifies } from '../helpers/nitro.js';
 
 const ROOT_FILE = 'roots/aws-nitro-enclaves-root-g1.pem';
 const ROOT_SHA256 = '641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b';
@@ -33,16 +32,6 @@ function docOf(s: Sample): Uint8Array {
   const file = s.files.cose_sign1;
   assert.ok(file, `${s.name} has a cose_sign1 file`);
   return readVector(file);
-}
-
-function signatureVerifies(doc: NitroDocument): boolean {
-  const key = new X509Certificate(doc.payload.certificate).publicKey;
-  return verify(
-    'sha384',
-    nitroSigStructure(doc),
-    { key, dsaEncoding: 'ieee-p1363' },
-    doc.signature,
-  );
 }
 
 function pinnedRoot(): X509Certificate {

@@ -5,31 +5,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { verify, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { createNitroPki } from '../../simulators/pki/index.js';
 import { simulateNitro, simulatedNitroModuleId } from '../../simulators/nitro.js';
 import {
   describeNitroFormat,
   nitroClaims,
-  nitroSigStructure,
   parseNitroDocument,
   serializeNitroDocument,
 } from '../../verifier/platforms/nitro/index.js';
-import type { NitroDocument } from '../../verifier/platforms/nitro/index.js';
 import { bytesEqual, fromHex, isZero } from '../../verifier/platforms/bytes.js';
+import { signatureVerifies } from '../helpers/nitro.js';
 
 const pki = createNitroPki({ seed: 'nitro-sim-test', notBefore: new Date('2025-01-01T00:00:00Z') });
 const now = new Date('2025-12-25T13:15:37.578Z');
-
-function signatureVerifies(doc: NitroDocument): boolean {
-  const key = new X509Certificate(doc.payload.certificate).publicKey;
-  return verify(
-    'sha384',
-    nitroSigStructure(doc),
-    { key, dsaEncoding: 'ieee-p1363' },
-    doc.signature,
-  );
-}
 
 test('a default document parses, round-trips and looks like NSM output', () => {
   const { document, payload } = simulateNitro(pki, { now });

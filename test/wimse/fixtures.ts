@@ -1,7 +1,7 @@
 /** Keys, WITs and signers shared by the WIMSE tests. */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { issueWit, staticJwks, verifyWit } from '../../verifier/wimse/index.js';
+import { issueWit, staticJwks, verifyWit, WimseError } from '../../verifier/wimse/index.js';
 import type { JwsAlg, RawSigner, VerifiedWit } from '../../verifier/wimse/index.js';
 
 export const NOW = new Date('2026-03-01T12:00:00Z');
@@ -69,4 +69,9 @@ export async function setup(alg: 'ES256' | 'ES384' = 'ES256', sub = SUB): Promis
     now: NOW,
   });
   return { issuer, workload, wit, jti, verified };
+}
+
+/** An `assert.rejects`/`throws` matcher for a WimseError with `code`. */
+export function rejects(code: string): (err: unknown) => boolean {
+  return (err: unknown) => err instanceof WimseError && err.code === code;
 }

@@ -2,11 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createJwksCache, staticJwks, WimseError } from '../../verifier/wimse/index.js';
 import type { Jwks } from '../../verifier/wimse/index.js';
-import { newKey } from './fixtures.js';
-
-function rejects(code: string) {
-  return (err: unknown) => err instanceof WimseError && err.code === code;
-}
+import { newKey, rejects } from './fixtures.js';
 
 test('the cache refreshes once on an unknown kid, rate-limited, and on invalidate()', async () => {
   const k1 = newKey('ES256', 'k1');

@@ -8,14 +8,9 @@ import {
   staticJwks,
   verifyWorkloadRequest,
   wimseMiddleware,
-  WimseError,
 } from '../../verifier/wimse/index.js';
 import type { WorkloadRequest } from '../../verifier/wimse/index.js';
-import { AUD, NOW, setup, SUB } from './fixtures.js';
-
-function rejects(code: string) {
-  return (err: unknown) => err instanceof WimseError && err.code === code;
-}
+import { AUD, NOW, rejects, setup, SUB } from './fixtures.js';
 
 test('verifyWorkloadRequest takes both headers and yields the workload identity', async () => {
   const s = await setup();

@@ -8,16 +8,11 @@ import {
   staticJwks,
   verifyWit,
   WIT_EAR_DIGEST_CLAIM,
-  WimseError,
 } from '../../verifier/wimse/index.js';
 import type { VerifyWitOptions } from '../../verifier/wimse/index.js';
-import { newKey, NOW, NOW_S, setup, SUB } from './fixtures.js';
+import { newKey, NOW, NOW_S, rejects, setup, SUB } from './fixtures.js';
 
 const earDigest = createHash('sha256').update('eyJ.ear.jwt').digest('base64url');
-
-function rejects(code: string) {
-  return (err: unknown) => err instanceof WimseError && err.code === code;
-}
 
 test('issue → verify round trip, also with plain jose.jwtVerify', async () => {
   const s = await setup();

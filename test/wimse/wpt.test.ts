@@ -8,14 +8,9 @@ import {
   signWpt,
   tokenHash,
   verifyWpt,
-  WimseError,
 } from '../../verifier/wimse/index.js';
 import type { VerifyWptOptions } from '../../verifier/wimse/index.js';
-import { AUD, newKey, NOW, NOW_S, rawSigner, setup } from './fixtures.js';
-
-function rejects(code: string) {
-  return (err: unknown) => err instanceof WimseError && err.code === code;
-}
+import { AUD, newKey, NOW, NOW_S, rawSigner, rejects, setup } from './fixtures.js';
 
 for (const alg of ['ES256', 'ES384'] as const) {
   test(`${alg} WPTs from a KeyObject and from a raw r‖s signer verify`, async () => {

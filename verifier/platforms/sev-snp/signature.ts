@@ -41,7 +41,8 @@ function component(sig: Uint8Array, index: 0 | 1, name: 'R' | 'S'): Uint8Array {
       offset: OFF.SIGNATURE + lo + P384_SCALAR_SIZE,
     });
   }
-  return le.slice(0, P384_SCALAR_SIZE).reverse();
+  // Uint8Array.from copies even when the field is a Buffer view (Buffer#slice does not).
+  return Uint8Array.from(le.subarray(0, P384_SCALAR_SIZE)).reverse();
 }
 
 /**
@@ -72,7 +73,7 @@ function toLittleEndian(be: Uint8Array, name: string): Uint8Array {
   if (!(be instanceof Uint8Array) || be.length > P384_SCALAR_SIZE) {
     throw new TypeError(`${name} must be at most ${P384_SCALAR_SIZE} big-endian bytes`);
   }
-  return be.slice().reverse();
+  return Uint8Array.from(be).reverse();
 }
 
 /**

@@ -154,9 +154,7 @@ export function checkSnpReportedTcb(
  * verifySnpReportSignature(report, loadSnpKeyCert(vcekDer, cache));
  */
 export function verifySnpReportSignature(report: SnpReport, key: SnpKeyMaterial): void {
-  // A report parsed from a Node Buffer holds Buffer views, whose slice() does not copy:
-  // the codec's little-endian reversal would then flip SIGNATURE in place. Use a plain copy.
-  const signature = snpSignatureP1363({ ...report, signature: Uint8Array.from(report.signature) });
+  const signature = snpSignatureP1363(report);
   let ok: boolean;
   try {
     ok = verify(
