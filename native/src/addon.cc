@@ -1,16 +1,24 @@
-// twi native addon. Device access and the non-exportable key store arrive with
-// the native-addon issue; until then the addon only reports its ABI version so
-// that the build, the loader and `npm install` are exercised end to end.
+// twi native addon: TEE guest device access (native/src/tee, no Node-API there) and
+// the non-exportable key store (native/src/keys), exposed through thin AsyncWorker
+// layers (addon-devices.cc, addon-keys.cc). The typed loader is native/index.ts.
 #include <napi.h>
+
+#include "addon-devices.h"
+#include "addon-keys.h"
 
 namespace {
 
+// Bumped whenever the binding's functions or shapes change; the loader checks it.
+constexpr int kAbiVersion = 2;
+
 Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), 1);
+  return Napi::Number::New(info.Env(), kAbiVersion);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Function::New(env, AbiVersion, "abiVersion"));
+  twi::addon::RegisterDevices(env, exports);
+  twi::addon::RegisterKeys(env, exports);
   return exports;
 }
 
