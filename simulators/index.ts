@@ -15,3 +15,5 @@ export {
   type NitroSimOptions,
   type NitroSimResult,
 } from './nitro.js';
+export { buildTdReport, parseTdReport, tdReportMac, type TdReport } from './tdx-report.js';
+export * from './device-emu/index.js';
