@@ -45,7 +45,7 @@ InterfaceProbe ProbeTsm(const std::string& root, const std::string& want) {
     p.sys_errno = s.sys_errno;
     return p;
   }
-  p.usable = provider == want;
+  p.usable = provider == want;  // refined per platform by the caller
   p.detail = "provider " + provider;
   return p;
 }
@@ -61,7 +61,8 @@ std::vector<PlatformProbe> DetectPlatforms(const DevicePaths& paths) {
   // One probe entry serves both TSM platforms: the provider says which one it is.
   InterfaceProbe tsm_tdx = ProbeTsm(paths.tsm_root, "tdx_guest");
   InterfaceProbe tsm_snp = tsm_tdx;
-  if (tsm_snp.detail == "provider sev_guest") tsm_snp.usable = true;
+  tsm_tdx.usable = tsm_tdx.detail == "provider tdx_guest";
+  tsm_snp.usable = tsm_snp.detail == "provider sev_guest";
 
   PlatformProbe tdx{"tdx", false, {tsm_tdx, ProbeNode(paths.tdx_guest)}};
   tdx.usable = tsm_tdx.usable;  // quotes only come through configfs-tsm
