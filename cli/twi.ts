@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCorim } from './commands/corim.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDevice } from './commands/device.js';
 import { registerEndorsements } from './commands/endorsements.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRp } from './commands/rp.js';
@@ -30,6 +31,7 @@ function buildProgram(): Command {
   registerEndorsements(program);
   registerRp(program);
   registerServe(program);
+  registerDevice(program);
   return program;
 }
 

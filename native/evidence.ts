@@ -69,7 +69,9 @@ function reportDataOf(platform: TeePlatform, r: EvidenceRequest): Uint8Array {
     throw new TypeError(`${platform} evidence needs reportData (${REPORT_DATA_SIZE} bytes)`);
   }
   if (r.nonce !== undefined || r.userData !== undefined || r.publicKey !== undefined) {
-    throw new TypeError(`${platform} evidence binds reportData only (nonce/userData/publicKey are Nitro's)`);
+    throw new TypeError(
+      `${platform} evidence binds reportData only (nonce/userData/publicKey are Nitro's)`,
+    );
   }
   return bytesArg('reportData', r.reportData, REPORT_DATA_SIZE, REPORT_DATA_SIZE);
 }
