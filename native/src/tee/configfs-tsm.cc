@@ -76,6 +76,18 @@ Status Attempt(const TsmReportRequest& req, TsmReport* out) {
   if (!s.ok()) return s;
   s = WriteOnce(entry.Attr("inblob"), req.inblob, sizeof req.inblob);
   if (!s.ok()) return s;
+  // The store is committed when the file is released and a refusal (EBUSY: the write
+  // generation would wrap) is not reported to the writer, so the generation tells
+  // whether exactly our write landed (libtdx_attest checks the same).
+  uint64_t written = 0;
+  s = ReadGeneration(entry, &written);
+  if (!s.ok()) return s;
+  if (written != before + 1) {
+    return Status::Make(ErrorKind::kBusy, "configfs-tsm inblob write moved generation from " +
+                                              std::to_string(before) + " to " +
+                                              std::to_string(written) + ", expected " +
+                                              std::to_string(before + 1));
+  }
   s = ReadWhole(entry.Attr("outblob"), kTsmOutblobMax, &out->outblob);
   if (!s.ok()) return s;
   if (out->outblob.empty()) return Status::Make(ErrorKind::kResponse, "configfs-tsm outblob is empty");

@@ -136,6 +136,16 @@ Status WriteOnce(const std::string& path, const uint8_t* data, size_t len) {
                                             std::to_string(n) + " of " + std::to_string(len) +
                                             " bytes");
   }
+  // configfs commits binary attribute writes on release and ignores the verdict
+  // (configfs_release_bin_file), so close(2) normally succeeds even when the store was
+  // refused: configfs-tsm callers check `generation` afterwards. Other files report here.
+  if (::close(fd.release()) != 0) {
+    int err = errno;
+    ErrorKind kind = err == EBUSY ? ErrorKind::kBusy
+                     : err == EINVAL ? ErrorKind::kInvalid
+                                     : ErrorKind::kIo;
+    return Status::FromErrno(kind, err, "close " + path);
+  }
   return Status::Ok();
 }
 

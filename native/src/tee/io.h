@@ -47,7 +47,8 @@ Status ReadWhole(const std::string& path, size_t max, std::vector<uint8_t>* out)
 // Reads a short text attribute, trailing newline removed.
 Status ReadText(const std::string& path, size_t max, std::string* out);
 
-// Writes `len` bytes in one write(2) at offset 0 of a fresh descriptor; a short write is kIo.
+// Writes `len` bytes in one write(2) at offset 0 of a fresh descriptor, then close(2),
+// whose result counts (configfs commits on release); a short write is kIo.
 Status WriteOnce(const std::string& path, const uint8_t* data, size_t len);
 
 // ioctl(2), retried on EINTR; returns -1 with errno set on failure.
