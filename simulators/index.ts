@@ -15,3 +15,12 @@ export {
   type NitroSimOptions,
   type NitroSimResult,
 } from './nitro.js';
+export {
+  signStatement,
+  simulateSbom,
+  simulateSlsaProvenance,
+  slsaStatement,
+  type SimulatedEnvelope,
+  type SimulatedSubject,
+  type SlsaSimOptions,
+} from './supply-chain.js';

@@ -10,14 +10,7 @@
  *
  * @module
  */
-import {
-  createHash,
-  createPublicKey,
-  sign,
-  verify,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createPublicKey, KeyObject, sign, verify, type JsonWebKey } from 'node:crypto';
 import { malformed, ProvenanceError } from './errors.js';
 
 /** The payload type of in-toto Statements. */
@@ -169,11 +162,13 @@ export function builderKey(
   keyid?: string,
 ): BuilderKey {
   const pub =
-    typeof key === 'string'
-      ? createPublicKey(key)
-      : 'type' in key && typeof key.type === 'string' && 'export' in key
-        ? createPublicKey(key as KeyObject)
-        : createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+    key instanceof KeyObject
+      ? key.type === 'public'
+        ? key
+        : createPublicKey(key)
+      : typeof key === 'string'
+        ? createPublicKey(key)
+        : createPublicKey({ key, format: 'jwk' });
   keyAlgorithm(pub);
   return { keyid: keyid ?? defaultKeyid(pub), key: pub, builderIds: [...builderIds] };
 }
