@@ -165,11 +165,18 @@ function recordFromRow(r: SqlRow): StoredRecord {
   };
 }
 
-async function checkedSize(db: SqlExecutor, size: number): Promise<void> {
-  const { size: current } = await readState(db);
+/** Runs `body` once `size` is known to be within the log (RangeError otherwise, not wrapped). */
+async function withinLog<T>(
+  g: Guarded,
+  what: string,
+  size: number,
+  body: (db: SqlExecutor) => Promise<T>,
+): Promise<T> {
+  const current = await g.call(what, async (db) => (await readState(db)).size);
   if (!Number.isSafeInteger(size) || size < 0 || size > current) {
     throw new RangeError(`tree size ${size} is outside the log (size ${current})`);
   }
+  return g.call(what, body);
 }
 
 function findSql(q: CredentialQuery): [string, SqlParam[]] {
@@ -323,20 +330,17 @@ export function provenanceStore(g: Guarded): ProvenanceStore {
         return { size: s.size, root: s.size === 0 ? emptyRoot() : foldCover(s.frontier) };
       }),
     rootAt: (size) =>
-      g.call('provenance.rootAt', async (db) => {
-        await checkedSize(db, size);
-        return size === 0 ? emptyRoot() : (await rangeHashes(db, [{ start: 0, end: size }]))[0]!;
-      }),
-    inclusionProof: (index, size) =>
-      g.call('provenance.inclusionProof', async (db) => {
-        await checkedSize(db, size);
-        return rangeHashes(db, inclusionRanges(index, size));
-      }),
-    consistencyProof: (first, second) =>
-      g.call('provenance.consistencyProof', async (db) => {
-        await checkedSize(db, second);
-        return rangeHashes(db, consistencyRanges(first, second));
-      }),
+      withinLog(g, 'provenance.rootAt', size, async (db) =>
+        size === 0 ? emptyRoot() : (await rangeHashes(db, [{ start: 0, end: size }]))[0]!,
+      ),
+    inclusionProof: (index, size) => {
+      const ranges = inclusionRanges(index, size);
+      return withinLog(g, 'provenance.inclusionProof', size, (db) => rangeHashes(db, ranges));
+    },
+    consistencyProof: (first, second) => {
+      const ranges = consistencyRanges(first, second);
+      return withinLog(g, 'provenance.consistencyProof', second, (db) => rangeHashes(db, ranges));
+    },
     findCredentials: (q) =>
       g.call('provenance.findCredentials', async (db) =>
         (await db.query(...findSql(q))).map(matchFromRow),
