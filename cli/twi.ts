@@ -5,6 +5,7 @@ import { registerCorim } from './commands/corim.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEndorsements } from './commands/endorsements.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerProvenance } from './commands/provenance.js';
 import { registerRp } from './commands/rp.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
@@ -30,6 +31,7 @@ function buildProgram(): Command {
   registerEndorsements(program);
   registerRp(program);
   registerServe(program);
+  registerProvenance(program);
   return program;
 }
 

@@ -80,3 +80,4 @@ export {
 export type { LogKey, PublishedLogKey, SignedTreeHead } from './tree-head.js';
 export { verifyConsistencyAnswer, verifyProvenanceAnswer } from './verify-answer.js';
 export type { ProvenanceAnswer, VerifiedAnswer } from './verify-answer.js';
+export { parseBuilderKeys } from './builder-config.js';
