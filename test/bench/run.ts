@@ -6,8 +6,11 @@
  * cores with worker threads. Subjects of one sample alternate within every round, so load
  * shifts on a shared machine touch twi and its reference alike; medians are reported.
  *
+ * `--suite provenance` (also part of the default `verify,provenance`) adds the transparency-log
+ * benchmark of `provenance-bench.ts` under the JSON's `provenance` key.
+ *
  * Usage: `node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro]
- * [--workers N]`. The JSON goes to `bench-results.json` in the project root by default.
+ * [--workers N] [--suite verify,provenance]`. The JSON goes to `bench-results.json` in the project root by default.
  *
  * @module
  */
@@ -35,6 +38,15 @@ import type { BenchPlatform, SampleSpec } from './samples.js';
 import { localSubject, measureGroup } from './timing.js';
 import type { Subject, TimingPlan } from './timing.js';
 import { floorSubjectId, twiSubjectId } from './worker.js';
+import {
+  formatProvenanceReport,
+  FULL_PROVENANCE_PLAN,
+  QUICK_PROVENANCE_PLAN,
+  runProvenanceBench,
+} from './provenance-bench.js';
+
+/** Benchmark suites `--suite` selects. */
+export const BENCH_SUITES = ['verify', 'provenance'] as const;
 
 /** Parsed command line. */
 export interface BenchOptions {
@@ -42,6 +54,7 @@ export interface BenchOptions {
   readonly json: string;
   readonly platforms: readonly BenchPlatform[];
   readonly workers: number;
+  readonly suites: readonly (typeof BENCH_SUITES)[number][];
 }
 
 const FULL_PLAN: TimingPlan = { warmupMs: 150, rounds: 5, roundMs: 250 };
@@ -64,6 +77,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       json: { type: 'string', default: join(projectRoot, 'bench-results.json') },
       platform: { type: 'string', multiple: true },
       workers: { type: 'string' },
+      suite: { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -73,11 +87,16 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new TypeError('--workers must be ≥ 1');
+  const suites = (values.suite ?? []).flatMap((x) => x.split(',')).filter(Boolean);
+  for (const x of suites) {
+    if (!(BENCH_SUITES as readonly string[]).includes(x)) throw new TypeError(`unknown suite ${x}`);
+  }
   return {
     quick: values.quick,
     json: resolve(values.json),
     platforms: named.length ? BENCH_PLATFORMS.filter((p) => named.includes(p)) : BENCH_PLATFORMS,
     workers,
+    suites: suites.length ? BENCH_SUITES.filter((x) => suites.includes(x)) : BENCH_SUITES,
   };
 }
 
@@ -217,9 +236,18 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const results = await runBench(opts);
-  process.stdout.write(formatReport(results) + '\n');
-  progress(`results written to ${opts.json} (${Math.round(results.durationMs! / 1000)} s)`);
+  const started = Date.now();
+  const results = opts.suites.includes('verify') ? await runBench(opts) : undefined;
+  if (results) process.stdout.write(formatReport(results) + '\n');
+  if (opts.suites.includes('provenance')) {
+    const plan = opts.quick ? QUICK_PROVENANCE_PLAN : FULL_PROVENANCE_PLAN;
+    progress(`bench: transparency log, plan ${JSON.stringify(plan)}`);
+    const provenance = await runProvenanceBench(plan, progress);
+    const base = results ?? { schema: 'twi-bench/1', mode: opts.quick ? 'quick' : 'full' };
+    writeFileSync(opts.json, JSON.stringify({ ...base, provenance }, null, 2) + '\n');
+    process.stdout.write(formatProvenanceReport(provenance) + '\n');
+  }
+  progress(`results written to ${opts.json} (${Math.round((Date.now() - started) / 1000)} s)`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
