@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerDevice } from './commands/device.js';
 import { registerEndorsements } from './commands/endorsements.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerProvenance } from './commands/provenance.js';
 import { registerRp } from './commands/rp.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerRp(program);
   registerServe(program);
   registerDevice(program);
+  registerProvenance(program);
   return program;
 }
 

@@ -17,3 +17,12 @@ export {
 } from './nitro.js';
 export { buildTdReport, parseTdReport, tdReportMac, type TdReport } from './tdx-report.js';
 export * from './device-emu/index.js';
+export {
+  signStatement,
+  simulateSbom,
+  simulateSlsaProvenance,
+  slsaStatement,
+  type SimulatedEnvelope,
+  type SimulatedSubject,
+  type SlsaSimOptions,
+} from './supply-chain.js';

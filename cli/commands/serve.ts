@@ -6,6 +6,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
+import { loadCorimKeys } from '../../endorsements/corim/index.js';
+import { parseBuilderKeys } from '../../verifier/provenance/index.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
 import { loadPolicy } from '../../verifier/appraise/index.js';
 import { createService } from '../../verifier/service/index.js';
@@ -24,6 +26,8 @@ interface ServeCliOptions {
   trustDomain?: string;
   issuer?: string;
   adminTokenFile?: string;
+  builderKeys?: string;
+  corimKey?: string[];
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -72,6 +76,12 @@ async function runServe(o: ServeCliOptions): Promise<number> {
       issuer: o.issuer ?? `http://${host}:${port}`,
       trustDomain: o.trustDomain ?? 'twi.local',
       ...(adminToken !== undefined && { adminToken }),
+      provenance: {
+        builders: o.builderKeys
+          ? parseBuilderKeys(JSON.parse(readFileSync(o.builderKeys, 'utf8')))
+          : [],
+        corimKeys: loadCorimKeys(o.corimKey ?? []),
+      },
     });
     await app.listen({ host, port });
     const addr = app.server.address();
@@ -100,6 +110,11 @@ export function registerServe(program: Command): void {
     .option('--trust-domain <domain>', 'SPIFFE trust domain of issued WITs (default twi.local)')
     .option('--issuer <url>', 'issuer URL in the OpenID configuration (default the listen URL)')
     .option('--admin-token-file <file>', 'enable /v1/admin/* with the bearer token in this file')
+    .option(
+      '--builder-keys <file>',
+      'JSON array of builder keys DSSE provenance must be signed with',
+    )
+    .option('--corim-key <file...>', 'keys signed CoRIM supply-chain records must verify with')
     .action(async (opts: ServeCliOptions) => {
       process.exitCode = await runServe(opts);
     });

@@ -6,8 +6,11 @@
  * cores with worker threads. Subjects of one sample alternate within every round, so load
  * shifts on a shared machine touch twi and its reference alike; medians are reported.
  *
+ * `--suite provenance` (also part of the default `verify,provenance,native-sign`) adds the transparency-log
+ * benchmark of `provenance-bench.ts` under the JSON's `provenance` key.
+ *
  * Usage: `node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro]
- * [--workers N]`. The JSON goes to `bench-results.json` in the project root by default.
+ * [--workers N] [--suite verify,provenance,native-sign]`. The JSON goes to `bench-results.json` in the project root by default.
  *
  * @module
  */
@@ -36,6 +39,15 @@ import type { BenchPlatform, SampleSpec } from './samples.js';
 import { localSubject, measureGroup } from './timing.js';
 import type { Subject, TimingPlan } from './timing.js';
 import { floorSubjectId, twiSubjectId } from './worker.js';
+import {
+  formatProvenanceReport,
+  FULL_PROVENANCE_PLAN,
+  QUICK_PROVENANCE_PLAN,
+  runProvenanceBench,
+} from './provenance-bench.js';
+
+/** Benchmark suites `--suite` selects. */
+export const BENCH_SUITES = ['verify', 'provenance', 'native-sign'] as const;
 
 /** Parsed command line. */
 export interface BenchOptions {
@@ -43,6 +55,7 @@ export interface BenchOptions {
   readonly json: string;
   readonly platforms: readonly BenchPlatform[];
   readonly workers: number;
+  readonly suites: readonly (typeof BENCH_SUITES)[number][];
 }
 
 const FULL_PLAN: TimingPlan = { warmupMs: 150, rounds: 5, roundMs: 250 };
@@ -65,6 +78,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       json: { type: 'string', default: join(projectRoot, 'bench-results.json') },
       platform: { type: 'string', multiple: true },
       workers: { type: 'string' },
+      suite: { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -74,11 +88,16 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new TypeError('--workers must be ≥ 1');
+  const suites = (values.suite ?? []).flatMap((x) => x.split(',')).filter(Boolean);
+  for (const x of suites) {
+    if (!(BENCH_SUITES as readonly string[]).includes(x)) throw new TypeError(`unknown suite ${x}`);
+  }
   return {
     quick: values.quick,
     json: resolve(values.json),
     platforms: named.length ? BENCH_PLATFORMS.filter((p) => named.includes(p)) : BENCH_PLATFORMS,
     workers,
+    suites: suites.length ? BENCH_SUITES.filter((x) => suites.includes(x)) : BENCH_SUITES,
   };
 }
 
@@ -207,7 +226,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
 }
 
 const USAGE =
-  'usage: node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro] [--workers N]';
+  'usage: node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro] [--workers N] [--suite verify,provenance,native-sign]';
 
 async function main(): Promise<void> {
   let opts: BenchOptions;
@@ -218,14 +237,25 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const results = await runBench(opts);
-  process.stdout.write(formatReport(results) + '\n');
-  progress(`results written to ${opts.json} (${Math.round(results.durationMs! / 1000)} s)`);
-  const native = await runNativeSignBench(opts.quick);
-  const nativeJson = join(dirname(opts.json), 'bench-results-native-sign.json');
-  writeFileSync(nativeJson, JSON.stringify(native, null, 2) + '\n');
-  process.stdout.write('\n' + formatNativeSign(native) + '\n');
-  progress(`native sign results written to ${nativeJson}`);
+  const started = Date.now();
+  const results = opts.suites.includes('verify') ? await runBench(opts) : undefined;
+  if (results) process.stdout.write(formatReport(results) + '\n');
+  if (opts.suites.includes('provenance')) {
+    const plan = opts.quick ? QUICK_PROVENANCE_PLAN : FULL_PROVENANCE_PLAN;
+    progress(`bench: transparency log, plan ${JSON.stringify(plan)}`);
+    const provenance = await runProvenanceBench(plan, progress);
+    const base = results ?? { schema: 'twi-bench/1', mode: opts.quick ? 'quick' : 'full' };
+    writeFileSync(opts.json, JSON.stringify({ ...base, provenance }, null, 2) + '\n');
+    process.stdout.write(formatProvenanceReport(provenance) + '\n');
+  }
+  if (opts.suites.includes('native-sign')) {
+    const native = await runNativeSignBench(opts.quick);
+    const nativeJson = join(dirname(opts.json), 'bench-results-native-sign.json');
+    writeFileSync(nativeJson, JSON.stringify(native, null, 2) + '\n');
+    process.stdout.write('\n' + formatNativeSign(native) + '\n');
+    progress(`native sign results written to ${nativeJson}`);
+  }
+  progress(`results written to ${opts.json} (${Math.round((Date.now() - started) / 1000)} s)`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

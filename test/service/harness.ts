@@ -17,6 +17,7 @@ import {
 } from '../../simulators/index.js';
 import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
 import { createService } from '../../verifier/service/index.js';
+import type { ProvenanceOptions } from '../../verifier/service/provenance.js';
 import { openStore, type Store } from '../../verifier/store/index.js';
 
 export const PKI_CREATED = new Date('2025-01-01T00:00:00Z');
@@ -42,13 +43,19 @@ export function evidenceCmw(
   platform: Platform,
   nonce: string,
   key: Workload,
-  extra: { debug?: boolean } = {},
+  extra: { debug?: boolean; mrtd?: Uint8Array } = {},
 ): Record<string, unknown> {
   const nonceBytes = new Uint8Array(Buffer.from(nonce, 'base64url'));
   const reportData = bindingReportData(nonceBytes, jwkThumbprint(key.jwk));
   const cmw: Record<string, unknown> = { __cmwc_t: 'tag:twi.dev,2026:evidence' };
   if (platform === 'tdx') {
-    const sim = simulateTdx(pki.intel(), { seed: 'svc-td', now: NOW, reportData, ...extra });
+    const sim = simulateTdx(pki.intel(), {
+      seed: 'svc-td',
+      now: NOW,
+      reportData,
+      ...(extra.debug !== undefined && { debug: extra.debug }),
+      ...(extra.mrtd && { mrTd: extra.mrtd }),
+    });
     cmw.tdx = ['application/vnd.twi.tdx-quote', b64u(sim.quote), 4];
     cmw.collateral = [
       'application/vnd.twi.tdx-collateral+json',
@@ -56,7 +63,7 @@ export function evidenceCmw(
       2,
     ];
   } else if (platform === 'sev-snp') {
-    const sim = simulateSnp(pki.amd('Genoa'), { seed: 'svc-snp', reportData, ...extra });
+    const sim = simulateSnp(pki.amd('Genoa'), { seed: 'svc-snp', reportData, debug: extra.debug });
     cmw.snp = ['application/vnd.twi.sev-snp-report', b64u(sim.report), 4];
     cmw.certs = ['application/vnd.twi.sev-snp-certs', b64u(sim.certTable), 2];
   } else {
@@ -66,7 +73,7 @@ export function evidenceCmw(
       nonce: nonceBytes,
       publicKey: key.spki,
       userData: reportData,
-      ...extra,
+      debug: extra.debug,
     });
     cmw.nitro = ['application/vnd.twi.nitro-attestation', b64u(sim.document), 4];
   }
@@ -88,6 +95,7 @@ export async function startTestService(o: {
   seed: string;
   clock: () => Date;
   adminToken?: string;
+  provenance?: ProvenanceOptions;
 }): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), `${o.seed}-`));
   const pki = await openSimulatedPki(join(dir, 'pki'), { seed: o.seed, now: PKI_CREATED });
@@ -100,6 +108,7 @@ export async function startTestService(o: {
     now: o.clock,
     logLevel: 'silent',
     ...(o.adminToken !== undefined && { adminToken: o.adminToken }),
+    ...(o.provenance && { provenance: o.provenance }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

@@ -47,7 +47,8 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return same && match !== null;
 }
 
-function guard(ctx: AdminContext) {
+/** The `onRequest` hook of every admin route (also guards `POST /v1/revoke`). */
+export function adminGuard(ctx: Pick<AdminContext, 'token'>) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     if (ctx.token === undefined) {
       return sendProblem(reply, problem(403, 'ERR_ADMIN_DISABLED', 'the admin API is disabled'));
@@ -137,7 +138,7 @@ async function revokeCredential(ctx: AdminContext, jti: string): Promise<Record<
 export async function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): Promise<void> {
   await app.register(
     async (admin) => {
-      admin.addHook('onRequest', guard(ctx));
+      admin.addHook('onRequest', adminGuard(ctx));
       admin.addContentTypeParser([...YAML_MEDIA_TYPES], { parseAs: 'string' }, (_r, body, done) =>
         done(null, body),
       );

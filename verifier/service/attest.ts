@@ -19,6 +19,7 @@ import type { EndorsementProvider } from '../../endorsements/provider/types.js';
 import { parseEvidenceCmw, type ParsedCmw } from './cmw.js';
 import type { ServiceSigningKey } from './keys.js';
 import type { ServiceMetrics } from './metrics.js';
+import type { ProvenanceService } from './provenance.js';
 import { ProblemError } from './problem.js';
 import { workloadSubject } from './subject.js';
 
@@ -37,6 +38,8 @@ export interface AttestContext {
   readonly witLifetimeSeconds: number;
   readonly issueOnWarning: boolean;
   readonly metrics: ServiceMetrics;
+  /** Supply-chain records and the transparency log (`docs/provenance.md`). */
+  readonly provenance: ProvenanceService;
   now(): Date;
 }
 
@@ -46,6 +49,8 @@ export interface AttestRequest {
   readonly evidence: unknown;
   readonly key: Record<string, unknown>;
   readonly workload?: string;
+  /** DSSE envelopes or `{ corim }` the attester vouches for (`docs/provenance.md`). */
+  readonly supply_chain?: unknown;
 }
 
 /** Body of `POST /v1/appraise` (after schema validation). */
@@ -166,7 +171,8 @@ function ledgerRecord(report: EvidenceReport, jkt: Uint8Array): JsonValue {
 /**
  * `POST /v1/attest`: validates the CMW and key, consumes the nonce (before appraisal, so a
  * replay cannot race), appraises with the binding expectations, signs the EAR, and when the
- * tier allows it issues a WIT and commits the ledger record before answering.
+ * tier allows it issues a WIT and commits the ledger record and its transparency-log leaf
+ * (with any `supply_chain` records) before answering.
  *
  * @throws {ProblemError} for every refusal (see `docs/service.md`).
  */
@@ -174,6 +180,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
   const cmw = parseEvidenceCmw(body.evidence);
   checkWorkloadKey(body.key);
   const jkt = jwkThumbprint(body.key as JsonWebKey);
+  const supplied = ctx.provenance.checkSupplied(body.supply_chain, ctx.now());
   const nonce = await consumeNonce(ctx.store, body.nonce, ctx.now());
   const report = await runAppraisal(ctx, cmw, { nonce, jkt });
   const ear = await signReport(ctx, report, nonce);
@@ -189,7 +196,8 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
     now,
     earDigest,
   });
-  await ctx.store.credentials.put({
+  for (const record of supplied) await ctx.provenance.store(record, now, true);
+  const credential = {
     jti,
     sub,
     iat: Math.floor(now.getTime() / 1000),
@@ -199,6 +207,13 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
     earDigest,
     evidenceDigest: sha256(cmw.evidence),
     record: ledgerRecord(report, jkt),
+  };
+  // The credential, its transparency-log leaf and its index entries commit together.
+  await ctx.provenance.commit(credential, {
+    ...credential,
+    claims: report.claims,
+    collateral: report.appraisal.verification.collateral,
+    ...(ctx.policy && { policy: ctx.policy }),
   });
   return { ear, wit, expires_at: new Date(exp * 1000).toISOString() };
 }

@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isTwiError } from '../errors.js';
+import { PROVENANCE_STATUS } from '../provenance/errors.js';
 
 /** Media type of problem details (RFC 9457 §3). */
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
@@ -17,6 +18,7 @@ const TITLES: Readonly<Record<number, string>> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  422: 'Unprocessable Content',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
@@ -82,6 +84,8 @@ const FASTIFY_CODES: Readonly<Record<string, readonly [number, string]>> = {
 /** Status and code for a Twi error escaping a handler (bad evidence vs. unavailable service). */
 function twiStatus(code: string): number {
   if (code === 'ERR_ENDORSEMENT_UNAVAILABLE' || code.startsWith('ERR_STORE')) return 503;
+  const provenance = (PROVENANCE_STATUS as Readonly<Record<string, number>>)[code];
+  if (provenance !== undefined) return provenance;
   return 400;
 }
 

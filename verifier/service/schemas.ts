@@ -7,7 +7,7 @@
 const nonce = { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } as const;
 const evidence = { type: 'object', minProperties: 1, maxProperties: 17 } as const;
 
-/** `POST /v1/attest`. `event_log` and `supply_chain` are accepted and not yet used. */
+/** `POST /v1/attest`. `event_log` is accepted and not yet used; `supply_chain` see `docs/provenance.md`. */
 export const attestBodySchema = {
   type: 'object',
   required: ['nonce', 'evidence', 'key'],
@@ -23,7 +23,7 @@ export const attestBodySchema = {
     },
     workload: { type: 'string', pattern: '^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,128}$' },
     event_log: {},
-    supply_chain: {},
+    supply_chain: { type: 'array', maxItems: 8 },
   },
 } as const;
 

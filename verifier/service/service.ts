@@ -29,6 +29,8 @@ import {
   type ServiceSigningKey,
 } from './keys.js';
 import { createMetrics } from './metrics.js';
+import { createProvenanceService, type ProvenanceOptions } from './provenance.js';
+import { registerProvenanceRoutes } from './provenance-routes.js';
 import { notFoundHandler, problem, problemErrorHandler, sendProblem } from './problem.js';
 import { appraiseBodySchema, attestBodySchema } from './schemas.js';
 
@@ -80,6 +82,8 @@ export interface ServiceOptions {
   readonly adminToken?: string;
   /** Interval of heartbeat comments on `GET /v1/bundle/events` (default 15 000 ms). */
   readonly heartbeatMs?: number;
+  /** Builder and CoRIM keys of supply-chain records (`docs/provenance.md`). */
+  readonly provenance?: ProvenanceOptions;
 }
 
 function checkOptions(o: ServiceOptions): void {
@@ -204,6 +208,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     witLifetimeSeconds,
     issueOnWarning: options.issueOnWarning ?? false,
     metrics: createMetrics(),
+    provenance: await createProvenanceService(options.store, options.provenance),
     now,
   };
   const source: BundleSource = { store: options.store, state, now, witLifetimeSeconds };
@@ -225,6 +230,13 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     store: options.store,
     state,
     witLifetimeSeconds,
+    now,
+    publish: () => events.publish(),
+  });
+  await registerProvenanceRoutes(app, {
+    store: options.store,
+    provenance: ctx.provenance,
+    adminToken: options.adminToken,
     now,
     publish: () => events.publish(),
   });

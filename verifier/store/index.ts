@@ -21,6 +21,7 @@ export {
 } from './errors.js';
 export { SCHEMA_VERSION } from './schema.js';
 export type * from './types.js';
+export type * from './provenance-types.js';
 
 /** How a store URL is interpreted. */
 export type StoreTarget = { kind: 'postgres'; url: string } | { kind: 'sqlite'; file: string };

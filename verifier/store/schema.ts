@@ -7,6 +7,8 @@
  * @module
  */
 
+import { provenanceSchema } from './provenance-schema.js';
+
 /** SQL dialect of a store. */
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -76,6 +78,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     description: 'nonces, credentials, signing keys, revocations',
     statements: initialSchema,
+  },
+  {
+    version: 2,
+    description: 'provenance: supply-chain records, transparency log, query index',
+    statements: provenanceSchema,
   },
 ];
 

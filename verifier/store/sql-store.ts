@@ -20,6 +20,7 @@ import {
   type Dialect,
 } from './schema.js';
 import { toDate, toInt, type SqlDatabase, type SqlExecutor, type SqlRow } from './sql-executor.js';
+import { provenanceStore } from './provenance-sql.js';
 import type {
   CredentialRecord,
   CredentialStore,
@@ -71,7 +72,7 @@ export async function migrate(
 }
 
 /** Guards a database: maps driver failures to typed errors, refuses use after close. */
-class Guarded {
+export class Guarded {
   closed = false;
 
   constructor(readonly db: SqlDatabase) {}
@@ -158,7 +159,8 @@ function credentialFromRow(row: SqlRow): StoredCredential {
   return credential;
 }
 
-function insertCredential(db: SqlExecutor, r: CredentialRecord): Promise<number> {
+/** Inserts a credential row (also used by the provenance store's issuance commit). */
+export function insertCredential(db: SqlExecutor, r: CredentialRecord): Promise<number> {
   return db.run(
     `INSERT INTO credentials
       (jti, sub, iat, exp, kid, platform, ear_digest, evidence_digest, record)
@@ -282,6 +284,7 @@ export function createSqlStore(kind: Store['kind'], db: SqlDatabase): Store {
     nonces: nonceStore(g),
     credentials: credentialStore(g),
     keys: keyStore(g),
+    provenance: provenanceStore(g),
     async close() {
       if (g.closed) return;
       g.closed = true;

@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { ProvenanceStore } from './provenance-types.js';
+
 /** Any JSON value. */
 export type JsonValue =
   null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -136,6 +138,8 @@ export interface Store {
   readonly nonces: NonceStore;
   readonly credentials: CredentialStore;
   readonly keys: KeyStore;
+  /** Supply-chain records, the transparency log and the provenance index (`docs/provenance.md`). */
+  readonly provenance: ProvenanceStore;
   /** Release the database; later calls fail with `ERR_STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void>;
 }

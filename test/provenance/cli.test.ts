@@ -1,0 +1,123 @@
+/**
+ * `twi provenance add|show|verify|query|revoke` against a running service: records added
+ * from files, a credential's proof verified offline (with the fetched and with a pinned log
+ * key; another log's key fails with exit 2), queries and revocation by commit.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { builderKey, generateLogKey, publishLogKey } from '../../verifier/provenance/index.js';
+import { simulateSlsaProvenance } from '../../simulators/index.js';
+import { cliPath } from '../helpers/cli.js';
+import {
+  evidenceCmw,
+  NOW,
+  startTestService,
+  workloadKey,
+  type TestService,
+} from '../service/harness.js';
+
+const TOKEN = 'cli-provenance-token-0123456789';
+const BUILDER = 'https://ci.example/cli@v1';
+const COMMIT = 'ab'.repeat(20);
+const MRTD = 'd4'.repeat(48);
+const builder = generateKeyPairSync('ed25519');
+let service: TestService;
+
+async function twi(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cliPath, ...args], {
+      timeout: 30_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+before(async () => {
+  service = await startTestService({
+    seed: 'twi-prov-cli',
+    clock: () => NOW,
+    adminToken: TOKEN,
+    provenance: { builders: [builderKey(builder.publicKey, [BUILDER])] },
+  });
+  writeFileSync(join(service.dir, 'token'), TOKEN + '\n');
+});
+after(() => service.close());
+
+test('add, show, verify, query and revoke through the CLI', { timeout: 60_000 }, async () => {
+  const url = ['--url', service.base];
+  const admin = [...url, '--admin-token-file', join(service.dir, 'token')];
+  const envelope = simulateSlsaProvenance({
+    subjects: [{ name: 'td', digest: { sha384: MRTD } }],
+    builderId: BUILDER,
+    repository: 'https://github.com/acme/cli',
+    commit: COMMIT,
+    signers: [{ key: builder.privateKey }],
+  });
+  const file = join(service.dir, 'provenance.dsse.json');
+  writeFileSync(file, JSON.stringify(envelope));
+  const added = await twi(['provenance', 'add', file, ...admin]);
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /^added slsa-provenance sha256:[0-9a-f]{64} \(log leaf 0\)/);
+  const again = await twi(['provenance', 'add', file, ...admin]);
+  assert.equal(again.code, 3);
+  assert.match(again.stderr, /ERR_PROVENANCE_DUPLICATE/);
+
+  const key = workloadKey();
+  const { nonce } = (await (
+    await fetch(service.base + '/v1/challenge', { method: 'POST' })
+  ).json()) as { nonce: string };
+  const evidence = evidenceCmw(service.pki, 'tdx', nonce, key, {
+    mrtd: new Uint8Array(Buffer.from(MRTD, 'hex')),
+  });
+  const res = await fetch(service.base + '/v1/attest', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ nonce, evidence, key: key.jwk }),
+  });
+  const { wit } = (await res.json()) as { wit: string };
+  const { jti } = JSON.parse(Buffer.from(wit.split('.')[1]!, 'base64url').toString()) as {
+    jti: string;
+  };
+
+  const shown = JSON.parse((await twi(['provenance', 'show', jti, ...url])).stdout) as {
+    record: { provenance: { source_commit: string }[] };
+  };
+  assert.equal(shown.record.provenance[0]!.source_commit, COMMIT);
+  const verified = await twi(['provenance', 'verify', jti, ...url, '--json']);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  assert.equal(
+    (JSON.parse(verified.stdout) as { verified: boolean; tree_size: number }).tree_size,
+    2,
+  );
+  const pinned = join(service.dir, 'log-key.json');
+  writeFileSync(pinned, JSON.stringify(await (await fetch(service.base + '/v1/log/key')).json()));
+  assert.equal((await twi(['provenance', 'verify', jti, ...url, '--log-key', pinned])).code, 0);
+  const otherLog = join(service.dir, 'other-log-key.json');
+  writeFileSync(otherLog, JSON.stringify(publishLogKey(generateLogKey().key)));
+  const refused = await twi(['provenance', 'verify', jti, ...url, '--log-key', otherLog]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stdout, /^not verified: ERR_PROVENANCE_PROOF_INVALID/);
+
+  const q = JSON.parse(
+    (await twi(['provenance', 'query', '--commit', COMMIT, '--live', ...url])).stdout,
+  ) as { credentials: { jti: string }[] };
+  assert.deepEqual(
+    q.credentials.map((c) => c.jti),
+    [jti],
+  );
+  const r = JSON.parse(
+    (await twi(['provenance', 'revoke', '--commit', COMMIT, ...admin])).stdout,
+  ) as { revoked: string[] };
+  assert.deepEqual(r.revoked, [jti]);
+  const none = await twi(['provenance', 'query', ...url]);
+  assert.equal(none.code, 3);
+  assert.match(none.stderr, /ERR_USAGE/);
+});

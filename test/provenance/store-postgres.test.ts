@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openPostgresStore } from '../../verifier/store/index.js';
+import { dropPostgresSchema } from '../../verifier/store/postgres-store.js';
+import { provenanceStoreSuite } from './store-suite.js';
+
+const url = process.env['TWI_TEST_PG_URL'];
+const skip = url
+  ? undefined
+  : 'TWI_TEST_PG_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)';
+const schema = `twi_prov_${randomBytes(6).toString('hex')}`;
+
+provenanceStoreSuite(
+  `postgres (schema ${schema})`,
+  {
+    open: () => openPostgresStore(url!, { schema }),
+    exec: async (sql) => {
+      const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
+    },
+    concurrentHandles: true,
+    cleanup: () => dropPostgresSchema(url!, schema),
+  },
+  skip,
+);
