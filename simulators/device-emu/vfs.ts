@@ -6,7 +6,7 @@
  * @module
  */
 import { constants } from 'node:fs';
-import { fail } from './protocol.js';
+import { fail, type WireResponse } from './protocol.js';
 
 /** <fcntl.h> O_ACCMODE (node:fs does not export it). */
 const O_ACCMODE = 3;
@@ -19,15 +19,8 @@ export interface IoctlRequest {
   readonly data: Uint8Array;
 }
 
-/** The answer to an ioctl (see native/preload-ioctl.c for what each field does). */
-export interface IoctlAnswer {
-  err?: number;
-  flags?: number;
-  value?: bigint | number;
-  value2?: bigint | number;
-  data1?: Uint8Array;
-  data2?: Uint8Array;
-}
+/** The answer to an ioctl: the wire response (see native/preload-ioctl.c for each field). */
+export type IoctlAnswer = WireResponse;
 
 /** One open file description. */
 export interface OpenFile {
