@@ -24,6 +24,9 @@ interface ServeCliOptions {
   trustDomain?: string;
   issuer?: string;
   adminTokenFile?: string;
+  bundleRefreshHint?: string;
+  syncInterval?: string;
+  noncePurgeInterval?: string;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -72,6 +75,25 @@ async function runServe(o: ServeCliOptions): Promise<number> {
       issuer: o.issuer ?? `http://${host}:${port}`,
       trustDomain: o.trustDomain ?? 'twi.local',
       ...(adminToken !== undefined && { adminToken }),
+      ...(o.bundleRefreshHint !== undefined && {
+        bundleRefreshHintSeconds: intOption(
+          '--bundle-refresh-hint',
+          o.bundleRefreshHint,
+          1,
+          86_400,
+        ),
+      }),
+      ...(o.syncInterval !== undefined && {
+        syncIntervalMs: intOption('--sync-interval', o.syncInterval, 0, 3_600_000),
+      }),
+      ...(o.noncePurgeInterval !== undefined && {
+        noncePurgeIntervalMs: intOption(
+          '--nonce-purge-interval',
+          o.noncePurgeInterval,
+          0,
+          86_400_000,
+        ),
+      }),
     });
     await app.listen({ host, port });
     const addr = app.server.address();
@@ -100,6 +122,15 @@ export function registerServe(program: Command): void {
     .option('--trust-domain <domain>', 'SPIFFE trust domain of issued WITs (default twi.local)')
     .option('--issuer <url>', 'issuer URL in the OpenID configuration (default the listen URL)')
     .option('--admin-token-file <file>', 'enable /v1/admin/* with the bearer token in this file')
+    .option('--bundle-refresh-hint <s>', 'spiffe_refresh_hint of the bundle, seconds (default 300)')
+    .option(
+      '--sync-interval <ms>',
+      "poll the store for other instances' changes (default 2000; 0: off)",
+    )
+    .option(
+      '--nonce-purge-interval <ms>',
+      'delete expired nonces this often (default 60000; 0: off)',
+    )
     .action(async (opts: ServeCliOptions) => {
       process.exitCode = await runServe(opts);
     });
