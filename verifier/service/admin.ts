@@ -133,11 +133,19 @@ async function rotate(ctx: AdminContext): Promise<Record<string, unknown>> {
 async function revokeKey(ctx: AdminContext, kid: string): Promise<Record<string, unknown>> {
   const known = (await ctx.store.keys.list()).find((k) => k.kid === kid);
   if (!known) throw new ProblemError(404, 'ERR_KEY_UNKNOWN', 'no signing key with this kid');
-  if (!(await ctx.store.keys.revoke(kid, ctx.now()))) {
-    throw new ProblemError(409, 'ERR_KEY_REVOKED', 'the key is already revoked');
-  }
-  // The service must not go on signing with a revoked key: a fresh key takes over at once.
-  if (ctx.state.key.kid === kid) ctx.state.key = await createSigningKey(ctx.store, ctx.now());
+  const conflict = (): ProblemError =>
+    new ProblemError(409, 'ERR_KEY_REVOKED', 'the key is already revoked');
+  if (known.revokedAt) throw conflict();
+  // The service must not go on signing with a revoked key: a fresh key takes over. It is stored
+  // before the revocation, so an instance that reads the revocation from the change log has
+  // already seen its successor (and does not make a key of its own).
+  const newest = (await ctx.store.keys.list()).at(-1);
+  const successor =
+    ctx.state.key.kid === kid || newest?.kid === kid
+      ? await createSigningKey(ctx.store, ctx.now())
+      : undefined;
+  if (!(await ctx.store.keys.revoke(kid, ctx.now()))) throw conflict();
+  if (successor) ctx.state.key = successor;
   const bundle = await ctx.publish();
   return {
     kid,
