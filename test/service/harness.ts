@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
+import type { EndorsementProvider } from '../../endorsements/provider/types.js';
 import {
   openSimulatedPki,
   simulateNitro,
@@ -88,6 +89,11 @@ export async function startTestService(o: {
   seed: string;
   clock: () => Date;
   adminToken?: string;
+  /** Further `createService` options (refresh hint, purge interval, provider, ...). */
+  bundleRefreshHintSeconds?: number;
+  noncePurgeIntervalMs?: number;
+  nonceTtlSeconds?: number;
+  provider?: EndorsementProvider;
 }): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), `${o.seed}-`));
   const pki = await openSimulatedPki(join(dir, 'pki'), { seed: o.seed, now: PKI_CREATED });
@@ -100,6 +106,12 @@ export async function startTestService(o: {
     now: o.clock,
     logLevel: 'silent',
     ...(o.adminToken !== undefined && { adminToken: o.adminToken }),
+    ...(o.bundleRefreshHintSeconds !== undefined && {
+      bundleRefreshHintSeconds: o.bundleRefreshHintSeconds,
+    }),
+    ...(o.noncePurgeIntervalMs !== undefined && { noncePurgeIntervalMs: o.noncePurgeIntervalMs }),
+    ...(o.nonceTtlSeconds !== undefined && { nonceTtlSeconds: o.nonceTtlSeconds }),
+    ...(o.provider && { provider: o.provider }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
