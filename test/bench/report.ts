@@ -256,6 +256,13 @@ function peerCell(row: BenchRow): [string, string] {
  * ```
  */
 export function formatReport(res: BenchResults): string {
+  if (res.rows.length === 0 && res.attestFlow) {
+    // --attest-only: no verifier-core tables to show.
+    return [
+      `twi attest-flow benchmark (${res.mode}) — ${res.startedAt}`,
+      formatAttestBench(res.attestFlow),
+    ].join('\n');
+  }
   const m = res.machine;
   const out: string[] = [
     `twi verifier-core benchmark (${res.mode}) — ${res.startedAt}`,
