@@ -28,6 +28,9 @@ interface ServeCliOptions {
   adminTokenFile?: string;
   builderKeys?: string;
   corimKey?: string[];
+  bundleRefreshHint?: string;
+  syncInterval?: string;
+  noncePurgeInterval?: string;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -82,6 +85,25 @@ async function runServe(o: ServeCliOptions): Promise<number> {
           : [],
         corimKeys: loadCorimKeys(o.corimKey ?? []),
       },
+      ...(o.bundleRefreshHint !== undefined && {
+        bundleRefreshHintSeconds: intOption(
+          '--bundle-refresh-hint',
+          o.bundleRefreshHint,
+          1,
+          86_400,
+        ),
+      }),
+      ...(o.syncInterval !== undefined && {
+        syncIntervalMs: intOption('--sync-interval', o.syncInterval, 0, 3_600_000),
+      }),
+      ...(o.noncePurgeInterval !== undefined && {
+        noncePurgeIntervalMs: intOption(
+          '--nonce-purge-interval',
+          o.noncePurgeInterval,
+          0,
+          86_400_000,
+        ),
+      }),
     });
     await app.listen({ host, port });
     const addr = app.server.address();
@@ -115,6 +137,15 @@ export function registerServe(program: Command): void {
       'JSON array of builder keys DSSE provenance must be signed with',
     )
     .option('--corim-key <file...>', 'keys signed CoRIM supply-chain records must verify with')
+    .option('--bundle-refresh-hint <s>', 'spiffe_refresh_hint of the bundle, seconds (default 300)')
+    .option(
+      '--sync-interval <ms>',
+      "poll the store for other instances' changes (default 2000; 0: off)",
+    )
+    .option(
+      '--nonce-purge-interval <ms>',
+      'delete expired nonces this often (default 60000; 0: off)',
+    )
     .action(async (opts: ServeCliOptions) => {
       process.exitCode = await runServe(opts);
     });

@@ -1,19 +1,23 @@
 /**
- * `npm run bench:attest`: throughput and latency of the whole attest flow over HTTP (one
+ * The attest-flow part of `npm run bench` (and of `npm run bench:attest`, which runs only it):
+ * throughput and latency of the whole attest flow over HTTP (one
  * verifier instance in a child process, SQLite, challenge → simulated Nitro evidence →
  * attest, fixed concurrency), next to the verifier core's in-process throughput on the same
  * kind of evidence (`appraiseEvidence` with the nonce/key binding, warm cache) measured for
  * the same duration in the same run. The ratio says what the service layer (HTTP, JSON,
  * nonce store, EAR and WIT signing, the ledger write) costs on top of appraisal.
  *
- * Usage: `node dist/test/bench/attest-bench.js [--seconds 15] [--concurrency 16]
- * [--json FILE]`; the JSON goes to `bench-results-attest.json` in the project root by default.
+ * `test/bench/run.ts` calls {@link runAttestBench} after the verifier-core tables (15 s per
+ * side, concurrency 16; `--quick`: 1 s, concurrency 4). Standalone: `node
+ * dist/test/bench/attest-bench.js [--seconds 15] [--concurrency 16] [--json FILE]`, the JSON
+ * going to `bench-results-attest.json` in the project root by default.
  *
  * @module
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { appraiseEvidence } from '../../verifier/pipeline.js';
@@ -131,24 +135,31 @@ export function formatAttestBench(r: AttestBenchResults): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: 'string', default: '15' },
-      concurrency: { type: 'string', default: '16' },
-      json: { type: 'string', default: join(projectRoot, 'bench-results-attest.json') },
-    },
-    strict: true,
-  });
-  const seconds = Number(values.seconds);
-  const core = await measureCore(seconds);
+/** Options of {@link runAttestBench}. */
+export interface AttestBenchOptions {
+  readonly seconds: number;
+  readonly concurrency: number;
+}
+
+/**
+ * Measures the core in-process for `seconds`, then the service over HTTP for `seconds`, and
+ * returns both with their ratio.
+ *
+ * @example
+ * ```ts
+ * const r = await runAttestBench({ seconds: 1, concurrency: 4 });
+ * r.ratio; // service attest/s ÷ core appraisals/s
+ * ```
+ */
+export async function runAttestBench(o: AttestBenchOptions): Promise<AttestBenchResults> {
+  const core = await measureCore(o.seconds);
   const service = await runAttestLoad({
-    seconds,
+    seconds: o.seconds,
     store: 'sqlite',
     instances: 1,
-    concurrency: Number(values.concurrency),
+    concurrency: o.concurrency,
   });
-  const results: AttestBenchResults = {
+  return {
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: availableParallelism(),
@@ -158,12 +169,29 @@ async function main(): Promise<void> {
     service,
     ratio: Math.round((service.requestsPerSecond / core.perSecond) * 1000) / 1000,
   };
-  console.log(formatAttestBench(results));
-  writeFileSync(resolve(values.json), JSON.stringify(results, null, 2) + '\n');
-  process.exitCode = service.ok ? 0 : 1;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '15' },
+      concurrency: { type: 'string', default: '16' },
+      json: { type: 'string', default: join(projectRoot, 'bench-results-attest.json') },
+    },
+    strict: true,
+  });
+  const results = await runAttestBench({
+    seconds: Number(values.seconds),
+    concurrency: Number(values.concurrency),
+  });
+  console.log(formatAttestBench(results));
+  writeFileSync(resolve(values.json), JSON.stringify(results, null, 2) + '\n');
+  process.exitCode = results.service.ok ? 0 : 1;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

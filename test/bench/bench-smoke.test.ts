@@ -67,6 +67,20 @@ test(
       assert.ok(t.minFloorRatio > 0);
       assert.equal(typeof t.floorTargetMet, 'boolean');
       assert.ok(res.peers.every((p) => p.platform === 'nitro'));
+      const flow = res.attestFlow;
+      assert.ok(flow, 'the attest flow is part of the bench');
+      assert.match(stdout, /Attest flow/);
+      assert.ok(flow.core.perSecond > 0 && flow.core.operations > 0);
+      assert.ok(flow.service.successes > 0, 'some attestations succeeded');
+      assert.equal(flow.service.ok, true, 'no error, no double accept, ledger = successes');
+      assert.ok(
+        flow.service.attestMs.p50 > 0 && flow.service.attestMs.p99 >= flow.service.attestMs.p50,
+      );
+      assert.ok(flow.ratio > 0);
+      assert.equal(
+        flow.ratio,
+        Math.round((flow.service.requestsPerSecond / flow.core.perSecond) * 1000) / 1000,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@
  * @module
  */
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { formatAttestBench, type AttestBenchResults } from './attest-bench.js';
 import type { PeerInfo, PeerTrial } from './peers.js';
 import type { BenchPlatform, FloorCurve, SkippedSample } from './samples.js';
 import type { Rate, TimingPlan } from './timing.js';
@@ -90,6 +91,8 @@ export interface BenchResults {
   readonly rows: BenchRow[];
   readonly skipped: readonly SkippedSample[];
   readonly peers: readonly PeerInfo[];
+  /** The attest flow over HTTP against the core in-process (absent with `--skip-attest`). */
+  attestFlow?: AttestBenchResults;
 }
 
 /**
@@ -253,6 +256,13 @@ function peerCell(row: BenchRow): [string, string] {
  * ```
  */
 export function formatReport(res: BenchResults): string {
+  if (res.rows.length === 0 && res.attestFlow) {
+    // --attest-only: no verifier-core tables to show.
+    return [
+      `twi attest-flow benchmark (${res.mode}) — ${res.startedAt}`,
+      formatAttestBench(res.attestFlow),
+    ].join('\n');
+  }
   const m = res.machine;
   const out: string[] = [
     `twi verifier-core benchmark (${res.mode}) — ${res.startedAt}`,
@@ -336,6 +346,10 @@ export function formatReport(res: BenchResults): string {
           : `; all cores min ${pct(t.minAllCoresFloorRatio)}`) +
         `; peers: ${peer}`,
     );
+  }
+  if (res.attestFlow) {
+    out.push('', 'Attest flow (challenge → attest over HTTP vs appraiseEvidence in-process)');
+    out.push(formatAttestBench(res.attestFlow));
   }
   return out.join('\n');
 }

@@ -4,13 +4,17 @@
  * verification (bytes → parse → verify, and verify alone), the crypto floor (one raw
  * `crypto.verify` of the same curve) and each peer verifier; then twi and the floor on all
  * cores with worker threads. Subjects of one sample alternate within every round, so load
- * shifts on a shared machine touch twi and its reference alike; medians are reported.
+ * shifts on a shared machine touch twi and its reference alike; medians are reported. Last,
+ * the attest flow (issue 5): challenge → attest over HTTP against one service instance, as a
+ * ratio to the core's in-process appraisals of the same evidence (`attest-bench.ts`).
  *
  * `--suite provenance` (also part of the default `verify,provenance,native-sign`) adds the transparency-log
  * benchmark of `provenance-bench.ts` under the JSON's `provenance` key.
  *
  * Usage: `node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro]
- * [--workers N] [--suite verify,provenance,native-sign]`. The JSON goes to `bench-results.json` in the project root by default.
+ * [--workers N] [--skip-attest | --attest-only] [--attest-seconds S]
+ * [--suite verify,provenance,native-sign]`. The JSON goes to `bench-results.json` in the project
+ * root by default. `--attest-only` alone runs only the attest flow.
  *
  * @module
  */
@@ -20,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../helpers/vectors.js';
+import { runAttestBench } from './attest-bench.js';
 import { startWorkerPool } from './all-cores.js';
 import { floorHash, floorOperation } from './floor.js';
 import { formatNativeSign, runNativeSignBench } from './native-sign.js';
@@ -56,6 +61,11 @@ export interface BenchOptions {
   readonly platforms: readonly BenchPlatform[];
   readonly workers: number;
   readonly suites: readonly (typeof BENCH_SUITES)[number][];
+  /** Run the verifier-core part (default) and/or the attest-flow part. */
+  readonly core: boolean;
+  readonly attest: boolean;
+  /** Seconds per side of the attest-flow part (default 15; 1 with `--quick`). */
+  readonly attestSeconds: number;
 }
 
 const FULL_PLAN: TimingPlan = { warmupMs: 150, rounds: 5, roundMs: 250 };
@@ -79,9 +89,22 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       platform: { type: 'string', multiple: true },
       workers: { type: 'string' },
       suite: { type: 'string', multiple: true },
+      'skip-attest': { type: 'boolean', default: false },
+      'attest-only': { type: 'boolean', default: false },
+      'attest-seconds': { type: 'string' },
     },
     strict: true,
   });
+  if (values['skip-attest'] && values['attest-only']) {
+    throw new TypeError('--skip-attest and --attest-only exclude each other');
+  }
+  const attestSeconds =
+    values['attest-seconds'] === undefined
+      ? values.quick
+        ? 1
+        : 15
+      : Number(values['attest-seconds']);
+  if (!(attestSeconds > 0)) throw new TypeError('--attest-seconds must be > 0');
   const named = (values.platform ?? []).flatMap((p) => p.split(',')).filter(Boolean);
   for (const p of named) {
     if (!BENCH_PLATFORMS.includes(p as BenchPlatform)) throw new TypeError(`unknown platform ${p}`);
@@ -97,7 +120,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     json: resolve(values.json),
     platforms: named.length ? BENCH_PLATFORMS.filter((p) => named.includes(p)) : BENCH_PLATFORMS,
     workers,
-    suites: suites.length ? BENCH_SUITES.filter((x) => suites.includes(x)) : BENCH_SUITES,
+    suites: suites.length
+      ? BENCH_SUITES.filter((x) => suites.includes(x))
+      : values['attest-only']
+        ? ['verify']
+        : BENCH_SUITES,
+    core: !values['attest-only'],
+    attest: !values['skip-attest'],
+    attestSeconds,
   };
 }
 
@@ -197,6 +227,36 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   };
   const simDir = mkdtempSync(join(tmpdir(), 'twi-bench-'));
   try {
+    if (opts.core) await corePart(opts, plan, simDir, results);
+  } finally {
+    rmSync(simDir, { recursive: true, force: true });
+  }
+  if (opts.attest) {
+    progress(
+      `  attest flow: ${opts.attestSeconds} s in-process, then ${opts.attestSeconds} s over HTTP`,
+    );
+    results.attestFlow = await runAttestBench({
+      seconds: opts.attestSeconds,
+      concurrency: opts.quick ? 4 : 16,
+    });
+  }
+  for (const row of results.rows) row.ratios = rowRatios(row);
+  results.targets.perPlatform = judgeTargets(results.rows);
+  results.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+  results.finishedAt = new Date().toISOString();
+  results.durationMs = Date.now() - started;
+  writeFileSync(opts.json, JSON.stringify(results, null, 2) + '\n');
+  return results;
+}
+
+/** The verifier-core tables: single core per sample, then all cores. */
+async function corePart(
+  opts: BenchOptions,
+  plan: TimingPlan,
+  simDir: string,
+  results: BenchResults,
+): Promise<void> {
+  {
     const real = loadRealSamples(opts.platforms);
     const simulated = await simulatedSamples(simDir, opts.platforms);
     const all = [...real.specs, ...simulated];
@@ -213,20 +273,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       progress(`  single core: ${spec.name}`);
     }
     await allCores(specs, results.rows, opts.workers, plan);
-  } finally {
-    rmSync(simDir, { recursive: true, force: true });
   }
-  for (const row of results.rows) row.ratios = rowRatios(row);
-  results.targets.perPlatform = judgeTargets(results.rows);
-  results.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
-  results.finishedAt = new Date().toISOString();
-  results.durationMs = Date.now() - started;
-  writeFileSync(opts.json, JSON.stringify(results, null, 2) + '\n');
-  return results;
 }
 
 const USAGE =
-  'usage: node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro] [--workers N] [--suite verify,provenance,native-sign]';
+  'usage: node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro] [--workers N] [--skip-attest | --attest-only] [--attest-seconds S] [--suite verify,provenance,native-sign]';
 
 async function main(): Promise<void> {
   let opts: BenchOptions;

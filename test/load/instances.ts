@@ -33,13 +33,17 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Forks one verifier instance over `store`, trusting the roots in `anchorsDir`, and waits
- * until it listens.
+ * Forks one verifier instance over `store`, trusting the roots in `anchorsDir` (with `extra`
+ * `server-process.js` flags), and waits until it listens.
  *
  * @throws Error when the process exits or stays silent for 20 s before it is ready.
  */
-export async function startInstance(store: InstanceStore, anchorsDir: string): Promise<Instance> {
-  const args = ['--store', store.url, '--anchors', anchorsDir];
+export async function startInstance(
+  store: InstanceStore,
+  anchorsDir: string,
+  extra: readonly string[] = [],
+): Promise<Instance> {
+  const args = ['--store', store.url, '--anchors', anchorsDir, ...extra];
   if (store.schema !== undefined) args.push('--schema', store.schema);
   const child = fork(SERVER_SCRIPT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const rss: number[] = [];

@@ -4,8 +4,9 @@
  * then its RSS every second) to the parent over the IPC channel. SIGTERM or a `stop`
  * message closes the service and the store and exits.
  *
- * Usage (forked by `attest-load.ts`): `server-process.js --store URL [--schema S]
- * --anchors DIR`.
+ * Usage (forked by `attest-load.ts` and the multi-instance tests): `server-process.js
+ * --store URL [--schema S] --anchors DIR [--admin-token T] [--sync-interval-ms N]
+ * [--bundle-refresh-hint S]`.
  *
  * @module
  */
@@ -25,6 +26,9 @@ async function main(): Promise<void> {
       store: { type: 'string' },
       schema: { type: 'string' },
       anchors: { type: 'string' },
+      'admin-token': { type: 'string' },
+      'sync-interval-ms': { type: 'string' },
+      'bundle-refresh-hint': { type: 'string' },
     },
     strict: true,
   });
@@ -41,6 +45,13 @@ async function main(): Promise<void> {
     issuer: 'http://127.0.0.1',
     trustDomain: 'load.example',
     logLevel: 'silent',
+    ...(values['admin-token'] !== undefined && { adminToken: values['admin-token'] }),
+    ...(values['sync-interval-ms'] !== undefined && {
+      syncIntervalMs: Number(values['sync-interval-ms']),
+    }),
+    ...(values['bundle-refresh-hint'] !== undefined && {
+      bundleRefreshHintSeconds: Number(values['bundle-refresh-hint']),
+    }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

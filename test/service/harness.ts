@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
+import type { EndorsementProvider } from '../../endorsements/provider/types.js';
 import {
   openSimulatedPki,
   simulateNitro,
@@ -96,6 +97,11 @@ export async function startTestService(o: {
   clock: () => Date;
   adminToken?: string;
   provenance?: ProvenanceOptions;
+  /** Further `createService` options (refresh hint, purge interval, provider, ...). */
+  bundleRefreshHintSeconds?: number;
+  noncePurgeIntervalMs?: number;
+  nonceTtlSeconds?: number;
+  provider?: EndorsementProvider;
 }): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), `${o.seed}-`));
   const pki = await openSimulatedPki(join(dir, 'pki'), { seed: o.seed, now: PKI_CREATED });
@@ -109,6 +115,12 @@ export async function startTestService(o: {
     logLevel: 'silent',
     ...(o.adminToken !== undefined && { adminToken: o.adminToken }),
     ...(o.provenance && { provenance: o.provenance }),
+    ...(o.bundleRefreshHintSeconds !== undefined && {
+      bundleRefreshHintSeconds: o.bundleRefreshHintSeconds,
+    }),
+    ...(o.noncePurgeIntervalMs !== undefined && { noncePurgeIntervalMs: o.noncePurgeIntervalMs }),
+    ...(o.nonceTtlSeconds !== undefined && { nonceTtlSeconds: o.nonceTtlSeconds }),
+    ...(o.provider && { provider: o.provider }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
@@ -125,4 +137,98 @@ export async function startTestService(o: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What a successful attestation gave, with the WIT's `jti` and `kid`. */
+export interface IssuedWit {
+  readonly wit: string;
+  readonly jti: string;
+  readonly kid: string;
+}
+
+/** challenge → attest against `base` with evidence from `pki`; the raw attest response. */
+export async function attestRaw(
+  base: string,
+  pki: SimulatedPki,
+  platform: Platform = 'tdx',
+): Promise<Response> {
+  const key = workloadKey();
+  const c = await fetch(base + '/v1/challenge', { method: 'POST' });
+  const { nonce } = (await c.json()) as { nonce: string };
+  return fetch(base + '/v1/attest', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ nonce, evidence: evidenceCmw(pki, platform, nonce, key), key: key.jwk }),
+  });
+}
+
+/** {@link attestRaw}, which must succeed; the WIT with its `jti` and `kid`. */
+export async function attestWit(
+  base: string,
+  pki: SimulatedPki,
+  platform: Platform = 'tdx',
+): Promise<IssuedWit> {
+  const r = await attestRaw(base, pki, platform);
+  const out = (await r.json()) as { wit: string };
+  if (r.status !== 200) throw new Error(`attest: ${r.status} ${JSON.stringify(out)}`);
+  const [header, claims] = out.wit
+    .split('.')
+    .slice(0, 2)
+    .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, string>);
+  return { wit: out.wit, jti: claims!.jti!, kid: header!.kid! };
+}
+
+/** An admin API call with the bearer `token`; the JSON answer, which must be 200. */
+export async function adminCall(
+  base: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: { data: string | Uint8Array; type: string },
+): Promise<Record<string, unknown>> {
+  const r = await fetch(base + '/v1/admin' + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body && { 'content-type': body.type }),
+    },
+    ...(body && { body: body.data }),
+  });
+  const out = (await r.json()) as Record<string, unknown>;
+  if (r.status !== 200)
+    throw new Error(`admin ${method} ${path}: ${r.status} ${JSON.stringify(out)}`);
+  return out;
+}
+
+/**
+ * Milliseconds until `verify` rejects with a `WimseError` of `code`, polled every ms, bounded
+ * by `boundMs`.
+ */
+export async function timeToReject(
+  verify: () => Promise<unknown>,
+  code: string,
+  boundMs = 5000,
+): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    try {
+      await verify();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== code) throw err;
+      return performance.now() - started;
+    }
+    if (performance.now() - started > boundMs) {
+      throw new Error(`${code} not seen within ${boundMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Median and maximum of `ms`, formatted for a diagnostic. */
+export function medianMax(ms: readonly number[]): string {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median =
+    sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return `median ${median.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms (n = ${ms.length})`;
 }

@@ -18,6 +18,7 @@ storeSuite(
   {
     open: () => openPostgresStore(url!, { schema }),
     cleanup: () => dropPostgresSchema(url!, schema),
+    crossHandleHints: true,
   },
   skip,
 );

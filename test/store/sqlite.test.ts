@@ -10,6 +10,7 @@ import {
   parseStoreUrl,
   SCHEMA_VERSION,
 } from '../../verifier/store/index.js';
+import { CREATE_MIGRATIONS_TABLE, MIGRATIONS } from '../../verifier/store/schema.js';
 import { storeSuite } from './store-suite.js';
 import { raceAnomalies, twoProcessRace } from './race.js';
 
@@ -23,6 +24,7 @@ storeSuite('sqlite (temp file)', {
     if (!cleaned) rmSync(dir, { recursive: true, force: true });
     cleaned = true;
   },
+  crossHandleHints: false,
 });
 
 test('sqlite file is in WAL mode and records its schema version', async () => {
@@ -89,4 +91,46 @@ test('openStore chooses the implementation by URL', () => {
   assert.deepEqual(parseStoreUrl('./twi.db'), { kind: 'sqlite', file: './twi.db' });
   assert.throws(() => parseStoreUrl('mysql://h/db'), TypeError);
   assert.throws(() => parseStoreUrl(''), TypeError);
+});
+
+test('migration 2 back-fills the change log from a version-1 database', async () => {
+  const own = join(mkdtempSync(join(tmpdir(), 'twi-store-')), 'v1.db');
+  const raw = new Database(own);
+  try {
+    raw.exec(CREATE_MIGRATIONS_TABLE);
+    for (const sql of MIGRATIONS[0]!.statements('sqlite')) raw.exec(sql);
+    raw.prepare('INSERT INTO twi_schema_migrations VALUES (1, ?, 0)').run('v1');
+    const insertKey = raw.prepare(
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_pem, created_at, revoked_at)
+        VALUES (?, 'ES256', '{}', 'pem', ?, ?)`,
+    );
+    insertKey.run('k-old', 1000, 3000);
+    insertKey.run('k-new', 2000, null);
+    raw
+      .prepare("INSERT INTO revocations (kind, id, revoked_at) VALUES ('key', 'k-old', 3000)")
+      .run();
+    raw
+      .prepare("INSERT INTO revocations (kind, id, revoked_at) VALUES ('credential', 'j-1', 4000)")
+      .run();
+  } finally {
+    raw.close();
+  }
+  const store = await openSqliteStore(own);
+  try {
+    const log = await store.changes.since(0);
+    assert.deepEqual(
+      log.map((c) => [c.seq, c.kind, c.id, c.at.getTime()]),
+      [
+        [1, 'key-added', 'k-old', 1000],
+        [2, 'key-added', 'k-new', 2000],
+        [3, 'key-revoked', 'k-old', 3000],
+        [4, 'credential-revoked', 'j-1', 4000],
+      ],
+    );
+    await store.settings.put('after', true, new Date(5000));
+    assert.equal(await store.changes.latest(), 5);
+  } finally {
+    await store.close();
+    rmSync(join(own, '..'), { recursive: true, force: true });
+  }
 });

@@ -14,6 +14,8 @@ export interface StoreHarness {
   open(): Promise<Store>;
   /** Remove the database after the suite. */
   cleanup(): Promise<void>;
+  /** Whether a handle hears of changes committed through another handle (PostgreSQL NOTIFY). */
+  readonly crossHandleHints: boolean;
 }
 
 const T0 = new Date('2026-05-01T12:00:00.000Z');
@@ -144,6 +146,113 @@ function keyTests(get: () => Store): void {
   });
 }
 
+/** Resolves when `hinted()` turns true, or rejects after `ms`. */
+async function until(hinted: () => boolean, ms: number, what: string): Promise<void> {
+  const started = Date.now();
+  while (!hinted()) {
+    if (Date.now() - started > ms) throw new Error(`${what} not seen within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function settingsAndChangeTests(harness: StoreHarness, get: () => Store): void {
+  test('settings: absent, put, replace; each put is a change', async () => {
+    const { settings, changes } = get();
+    assert.equal(await settings.get('policy'), undefined);
+    const before = await changes.latest();
+    const doc = { format: 'json', source: '{"id":"p1"}', nested: [1, null, { ü: true }] };
+    const seq1 = await settings.put('policy', doc, at(10));
+    assert.ok(seq1 > before);
+    assert.deepEqual(await settings.get('policy'), {
+      name: 'policy',
+      value: doc,
+      updatedAt: at(10),
+    });
+    const seq2 = await settings.put('policy', 'replaced', at(20));
+    assert.ok(seq2 > seq1);
+    assert.equal((await settings.get('policy'))!.value, 'replaced');
+    assert.deepEqual(
+      (await changes.since(before)).map((c) => [c.kind, c.id, c.seq]),
+      [
+        ['setting', 'policy', seq1],
+        ['setting', 'policy', seq2],
+      ],
+    );
+  });
+
+  test('change feed: every shared change once, in commit order; refusals add nothing', async () => {
+    const { changes, keys, credentials, settings } = get();
+    const start = await changes.latest();
+    await credentials.put(credential('ch-1'));
+    await keys.put(key('ch-k', 100));
+    await assert.rejects(keys.put(key('ch-k', 100)), { code: 'ERR_STORE_DUPLICATE' });
+    assert.equal(await keys.revoke('ch-k', at(1)), true);
+    assert.equal(await keys.revoke('ch-k', at(2)), false);
+    assert.equal(await credentials.revoke('ch-1', at(3)), true);
+    assert.equal(await credentials.revoke('ch-none', at(3)), false);
+    await settings.put('refs', [], at(4));
+    const seen = await changes.since(start);
+    assert.deepEqual(
+      seen.map((c) => [c.kind, c.id, c.at.getTime()]),
+      [
+        ['key-added', 'ch-k', at(100).getTime()],
+        ['key-revoked', 'ch-k', at(1).getTime()],
+        ['credential-revoked', 'ch-1', at(3).getTime()],
+        ['setting', 'refs', at(4).getTime()],
+      ],
+    );
+    assert.ok(seen.every((c, i) => i === 0 || c.seq > seen[i - 1]!.seq));
+    assert.equal(await changes.latest(), seen.at(-1)!.seq);
+    assert.deepEqual(
+      (await changes.since(start, 2)).map((c) => c.seq),
+      seen.slice(0, 2).map((c) => c.seq),
+    );
+    assert.deepEqual(await changes.since(seen.at(-1)!.seq), []);
+    assert.throws(() => void changes.since(0, 0), RangeError);
+  });
+
+  test('change feed: concurrent writers through two handles get distinct increasing seqs', async () => {
+    const other = await harness.open();
+    try {
+      const start = await get().changes.latest();
+      const writes = Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? other : get()).settings.put(`race-${i}`, i, at(i)),
+      );
+      const seqs = await Promise.all(writes);
+      assert.equal(new Set(seqs).size, 20);
+      const log = await other.changes.since(start);
+      assert.deepEqual(
+        log.map((c) => c.seq),
+        [...seqs].sort((a, b) => a - b),
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("change hints: own writes always; another handle's when the store pushes", async () => {
+    const other = await harness.open();
+    let own = 0;
+    let remote = 0;
+    const stopOwn = await get().changes.watch(() => own++);
+    const stopRemote = await other.changes.watch(() => remote++);
+    try {
+      await get().settings.put('hint', 1, at(1));
+      await until(() => own > 0, 2000, 'own hint');
+      if (harness.crossHandleHints) await until(() => remote > 0, 2000, 'remote hint');
+      stopOwn();
+      const ownBefore = own;
+      await get().settings.put('hint', 2, at(2));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(own, ownBefore, 'a removed listener hears nothing');
+    } finally {
+      stopRemote();
+      await other.close();
+    }
+    await assert.rejects(other.changes.latest(), { code: 'ERR_STORE_UNAVAILABLE' });
+  });
+}
+
 function lifecycleTests(harness: StoreHarness, get: () => Store): void {
   test('a second handle (another instance) sees committed data; migration is idempotent', async () => {
     await get().credentials.put(credential('persist-1'));
@@ -192,6 +301,7 @@ export function storeSuite(name: string, harness: StoreHarness, skip?: string): 
     nonceTests(get);
     credentialTests(get);
     keyTests(get);
+    settingsAndChangeTests(harness, get);
     lifecycleTests(harness, get);
   });
 }

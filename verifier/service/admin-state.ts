@@ -1,21 +1,27 @@
 /**
  * What the admin API changes while the service runs (signing key, policy) and the bundle the
- * service publishes from it, with the recently revoked credential ids.
+ * service publishes, with the recently revoked credential ids.
  *
  * @module
  */
 import type { Policy } from '../appraise/index.js';
 import type { Store } from '../store/index.js';
-import { spiffeBundle, type ServiceSigningKey, type SpiffeBundle } from './keys.js';
+import {
+  BUNDLE_REFRESH_HINT_SECONDS,
+  bundleKeys,
+  type ServiceSigningKey,
+  type SpiffeBundle,
+} from './keys.js';
 
-/** The mutable part of a running service. */
+/**
+ * The mutable part of a running service, loaded from the store and kept in step with it by
+ * the change-log follower (`sync.ts`).
+ */
 export interface ServiceState {
   /** The key that signs new EARs and WITs. */
   key: ServiceSigningKey;
   /** The policy later appraisals use; the built-in default when `undefined`. */
   policy: Policy | undefined;
-  /** Number of policy replacements since start (counted into `spiffe_sequence`). */
-  policyGeneration: number;
 }
 
 /** The bundle of `GET /v1/bundle` and `GET /v1/bundle/events`. */
@@ -30,28 +36,33 @@ export interface ServiceBundle extends SpiffeBundle {
 /** Inputs of {@link serviceBundle}. */
 export interface BundleSource {
   readonly store: Store;
-  readonly state: ServiceState;
   readonly now: () => Date;
   readonly witLifetimeSeconds: number;
+  /** `spiffe_refresh_hint`, seconds (default {@link BUNDLE_REFRESH_HINT_SECONDS}). */
+  readonly refreshHintSeconds?: number;
 }
 
 /**
  * The current bundle: published keys (unrevoked, not retired), `revoked_jtis`, and a
- * `spiffe_sequence` that grows with every key addition, key revocation or retirement,
- * credential revocation and policy replacement.
+ * `spiffe_sequence` that every instance on the store computes alike: the store's change
+ * `seq` (one per key added, key revoked, credential revoked, setting replaced) plus the
+ * number of keys retired since (retirement is a matter of time, not a change). The sequence is
+ * read first, so the content is never older than the number it carries.
  */
 export async function serviceBundle(src: BundleSource): Promise<ServiceBundle> {
   const now = src.now();
-  const bundle = await spiffeBundle(src.store, {
-    now,
-    witLifetimeSeconds: src.witLifetimeSeconds,
-  });
+  const seq = await src.store.changes.latest();
+  const all = await src.store.keys.list();
+  const view = { now, witLifetimeSeconds: src.witLifetimeSeconds };
+  const keys = bundleKeys(all, view);
+  const retired = all.filter((k) => k.revokedAt === undefined).length - keys.length;
   const revocations = await src.store.credentials.revokedSince(0);
   const horizon = now.getTime() - src.witLifetimeSeconds * 1000;
   const recent = revocations.filter((r) => r.revokedAt.getTime() > horizon).map((r) => r.jti);
   return {
-    ...bundle,
-    spiffe_sequence: bundle.spiffe_sequence + revocations.length + src.state.policyGeneration,
+    keys,
+    spiffe_sequence: seq + retired,
+    spiffe_refresh_hint: src.refreshHintSeconds ?? BUNDLE_REFRESH_HINT_SECONDS,
     revoked_jtis: recent,
   };
 }

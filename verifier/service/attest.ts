@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createHash, type JsonWebKey } from 'node:crypto';
+import { createHash, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Expectations, Policy } from '../appraise/index.js';
 import { jwkThumbprint } from '../binding.js';
 import { buildEar, signEar } from '../ear/index.js';
@@ -82,18 +82,22 @@ export async function consumeNonce(store: Store, nonce: string, now: Date): Prom
   return new Uint8Array(Buffer.from(nonce, 'base64url'));
 }
 
-/** Checks the workload key: a public JWK whose `alg` is an accepted JWS algorithm. */
-export function checkWorkloadKey(jwk: Record<string, unknown>): void {
+/**
+ * Checks the workload key: a public JWK whose `alg` is an accepted JWS algorithm. Returns it
+ * imported, so later steps (the WIT's `cnf` check) do not import it again.
+ */
+export function checkWorkloadKey(jwk: Record<string, unknown>): KeyObject {
   const bad = (detail: string): ProblemError => new ProblemError(400, 'ERR_KEY_INVALID', detail);
   if (!isJwsAlg(jwk.alg)) throw bad('key.alg must be ES256, ES384, ES512 or EdDSA');
   if ('d' in jwk) throw bad('key must be a public JWK');
-  let fits: boolean;
+  let key: KeyObject;
   try {
-    fits = keyFitsAlg(importPublicJwk(jwk), jwk.alg);
+    key = importPublicJwk(jwk);
   } catch {
     throw bad('key is not a valid public JWK');
   }
-  if (!fits) throw bad(`key is not a ${jwk.alg} key`);
+  if (!keyFitsAlg(key, jwk.alg)) throw bad(`key is not a ${jwk.alg} key`);
+  return key;
 }
 
 async function runAppraisal(
@@ -178,7 +182,7 @@ function ledgerRecord(report: EvidenceReport, jkt: Uint8Array): JsonValue {
  */
 export async function attest(ctx: AttestContext, body: AttestRequest): Promise<AttestResponse> {
   const cmw = parseEvidenceCmw(body.evidence);
-  checkWorkloadKey(body.key);
+  const cnfKey = checkWorkloadKey(body.key);
   const jkt = jwkThumbprint(body.key as JsonWebKey);
   const supplied = ctx.provenance.checkSupplied(body.supply_chain, ctx.now());
   const nonce = await consumeNonce(ctx.store, body.nonce, ctx.now());
@@ -191,6 +195,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
   const { wit, jti, exp } = await issueWit({
     sub,
     cnfJwk: body.key,
+    cnfKey,
     key: ctx.key,
     lifetimeSeconds: ctx.witLifetimeSeconds,
     now,

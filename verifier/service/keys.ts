@@ -91,7 +91,7 @@ export function retiresAt(
 }
 
 /** Keys to publish: unrevoked, and (with a view) not retired at `view.now`. */
-function published(keys: readonly StoredKey[], view: KeyView | undefined): StoredKey[] {
+export function publishedKeys(keys: readonly StoredKey[], view: KeyView | undefined): StoredKey[] {
   return keys.filter((k, i) => {
     if (k.revokedAt !== undefined) return false;
     const end = view && retiresAt(keys, i, view.witLifetimeSeconds);
@@ -112,7 +112,7 @@ function publicJwkOf(k: StoredKey): Jwk {
  * and, when `view` is given, not retired.
  */
 export async function publicJwks(store: Store, view?: KeyView): Promise<{ keys: Jwk[] }> {
-  const keys = published(await store.keys.list(), view);
+  const keys = publishedKeys(await store.keys.list(), view);
   return { keys: keys.map((k) => ({ ...publicJwkOf(k), use: 'sig' })) };
 }
 
@@ -123,17 +123,26 @@ export interface SpiffeBundle {
   spiffe_refresh_hint: number;
 }
 
+/** The bundle's keys: the published ones with `use: "wit-svid"`. */
+export function bundleKeys(keys: readonly StoredKey[], view?: KeyView): Jwk[] {
+  return publishedKeys(keys, view).map((k) => ({ ...publicJwkOf(k), use: 'wit-svid' }));
+}
+
 /**
  * The SPIFFE trust bundle: the published keys with `use: "wit-svid"`. `spiffe_sequence` counts
  * key additions, and revocations or retirements (one each per key), so it only grows while keys
- * are never deleted.
+ * are never deleted. `refreshHintSeconds` defaults to {@link BUNDLE_REFRESH_HINT_SECONDS}.
  */
-export async function spiffeBundle(store: Store, view?: KeyView): Promise<SpiffeBundle> {
+export async function spiffeBundle(
+  store: Store,
+  view?: KeyView,
+  refreshHintSeconds: number = BUNDLE_REFRESH_HINT_SECONDS,
+): Promise<SpiffeBundle> {
   const all = await store.keys.list();
-  const live = new Set(published(all, view));
+  const live = new Set(publishedKeys(all, view));
   const keys = [...live].map((k) => ({ ...publicJwkOf(k), use: 'wit-svid' }));
   const sequence = all.reduce((n, k) => n + (live.has(k) ? 1 : 2), 0);
-  return { keys, spiffe_sequence: sequence, spiffe_refresh_hint: BUNDLE_REFRESH_HINT_SECONDS };
+  return { keys, spiffe_sequence: sequence, spiffe_refresh_hint: refreshHintSeconds };
 }
 
 /** Minimal OpenID provider metadata (SPEC-DIGEST D10), for EAR/WIT key discovery. */

@@ -11,6 +11,8 @@ import type { Store } from '../store/index.js';
 import { createVerificationCache } from '../verify/cache.js';
 import type { AnchorStore } from '../verify/types.js';
 import { parseWorkloadId } from '../wimse/index.js';
+import type { CorimKey } from '../../endorsements/corim/index.js';
+import type { CachingProvider } from '../../endorsements/provider/caching.js';
 import type { EndorsementProvider } from '../../endorsements/provider/types.js';
 import {
   appraiseOnly,
@@ -28,9 +30,11 @@ import {
   publicJwks,
   type ServiceSigningKey,
 } from './keys.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type CacheSnapshot } from './metrics.js';
 import { createProvenanceService, type ProvenanceOptions } from './provenance.js';
 import { registerProvenanceRoutes } from './provenance-routes.js';
+import { loadSharedPolicy, type SharedPolicyOptions } from './shared-settings.js';
+import { createStateSync } from './sync.js';
 import { notFoundHandler, problem, problemErrorHandler, sendProblem } from './problem.js';
 import { appraiseBodySchema, attestBodySchema } from './schemas.js';
 
@@ -84,6 +88,20 @@ export interface ServiceOptions {
   readonly heartbeatMs?: number;
   /** Builder and CoRIM keys of supply-chain records (`docs/provenance.md`). */
   readonly provenance?: ProvenanceOptions;
+  /**
+   * `spiffe_refresh_hint` of the bundle, seconds (default 300): how often a relying party that
+   * does not subscribe to events should fetch the bundle, and so its time to revocation.
+   */
+  readonly bundleRefreshHintSeconds?: number;
+  /**
+   * How often the instance reads the store's change log to pick up what other instances
+   * changed (default 2000 ms; `0`: only on PostgreSQL push hints and its own admin calls).
+   */
+  readonly syncIntervalMs?: number;
+  /** How often expired nonces are deleted (default 60 000 ms; `0`: never). */
+  readonly noncePurgeIntervalMs?: number;
+  /** Keys reference-value CoRIMs must be signed with (default none: any CoRIM is accepted). */
+  readonly referenceValueKeys?: readonly CorimKey[];
 }
 
 function checkOptions(o: ServiceOptions): void {
@@ -93,9 +111,18 @@ function checkOptions(o: ServiceOptions): void {
   for (const [name, v] of [
     ['witLifetimeSeconds', o.witLifetimeSeconds],
     ['nonceTtlSeconds', o.nonceTtlSeconds],
+    ['bundleRefreshHintSeconds', o.bundleRefreshHintSeconds],
   ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
       throw new RangeError(`${name} must be a positive integer`);
+    }
+  }
+  for (const [name, v] of [
+    ['syncIntervalMs', o.syncIntervalMs],
+    ['noncePurgeIntervalMs', o.noncePurgeIntervalMs],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
+      throw new RangeError(`${name} must be a non-negative integer`);
     }
   }
   if (o.adminToken !== undefined && o.adminToken.trim() === '') {
@@ -167,8 +194,49 @@ function registerPublicRoutes(
   });
   app.get('/metrics', async (_request, reply) => {
     const nonces = await ctx.store.nonces.count().catch(() => undefined);
-    return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render(nonces));
+    const caches = cacheSnapshot(ctx);
+    return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render(nonces, caches));
   });
+}
+
+/** The verification cache's counters and, for a caching provider, the endorsement cache's. */
+function cacheSnapshot(ctx: AttestContext): CacheSnapshot {
+  const counters = (ctx.provider as Partial<CachingProvider> | undefined)?.counters;
+  return {
+    verification: { ...ctx.cache.stats },
+    ...(counters && { endorsements: { ...counters } }),
+  };
+}
+
+/** Deletes expired nonces every `intervalMs` until the app closes (one purge at a time). */
+function startNoncePurge(app: FastifyInstance, ctx: AttestContext, intervalMs: number): void {
+  if (intervalMs === 0) return;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    ctx.store.nonces
+      .purgeExpired(ctx.now())
+      .then((n) => ctx.metrics.recordPurge(n))
+      .catch((err: unknown) => app.log.warn({ err }, 'nonce purge failed'))
+      .finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
+
+/** Loads the shared state; the change `seq` is read first, so nothing after it is missed. */
+async function loadState(
+  o: ServiceOptions,
+  now: () => Date,
+  policy: SharedPolicyOptions,
+): Promise<{ state: ServiceState; fromSeq: number }> {
+  const fromSeq = await o.store.changes.latest();
+  const state: ServiceState = {
+    key: o.signingKey ?? (await loadOrCreateSigningKey(o.store, now())),
+    policy: await loadSharedPolicy(o.store, now(), policy),
+  };
+  return { state, fromSeq };
 }
 
 /**
@@ -188,11 +256,11 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   checkOptions(options);
   const now = options.now ?? (() => new Date());
   const witLifetimeSeconds = options.witLifetimeSeconds ?? 3600;
-  const state: ServiceState = {
-    key: options.signingKey ?? (await loadOrCreateSigningKey(options.store, now())),
-    policy: options.policy,
-    policyGeneration: 0,
+  const policyOptions: SharedPolicyOptions = {
+    ...(options.policy && { base: options.policy }),
+    ...(options.referenceValueKeys && { corimKeys: options.referenceValueKeys }),
   };
+  const { state, fromSeq } = await loadState(options, now, policyOptions);
   const ctx: AttestContext = {
     store: options.store,
     anchors: options.anchors,
@@ -211,18 +279,38 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     provenance: await createProvenanceService(options.store, options.provenance),
     now,
   };
-  const source: BundleSource = { store: options.store, state, now, witLifetimeSeconds };
+  const source: BundleSource = {
+    store: options.store,
+    now,
+    witLifetimeSeconds,
+    ...(options.bundleRefreshHintSeconds && {
+      refreshHintSeconds: options.bundleRefreshHintSeconds,
+    }),
+  };
   const events = createBundleEvents({
     build: () => serviceBundle(source),
     ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
   });
   const app = Fastify(fastifyOptions(options));
+  const sync = createStateSync({
+    store: options.store,
+    state,
+    fromSeq,
+    policy: policyOptions,
+    now,
+    publish: () => events.publish(),
+    ...(options.syncIntervalMs !== undefined && { intervalMs: options.syncIntervalMs }),
+    onError: (err, what) => app.log.warn({ err }, what),
+  });
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // Only JSON bodies are accepted (the admin policy route adds YAML); else 415 from Fastify.
   app.removeContentTypeParser('text/plain');
   // Event streams never go idle: end them first, or closing would wait for them.
-  app.addHook('preClose', async () => events.close());
+  app.addHook('preClose', async () => {
+    sync.close();
+    events.close();
+  });
   registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120);
   registerPublicRoutes(app, ctx, options.issuer, { source, events });
   await registerAdminRoutes(app, {
@@ -230,15 +318,19 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     store: options.store,
     state,
     witLifetimeSeconds,
+    policy: policyOptions,
     now,
-    publish: () => events.publish(),
+    // Apply the change just written (and anything before it), or send the bundle as it is.
+    publish: async () => (await sync.refresh()) ?? (await events.publish()),
   });
   await registerProvenanceRoutes(app, {
     store: options.store,
     provenance: ctx.provenance,
     adminToken: options.adminToken,
     now,
-    publish: () => events.publish(),
+    publish: async () => (await sync.refresh()) ?? (await events.publish()),
   });
+  startNoncePurge(app, ctx, options.noncePurgeIntervalMs ?? 60_000);
+  await sync.start();
   return app;
 }

@@ -5,8 +5,10 @@
  * @module
  */
 
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { unavailable } from './errors.js';
+import { StoreUnavailableError, unavailable } from './errors.js';
+import { CHANGE_CHANNEL, type ChangeListener } from './sql-changes.js';
 import { createSqlStore, migrate } from './sql-store.js';
 import type { SqlDatabase, SqlExecutor, SqlParam } from './sql-executor.js';
 import type { Store } from './types.js';
@@ -26,13 +28,105 @@ export interface PostgresStoreOptions {
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
+const statementNames = new Map<string, string>();
+
+/**
+ * A named prepared statement for parameterised SQL: each pooled connection parses and plans
+ * it once and then only binds and executes. DDL and parameterless SQL run unnamed.
+ */
+function statement(sql: string, params: readonly SqlParam[]): pg.QueryConfig | string {
+  if (params.length === 0) return sql;
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = 'twi_' + createHash('sha256').update(sql).digest('hex').slice(0, 24);
+    statementNames.set(sql, name);
+  }
+  return { name, text: sql, values: params as SqlParam[] };
+}
+
 function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
   return {
     async query(sql: string, params: readonly SqlParam[] = []) {
-      return (await client.query(sql, params as SqlParam[])).rows as Record<string, unknown>[];
+      const r = await client.query(statement(sql, params) as pg.QueryConfig);
+      return r.rows as Record<string, unknown>[];
     },
     async run(sql: string, params: readonly SqlParam[] = []) {
-      return (await client.query(sql, params as SqlParam[])).rowCount ?? 0;
+      return (await client.query(statement(sql, params) as pg.QueryConfig)).rowCount ?? 0;
+    },
+  };
+}
+
+/** Delay before a lost LISTEN connection is opened again. */
+const RELISTEN_MS = 1000;
+
+/**
+ * The LISTEN side of the change log: one dedicated connection (not from the pool) listening on
+ * {@link CHANGE_CHANNEL}, opened on first use, reopened after {@link RELISTEN_MS} when it
+ * drops. Notifications for other schemas of the same database are ignored.
+ */
+function changeListener(url: string, schema: () => string): ChangeListener {
+  const listeners = new Set<() => void>();
+  let client: pg.Client | undefined;
+  let connecting: Promise<void> | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const lost = (c: pg.Client): void => {
+    if (client !== c) return;
+    client = undefined;
+    c.end().catch(() => undefined);
+    if (closed || listeners.size === 0) return;
+    // Hints sent while no connection listened are lost: tell listeners to catch up by reading.
+    for (const l of listeners) queueMicrotask(l);
+    retry = setTimeout(() => void connect().catch(() => undefined), RELISTEN_MS);
+    retry.unref();
+  };
+
+  const connect = (): Promise<void> => {
+    connecting ??= (async () => {
+      const c = new pg.Client({ connectionString: url });
+      c.on('error', () => lost(c));
+      c.on('end', () => lost(c));
+      c.on('notification', (n) => {
+        if (n.channel !== CHANGE_CHANNEL || n.payload !== schema()) return;
+        for (const l of listeners) l();
+      });
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${CHANGE_CHANNEL}`);
+      } catch (err) {
+        await c.end().catch(() => undefined);
+        throw err;
+      }
+      if (closed) {
+        await c.end().catch(() => undefined);
+        return;
+      }
+      client = c;
+    })().finally(() => (connecting = undefined));
+    return connecting;
+  };
+
+  return {
+    async listen(listener) {
+      if (closed) throw new StoreUnavailableError('changes.watch: store is closed');
+      listeners.add(listener);
+      try {
+        if (!client) await connect();
+      } catch (err) {
+        listeners.delete(listener);
+        throw unavailable('changes.watch', err);
+      }
+      return () => void listeners.delete(listener);
+    },
+    async close() {
+      closed = true;
+      listeners.clear();
+      clearTimeout(retry);
+      await connecting?.catch(() => undefined);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
     },
   };
 }
@@ -101,7 +195,17 @@ export async function openPostgresStore(
     await pool.end().catch(() => undefined);
     throw unavailable(`opening PostgreSQL store`, err);
   }
-  return createSqlStore('postgres', db);
+  // NOTIFY payloads name the schema the change was made in (`current_schema()`).
+  let current = schema ?? 'public';
+  if (schema === undefined) {
+    const rows = await db.query('SELECT current_schema() AS s').catch(() => []);
+    current = String(rows[0]?.['s'] ?? current);
+  }
+  return createSqlStore(
+    'postgres',
+    db,
+    changeListener(url, () => current),
+  );
 }
 
 /**

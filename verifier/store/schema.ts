@@ -72,6 +72,39 @@ function initialSchema(dialect: Dialect): string[] {
   ];
 }
 
+/**
+ * Version 3: shared settings (policy, reference values) and the change log every instance
+ * follows. The log is back-filled from the keys and revocations already stored, in the order
+ * they happened, so a bundle's `spiffe_sequence` does not move backwards across the upgrade.
+ */
+function changeLogSchema(dialect: Dialect): string[] {
+  const serial =
+    dialect === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+  return [
+    `CREATE TABLE settings (
+      name TEXT PRIMARY KEY,
+      value TEXT NOT NULL,
+      updated_at BIGINT NOT NULL
+    )`,
+    `CREATE TABLE changes (
+      seq ${serial},
+      kind TEXT NOT NULL
+        CHECK (kind IN ('key-added', 'key-revoked', 'credential-revoked', 'setting')),
+      id TEXT NOT NULL,
+      at BIGINT NOT NULL
+    )`,
+    `INSERT INTO changes (kind, id, at)
+      SELECT kind, id, at FROM (
+        SELECT 'key-added' AS kind, kid AS id, created_at AS at, 0 AS o, kid AS k
+          FROM signing_keys
+        UNION ALL
+        SELECT CASE kind WHEN 'key' THEN 'key-revoked' ELSE 'credential-revoked' END,
+               id, revoked_at, 1, id
+          FROM revocations
+      ) AS past ORDER BY at, o, k`,
+  ];
+}
+
 /** Every migration, in order. Append new versions; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -83,6 +116,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'provenance: supply-chain records, transparency log, query index',
     statements: provenanceSchema,
+  },
+  {
+    version: 3,
+    description: 'shared settings and the change log',
+    statements: changeLogSchema,
   },
 ];
 

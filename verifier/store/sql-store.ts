@@ -19,6 +19,14 @@ import {
   SCHEMA_VERSION,
   type Dialect,
 } from './schema.js';
+import {
+  appendChange,
+  CHANGE_LOCK,
+  changeFeed,
+  LocalHints,
+  settingsStore,
+  type ChangeListener,
+} from './sql-changes.js';
 import { toDate, toInt, type SqlDatabase, type SqlExecutor, type SqlRow } from './sql-executor.js';
 import { provenanceStore } from './provenance-sql.js';
 import type {
@@ -37,8 +45,6 @@ import type {
 
 /** Advisory-lock key serialising migrations across instances. */
 const MIGRATION_LOCK = 0x7477_6901;
-/** Advisory-lock key serialising revocations, so `seq` order equals commit order. */
-const REVOCATION_LOCK = 0x7477_6902;
 
 /**
  * Bring the schema to {@link SCHEMA_VERSION}; safe to run concurrently and repeatedly.
@@ -75,7 +81,10 @@ export async function migrate(
 export class Guarded {
   closed = false;
 
-  constructor(readonly db: SqlDatabase) {}
+  constructor(
+    readonly db: SqlDatabase,
+    readonly dialect: Dialect,
+  ) {}
 
   async call<T>(
     what: string,
@@ -180,11 +189,12 @@ export function insertCredential(db: SqlExecutor, r: CredentialRecord): Promise<
 }
 
 /**
- * Mark a row revoked and append the event, in one transaction under the revocation lock
- * (so a reader never sees `seq` n+1 committed before n).
+ * Mark a row revoked and append the revocation and the change, in one transaction under the
+ * change lock (so a reader never sees `seq` n+1 committed before n).
  */
 function revokeRow(
   db: SqlDatabase,
+  dialect: Dialect,
   kind: 'credential' | 'key',
   id: string,
   at: number,
@@ -201,11 +211,26 @@ function revokeRow(
       id,
       at,
     ]);
+    await appendChange(tx, dialect, kind === 'key' ? 'key-revoked' : 'credential-revoked', id, at);
     return true;
-  }, REVOCATION_LOCK);
+  }, CHANGE_LOCK);
 }
 
-function credentialStore(g: Guarded): CredentialStore {
+/** Calls `revokeRow` and tells the local listeners when it revoked something. */
+async function revoke(
+  g: Guarded,
+  local: LocalHints,
+  kind: 'credential' | 'key',
+  id: string,
+  at: Date,
+): Promise<boolean> {
+  const what = kind === 'key' ? 'keys.revoke' : 'credentials.revoke';
+  const done = await g.call(what, (db) => revokeRow(db, g.dialect, kind, id, at.getTime()));
+  if (done) local.fire();
+  return done;
+}
+
+function credentialStore(g: Guarded, local: LocalHints): CredentialStore {
   return {
     put: (record) =>
       g
@@ -216,8 +241,7 @@ function credentialStore(g: Guarded): CredentialStore {
         const rows = await db.query('SELECT * FROM credentials WHERE jti = $1', [jti]);
         return rows[0] ? credentialFromRow(rows[0]) : undefined;
       }),
-    revoke: (jti, at) =>
-      g.call('credentials.revoke', (db) => revokeRow(db, 'credential', jti, at.getTime())),
+    revoke: (jti, at) => revoke(g, local, 'credential', jti, at),
     revokedSince: (since) =>
       g.call('credentials.revokedSince', async (db) => {
         const rows = await db.query(
@@ -249,7 +273,15 @@ function keyFromRow(row: SqlRow): StoredKey {
   return key;
 }
 
-function insertKey(db: SqlExecutor, k: KeyRecord): Promise<number> {
+/** Inserts the key and appends its `key-added` change, in one transaction. */
+function insertKey(db: SqlDatabase, dialect: Dialect, k: KeyRecord): Promise<number> {
+  return db.transaction(async (tx) => {
+    await insertKeyRow(tx, k);
+    return appendChange(tx, dialect, 'key-added', k.kid, k.createdAt.getTime());
+  }, CHANGE_LOCK);
+}
+
+function insertKeyRow(db: SqlExecutor, k: KeyRecord): Promise<number> {
   return db.run(
     `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_pem, created_at, not_after)
       VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -264,30 +296,43 @@ function insertKey(db: SqlExecutor, k: KeyRecord): Promise<number> {
   );
 }
 
-function keyStore(g: Guarded): KeyStore {
+function keyStore(g: Guarded, local: LocalHints): KeyStore {
   return {
-    put: (key) =>
-      g.call('keys.put', (db) => insertKey(db, key), ['key', key.kid]).then(() => undefined),
+    put: async (key) => {
+      await g.call('keys.put', (db) => insertKey(db, g.dialect, key), ['key', key.kid]);
+      local.fire();
+    },
     list: () =>
       g.call('keys.list', async (db) =>
         (await db.query('SELECT * FROM signing_keys ORDER BY created_at, kid')).map(keyFromRow),
       ),
-    revoke: (kid, at) => g.call('keys.revoke', (db) => revokeRow(db, 'key', kid, at.getTime())),
+    revoke: (kid, at) => revoke(g, local, 'key', kid, at),
   };
 }
 
-/** Build a {@link Store} over an opened, migrated database. */
-export function createSqlStore(kind: Store['kind'], db: SqlDatabase): Store {
-  const g = new Guarded(db);
+/**
+ * Build a {@link Store} over an opened, migrated database. `remote`, when given, delivers
+ * change hints from other processes (PostgreSQL LISTEN) and is closed with the store.
+ */
+export function createSqlStore(
+  kind: Store['kind'],
+  db: SqlDatabase,
+  remote?: ChangeListener,
+): Store {
+  const g = new Guarded(db, kind);
+  const local = new LocalHints();
   return {
     kind,
     nonces: nonceStore(g),
-    credentials: credentialStore(g),
-    keys: keyStore(g),
+    credentials: credentialStore(g, local),
+    keys: keyStore(g, local),
+    settings: settingsStore(g, kind, local),
+    changes: changeFeed(g, local, remote),
     provenance: provenanceStore(g),
     async close() {
       if (g.closed) return;
       g.closed = true;
+      await remote?.close();
       await db.close();
     },
   };

@@ -131,6 +131,57 @@ export interface KeyStore {
   revoke(kid: string, at: Date): Promise<boolean>;
 }
 
+/** A named setting as read back. */
+export interface StoredSetting {
+  readonly name: string;
+  readonly value: JsonValue;
+  readonly updatedAt: Date;
+}
+
+/**
+ * Settings every instance sharing the store must agree on (the appraisal policy, reference
+ * values). Each `put` appends a `'setting'` entry to the {@link ChangeFeed}.
+ */
+export interface SettingsStore {
+  /** The setting called `name`, or `undefined`. */
+  get(name: string): Promise<StoredSetting | undefined>;
+  /** Replace (or create) the setting; returns the sequence number of its change. */
+  put(name: string, value: JsonValue, at: Date): Promise<number>;
+}
+
+/** What changed, in a {@link ChangeEvent}. */
+export type ChangeKind = 'key-added' | 'key-revoked' | 'credential-revoked' | 'setting';
+
+/** One entry of the change log. */
+export interface ChangeEvent {
+  /** Position in the log: strictly increasing in commit order, never reused. */
+  readonly seq: number;
+  readonly kind: ChangeKind;
+  /** The `kid`, `jti` or setting name. */
+  readonly id: string;
+  /** The instant of the change (key creation, revocation, setting update). */
+  readonly at: Date;
+}
+
+/**
+ * The log of changes that other instances must apply: keys added or revoked, credentials
+ * revoked, settings replaced. Entries are appended in the same transaction as the change and
+ * committed in `seq` order, so a reader that remembers the last `seq` it saw misses nothing.
+ */
+export interface ChangeFeed {
+  /** The highest committed `seq` (`0` when the log is empty). */
+  latest(): Promise<number>;
+  /** Entries with `seq > since`, in order, at most `limit` (default 1000). */
+  since(since: number, limit?: number): Promise<ChangeEvent[]>;
+  /**
+   * A push hint: `listener` is called after changes commit (PostgreSQL: from any process,
+   * through LISTEN/NOTIFY; SQLite: only this handle's own writes). Calls may be coalesced,
+   * late or spurious, and a lost connection loses hints, so readers still poll `since` on a
+   * timer. Resolves, once listening, with the function that removes the listener.
+   */
+  watch(listener: () => void): Promise<() => void>;
+}
+
 /** The verifier's persistent state. */
 export interface Store {
   /** Which implementation this is. */
@@ -140,6 +191,8 @@ export interface Store {
   readonly keys: KeyStore;
   /** Supply-chain records, the transparency log and the provenance index (`docs/provenance.md`). */
   readonly provenance: ProvenanceStore;
+  readonly settings: SettingsStore;
+  readonly changes: ChangeFeed;
   /** Release the database; later calls fail with `ERR_STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void>;
 }

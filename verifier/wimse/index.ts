@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from './bundle-poll.js';
 export * from './bundle-watch.js';
 export * from './errors.js';
 export * from './identifier.js';

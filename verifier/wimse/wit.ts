@@ -36,6 +36,11 @@ export interface IssueWitOptions {
   readonly sub: string;
   /** Public JWK of the attested workload key, with its `alg` (e.g. ES256). */
   readonly cnfJwk: Record<string, unknown>;
+  /**
+   * `cnfJwk` already imported (by a caller that checked it), so it is not imported again; it
+   * must be the same key. Still checked against `cnfJwk.alg`.
+   */
+  readonly cnfKey?: KeyObject;
   readonly key: WitIssuerKey;
   readonly iss?: string;
   /** Validity in seconds; WIMSE suggests hours. */
@@ -108,7 +113,7 @@ function checkIssueOptions(o: IssueWitOptions): void {
   if (!isJwsAlg(o.cnfJwk?.alg))
     throw new TypeError('cnfJwk.alg must be ES256, ES384, ES512 or EdDSA');
   if ('d' in o.cnfJwk) throw new TypeError('cnfJwk must be a public key');
-  if (!keyFitsAlg(importPublicJwk(o.cnfJwk), o.cnfJwk.alg)) {
+  if (!keyFitsAlg(o.cnfKey ?? importPublicJwk(o.cnfJwk), o.cnfJwk.alg)) {
     throw new TypeError(`cnfJwk is not a ${o.cnfJwk.alg} key`);
   }
   if (!keyFitsAlg(o.key.privateKey, o.key.alg))
