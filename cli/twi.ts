@@ -9,6 +9,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerRp } from './commands/rp.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerShim } from './commands/shim.js';
 import { registerSimulateServe } from './commands/simulate-serve.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT_UNPROCESSABLE, reportError } from './io.js';
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerRp(program);
   registerServe(program);
   registerDevice(program);
+  registerShim(program);
   return program;
 }
 
