@@ -17,6 +17,8 @@ export interface ShimConfig {
   platform?: 'tdx' | 'sev-snp' | 'nitro';
   alg?: 'ES256' | 'ES384';
   renewFraction?: number;
+  /** Longest delay between retries while the verifier is unavailable (ms). */
+  retryMaxMs?: number;
   workload?: string;
   command?: string[];
 }
@@ -32,6 +34,7 @@ const KEYS: Record<keyof ShimConfig, (v: unknown) => boolean> = {
   platform: (v) => v === 'tdx' || v === 'sev-snp' || v === 'nitro',
   alg: (v) => v === 'ES256' || v === 'ES384',
   renewFraction: (v) => typeof v === 'number' && v > 0 && v < 1,
+  retryMaxMs: (v) => Number.isInteger(v) && (v as number) >= 100,
   workload: (v) => typeof v === 'string',
   command: (v) => Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string'),
 };

@@ -70,12 +70,13 @@ export function createRenewal(o: RenewalOptions): Renewal {
   checkFraction(jitter, 'jitter', -Number.MIN_VALUE, 1);
   const minMs = o.minBackoffMs ?? 500;
   const maxMs = o.maxBackoffMs ?? 30_000;
+  if (!(maxMs > 0)) throw new RangeError('maxBackoffMs must be positive');
   const now = o.now ?? Date.now;
   const random = o.random ?? Math.random;
   let latest: Credential | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  let backoff = minMs;
+  let backoff = Math.min(minMs, maxMs);
   let renewals = 0;
   let failures = 0;
   let resolveReady!: (c: Credential) => void;
@@ -96,7 +97,7 @@ export function createRenewal(o: RenewalOptions): Renewal {
       if (stopped) return;
       latest = c;
       renewals++;
-      backoff = minMs;
+      backoff = Math.min(minMs, maxMs);
       o.onCredential?.(c);
       resolveReady(c);
       schedule(renewalDelay(c, now(), fraction, jitter, random));

@@ -23,6 +23,7 @@ export interface ShimCliOptions {
   platform?: string;
   alg?: string;
   renewFraction?: string;
+  retryMaxMs?: string;
   workload?: string;
   emulate?: string;
   pki?: string;
@@ -40,6 +41,7 @@ function merged(o: ShimCliOptions, command: string[]): ShimConfig {
   if (o.platform !== undefined) cli.platform = o.platform;
   if (o.alg !== undefined) cli.alg = o.alg;
   if (o.renewFraction !== undefined) cli.renewFraction = Number(o.renewFraction);
+  if (o.retryMaxMs !== undefined) cli.retryMaxMs = Number(o.retryMaxMs);
   if (o.workload !== undefined) cli.workload = o.workload;
   if (command.length > 0) cli.command = command;
   const c = { ...file, ...checkConfig(cli, 'command line') };
@@ -58,6 +60,7 @@ function childArgs(c: ShimConfig): string[] {
   add('--platform', c.platform);
   add('--alg', c.alg);
   add('--renew-fraction', c.renewFraction);
+  add('--retry-max-ms', c.retryMaxMs);
   add('--workload', c.workload);
   if (c.command) args.push('--', ...c.command);
   return args;
@@ -109,6 +112,7 @@ async function runShim(c: ShimConfig): Promise<number> {
     ...(c.files !== undefined && { filesDir: c.files }),
     ...(c.alg !== undefined && { alg: c.alg }),
     ...(c.renewFraction !== undefined && { renewFraction: c.renewFraction }),
+    ...(c.retryMaxMs !== undefined && { maxBackoffMs: c.retryMaxMs }),
     ...(c.workload !== undefined && { workload: c.workload }),
     ...(c.command !== undefined && { command: c.command }),
     log,
@@ -142,6 +146,10 @@ export function registerShim(program: Command): void {
     .option('--platform <p>', 'tdx | sev-snp | nitro (default: the first usable)')
     .option('--alg <alg>', 'workload key: ES256 (default) or ES384')
     .option('--renew-fraction <f>', 'renew after this fraction of the lifetime (default 0.5)')
+    .option(
+      '--retry-max-ms <ms>',
+      'longest delay between retries while the verifier is down (default 30000)',
+    )
     .option('--workload <name>', 'workload name appended to the identifier')
     .option('--emulate <p>', 'run against the device emulator of tdx | sev-snp | nitro')
     .option('--pki <dir>', 'with --emulate: simulated PKI directory')

@@ -160,6 +160,7 @@ export function startShimProcess(o: {
   verifier: TestVerifier;
   dir: string;
   renewFraction?: number;
+  retryMaxMs?: number;
   command?: string[];
   env?: Record<string, string>;
 }): ShimProcess {
@@ -168,6 +169,7 @@ export function startShimProcess(o: {
   const args = [TWI_CLI, 'shim', '--emulate', o.platform, '--pki', o.verifier.pkiDir];
   args.push('--verifier', o.verifier.base, '--socket', socket, '--files', files);
   if (o.renewFraction !== undefined) args.push('--renew-fraction', String(o.renewFraction));
+  if (o.retryMaxMs !== undefined) args.push('--retry-max-ms', String(o.retryMaxMs));
   if (o.command) args.push('--', ...o.command);
   const proc = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
