@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { TwiError } from '../verifier/errors.js';
 import { tokenHash } from '../verifier/wimse/jws.js';
 
@@ -82,6 +82,7 @@ export interface ShimClient {
 type Json = Record<string, unknown>;
 
 function call(
+  agent: Agent,
   socketPath: string,
   method: string,
   path: string,
@@ -93,6 +94,7 @@ function call(
     const req = request(
       {
         socketPath,
+        agent,
         method,
         path,
         headers: payload === undefined ? {} : { 'content-type': 'application/json' },
@@ -169,11 +171,13 @@ export function createShimClient(o: ShimClientOptions = {}): ShimClient {
   const socketPath = o.socketPath ?? process.env.TWI_SHIM_SOCKET ?? '/run/twi/shim.sock';
   const timeoutMs = o.timeoutMs ?? 5000;
   const doFetch = o.fetch ?? fetch;
+  // Keep-alive: one connection reused (idle sockets do not hold the process open).
+  const agent = new Agent({ keepAlive: true, maxSockets: 8, timeout: 10_000 });
   let cached: ShimWit | undefined;
   const client: ShimClient = {
     async wit() {
       if (cached && cached.expiresAt.getTime() - Date.now() > 30_000) return cached;
-      const j = await call(socketPath, 'GET', '/v1/wit', undefined, timeoutMs);
+      const j = await call(agent, socketPath, 'GET', '/v1/wit', undefined, timeoutMs);
       const t = expiring(j, 'wit');
       cached = { ...t, sub: String(j.sub), jti: typeof j.jti === 'string' ? j.jti : undefined };
       return cached;
@@ -191,17 +195,17 @@ export function createShimClient(o: ShimClientOptions = {}): ShimClient {
         ...(oth && Object.keys(oth).length > 0 && { oth }),
         ...(r.lifetime !== undefined && { lifetime: r.lifetime }),
       };
-      return expiring(await call(socketPath, 'POST', '/v1/wpt', body, timeoutMs), 'wpt');
+      return expiring(await call(agent, socketPath, 'POST', '/v1/wpt', body, timeoutMs), 'wpt');
     },
     async bundle() {
-      const j = await call(socketPath, 'GET', '/v1/bundle', undefined, timeoutMs);
+      const j = await call(agent, socketPath, 'GET', '/v1/bundle', undefined, timeoutMs);
       return {
         bundle: j.bundle as Record<string, unknown>,
         expiresAt: new Date(String(j.expires_at)),
       };
     },
     async ear() {
-      return expiring(await call(socketPath, 'GET', '/v1/ear', undefined, timeoutMs), 'ear');
+      return expiring(await call(agent, socketPath, 'GET', '/v1/ear', undefined, timeoutMs), 'ear');
     },
     async fetch(input, init = {}) {
       const headers = new Headers(init.headers);

@@ -170,6 +170,8 @@ export async function startLocalApi(o: LocalApiOptions): Promise<LocalApi> {
       problem(res, 500, 'ERR_SHIM_INTERNAL', 'internal error');
     });
   });
+  // Longer than the client library's idle timeout (10 s), so the client closes first.
+  server.keepAliveTimeout = 30_000;
   rmSync(o.socketPath, { force: true });
   // The socket is created under a umask that leaves owner rw only; a group, if any, is added after.
   const old = process.umask(0o177);

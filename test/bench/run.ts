@@ -32,6 +32,8 @@ import {
 import type { BenchResults, BenchRow, PeerResult } from './report.js';
 import { BENCH_PLATFORMS, loadRealSamples, simulatedSamples, twiOperations } from './samples.js';
 import type { BenchPlatform, SampleSpec } from './samples.js';
+import { formatShimReport, runShimBench } from './shim-bench.js';
+import type { ShimBenchResults } from './shim-bench.js';
 import { localSubject, measureGroup } from './timing.js';
 import type { Subject, TimingPlan } from './timing.js';
 import { floorSubjectId, twiSubjectId } from './worker.js';
@@ -193,6 +195,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       progress(`  single core: ${spec.name}`);
     }
     await allCores(specs, results.rows, opts.workers, plan);
+    // The shim (issue 7): start → first credential and WPT rate, beside the verifier's time.
+    (results as BenchResults & { shim?: ShimBenchResults }).shim = await runShimBench(
+      opts.platforms,
+      opts.quick,
+      progress,
+    );
   } finally {
     rmSync(simDir, { recursive: true, force: true });
   }
@@ -219,6 +227,8 @@ async function main(): Promise<void> {
   }
   const results = await runBench(opts);
   process.stdout.write(formatReport(results) + '\n');
+  const shim = (results as BenchResults & { shim?: ShimBenchResults }).shim;
+  if (shim) process.stdout.write('\n' + formatShimReport(shim) + '\n');
   progress(`results written to ${opts.json} (${Math.round(results.durationMs! / 1000)} s)`);
 }
 
