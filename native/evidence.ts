@@ -14,7 +14,7 @@ import {
   snpGetReport,
   tsmReport,
 } from './devices.js';
-import type { PlatformProbe } from './devices.js';
+import type { NsmAttestationInput, PlatformProbe } from './devices.js';
 import { bytesArg, optionalBytesArg } from './validate.js';
 
 /** A TEE platform twi attests. */
@@ -107,15 +107,21 @@ async function snpEvidence(r: EvidenceRequest, viaTsm: boolean): Promise<Evidenc
   return snpResult(s.report, s.certs, '/dev/sev-guest');
 }
 
-async function nitroEvidence(r: EvidenceRequest): Promise<Evidence> {
+function nitroInputs(r: EvidenceRequest): NsmAttestationInput {
   const userData =
     optionalBytesArg('userData', r.userData, 0, NSM_LIMITS.userData) ??
     optionalBytesArg('reportData', r.reportData, 0, NSM_LIMITS.userData);
-  const document = await nsmGetAttestation({
+  const nonce = optionalBytesArg('nonce', r.nonce, 0, NSM_LIMITS.nonce);
+  const publicKey = optionalBytesArg('publicKey', r.publicKey, 1, NSM_LIMITS.publicKey);
+  return {
     ...(userData && { userData }),
-    ...(r.nonce !== undefined && { nonce: r.nonce }),
-    ...(r.publicKey !== undefined && { publicKey: r.publicKey }),
-  });
+    ...(nonce && { nonce }),
+    ...(publicKey && { publicKey }),
+  };
+}
+
+async function nitroEvidence(r: EvidenceRequest): Promise<Evidence> {
+  const document = await nsmGetAttestation(nitroInputs(r));
   return {
     platform: 'nitro',
     mediaType: EVIDENCE_MEDIA_TYPES.nitro,
@@ -168,5 +174,8 @@ export async function getEvidence(
   request: EvidenceRequest & { platform?: TeePlatform },
 ): Promise<Evidence> {
   const { platform, ...rest } = request;
+  // Misuse is reported before the devices are probed when the platform is known.
+  if (platform === 'tdx' || platform === 'sev-snp') reportDataOf(platform, rest);
+  if (platform === 'nitro') nitroInputs(rest);
   return (await openTeeDevice(platform)).getEvidence(rest);
 }

@@ -13,12 +13,13 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../helpers/vectors.js';
 import { startWorkerPool } from './all-cores.js';
 import { floorHash, floorOperation } from './floor.js';
+import { formatNativeSign, runNativeSignBench } from './native-sign.js';
 import { loadPeers } from './peers.js';
 import type { Peers } from './peers.js';
 import {
@@ -230,6 +231,11 @@ async function main(): Promise<void> {
   const shim = (results as BenchResults & { shim?: ShimBenchResults }).shim;
   if (shim) process.stdout.write('\n' + formatShimReport(shim) + '\n');
   progress(`results written to ${opts.json} (${Math.round(results.durationMs! / 1000)} s)`);
+  const native = await runNativeSignBench(opts.quick);
+  const nativeJson = join(dirname(opts.json), 'bench-results-native-sign.json');
+  writeFileSync(nativeJson, JSON.stringify(native, null, 2) + '\n');
+  process.stdout.write('\n' + formatNativeSign(native) + '\n');
+  progress(`native sign results written to ${nativeJson}`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
