@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,7 +90,12 @@ describe('twi shim with a workload child', () => {
   });
 
   it('forwards SIGTERM to the child and exits with its status', async () => {
-    const child = "process.on('SIGTERM', () => process.exit(7)); setInterval(() => {}, 1000);";
+    const ready = join(dir, 'child-ready');
+    // The child says when its handler is in place (Node starts slowly on a loaded machine).
+    const child =
+      "process.on('SIGTERM', () => process.exit(7));" +
+      `require('node:fs').writeFileSync(${JSON.stringify(ready)}, '');` +
+      'setInterval(() => {}, 1000);';
     const shim = startShimProcess({
       platform: 'nitro',
       verifier,
@@ -98,7 +103,7 @@ describe('twi shim with a workload child', () => {
       command: [process.execPath, '-e', child],
     });
     await waitForCredential(shim);
-    await new Promise((r) => setTimeout(r, 300)); // the child has started its handler
+    while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await shim.stop(), 7, shim.stderr());
   });
 
@@ -106,7 +111,6 @@ describe('twi shim with a workload child', () => {
     const shim = startShimProcess({ platform: 'nitro', verifier, dir });
     await waitForCredential(shim);
     assert.equal(await shim.stop(), 0, shim.stderr());
-    const { existsSync } = await import('node:fs');
     assert.equal(existsSync(shim.socket), false);
   });
 });
