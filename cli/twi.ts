@@ -10,6 +10,7 @@ import { registerProvenance } from './commands/provenance.js';
 import { registerRp } from './commands/rp.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerShim } from './commands/shim.js';
 import { registerSimulateServe } from './commands/simulate-serve.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT_UNPROCESSABLE, reportError } from './io.js';
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   registerServe(program);
   registerDevice(program);
   registerProvenance(program);
+  registerShim(program);
   return program;
 }
 

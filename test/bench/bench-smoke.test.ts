@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BenchResults } from './report.js';
+import type { ShimBenchResults } from './shim-bench.js';
 
 const run = join(dirname(fileURLToPath(import.meta.url)), 'run.js');
 
@@ -81,6 +82,18 @@ test(
         flow.ratio,
         Math.round((flow.service.requestsPerSecond / flow.core.perSecond) * 1000) / 1000,
       );
+      // The shim part: one start under emulation, WPTs through the socket, both references.
+      const shim = (res as BenchResults & { shim?: ShimBenchResults }).shim;
+      assert.ok(shim, 'shim figures');
+      assert.deepEqual(
+        shim.rows.map((r) => r.platform),
+        ['nitro'],
+      );
+      for (const r of shim.rows) {
+        assert.ok(r.medianStartMs > 0 && r.medianAttestMs > 0 && r.startToAttestRatio > 0);
+        assert.ok(r.wptSocketPerSec > 0 && r.wptInProcessPerSec > 0 && r.wptRatio > 0);
+      }
+      assert.match(stdout, /start → credential/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

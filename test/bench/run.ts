@@ -8,12 +8,12 @@
  * the attest flow (issue 5): challenge → attest over HTTP against one service instance, as a
  * ratio to the core's in-process appraisals of the same evidence (`attest-bench.ts`).
  *
- * `--suite provenance` (also part of the default `verify,provenance,native-sign`) adds the transparency-log
+ * `--suite provenance` (also part of the default `verify,provenance,native-sign,shim`) adds the transparency-log
  * benchmark of `provenance-bench.ts` under the JSON's `provenance` key.
  *
  * Usage: `node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro]
  * [--workers N] [--skip-attest | --attest-only] [--attest-seconds S]
- * [--suite verify,provenance,native-sign]`. The JSON goes to `bench-results.json` in the project
+ * [--suite verify,provenance,native-sign,shim]`. The JSON goes to `bench-results.json` in the project
  * root by default. `--attest-only` alone runs only the attest flow.
  *
  * @module
@@ -41,6 +41,8 @@ import {
 import type { BenchResults, BenchRow, PeerResult } from './report.js';
 import { BENCH_PLATFORMS, loadRealSamples, simulatedSamples, twiOperations } from './samples.js';
 import type { BenchPlatform, SampleSpec } from './samples.js';
+import { formatShimReport, runShimBench } from './shim-bench.js';
+import type { ShimBenchResults } from './shim-bench.js';
 import { localSubject, measureGroup } from './timing.js';
 import type { Subject, TimingPlan } from './timing.js';
 import { floorSubjectId, twiSubjectId } from './worker.js';
@@ -52,7 +54,7 @@ import {
 } from './provenance-bench.js';
 
 /** Benchmark suites `--suite` selects. */
-export const BENCH_SUITES = ['verify', 'provenance', 'native-sign'] as const;
+export const BENCH_SUITES = ['verify', 'provenance', 'native-sign', 'shim'] as const;
 
 /** Parsed command line. */
 export interface BenchOptions {
@@ -240,6 +242,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       concurrency: opts.quick ? 4 : 16,
     });
   }
+  if (opts.core && opts.suites.includes('shim')) {
+    // The shim (issue 7): start → first credential and WPT rate, beside the verifier's time.
+    (results as BenchResults & { shim?: ShimBenchResults }).shim = await runShimBench(
+      opts.platforms,
+      opts.quick,
+      progress,
+    );
+  }
   for (const row of results.rows) row.ratios = rowRatios(row);
   results.targets.perPlatform = judgeTargets(results.rows);
   results.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
@@ -277,7 +287,7 @@ async function corePart(
 }
 
 const USAGE =
-  'usage: node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro] [--workers N] [--skip-attest | --attest-only] [--attest-seconds S] [--suite verify,provenance,native-sign]';
+  'usage: node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro] [--workers N] [--skip-attest | --attest-only] [--attest-seconds S] [--suite verify,provenance,native-sign,shim]';
 
 async function main(): Promise<void> {
   let opts: BenchOptions;
@@ -299,6 +309,8 @@ async function main(): Promise<void> {
     writeFileSync(opts.json, JSON.stringify({ ...base, provenance }, null, 2) + '\n');
     process.stdout.write(formatProvenanceReport(provenance) + '\n');
   }
+  const shim = (results as (BenchResults & { shim?: ShimBenchResults }) | undefined)?.shim;
+  if (shim) process.stdout.write('\n' + formatShimReport(shim) + '\n');
   if (opts.suites.includes('native-sign')) {
     const native = await runNativeSignBench(opts.quick);
     const nativeJson = join(dirname(opts.json), 'bench-results-native-sign.json');

@@ -1,0 +1,163 @@
+/**
+ * `twi shim [--config FILE] --verifier URL [--socket PATH] [--files DIR] [--emulate P --pki DIR]
+ * [-- CMD ARGS]`: the runtime shim (docs/shim.md). Under `--emulate` this process serves the
+ * device emulator's backend and runs the shim itself in a child started with the emulator's
+ * LD_PRELOAD environment (as `twi device evidence --emulate` does), exiting with its status.
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { checkConfig, DEFAULT_SOCKET, loadShimConfig } from '../../shim/config.js';
+import type { ShimConfig } from '../../shim/config.js';
+import { createNativeAttester } from '../../shim/native-attester.js';
+import { startShim } from '../../shim/shim.js';
+
+/** Options of `twi shim`, as commander hands them over. */
+export interface ShimCliOptions {
+  config?: string;
+  verifier?: string;
+  socket?: string;
+  socketGroup?: string;
+  files?: string;
+  platform?: string;
+  alg?: string;
+  renewFraction?: string;
+  retryMaxMs?: string;
+  workload?: string;
+  emulate?: string;
+  pki?: string;
+}
+
+const cliPath = fileURLToPath(new URL('../twi.js', import.meta.url));
+
+function merged(o: ShimCliOptions, command: string[]): ShimConfig {
+  const file = o.config === undefined ? {} : loadShimConfig(o.config);
+  const cli: Record<string, unknown> = {};
+  if (o.verifier !== undefined) cli.verifier = o.verifier;
+  if (o.socket !== undefined) cli.socket = o.socket;
+  if (o.socketGroup !== undefined) cli.socketGroup = Number(o.socketGroup);
+  if (o.files !== undefined) cli.files = o.files;
+  if (o.platform !== undefined) cli.platform = o.platform;
+  if (o.alg !== undefined) cli.alg = o.alg;
+  if (o.renewFraction !== undefined) cli.renewFraction = Number(o.renewFraction);
+  if (o.retryMaxMs !== undefined) cli.retryMaxMs = Number(o.retryMaxMs);
+  if (o.workload !== undefined) cli.workload = o.workload;
+  if (command.length > 0) cli.command = command;
+  const c = { ...file, ...checkConfig(cli, 'command line') };
+  if (c.verifier === undefined) throw new TypeError('twi shim needs --verifier <url>');
+  return c;
+}
+
+/** The same shim, minus emulation, as arguments of a child `twi shim`. */
+function childArgs(c: ShimConfig): string[] {
+  const args = ['shim', '--verifier', c.verifier!, '--socket', c.socket ?? DEFAULT_SOCKET];
+  const add = (flag: string, v: string | number | undefined): void => {
+    if (v !== undefined) args.push(flag, String(v));
+  };
+  add('--socket-group', c.socketGroup);
+  add('--files', c.files);
+  add('--platform', c.platform);
+  add('--alg', c.alg);
+  add('--renew-fraction', c.renewFraction);
+  add('--retry-max-ms', c.retryMaxMs);
+  add('--workload', c.workload);
+  if (c.command) args.push('--', ...c.command);
+  return args;
+}
+
+async function runEmulated(c: ShimConfig, o: ShimCliOptions): Promise<number> {
+  if (!['tdx', 'sev-snp', 'nitro'].includes(o.emulate!)) {
+    throw new TypeError('--emulate must be tdx, sev-snp or nitro');
+  }
+  if (o.pki === undefined) throw new TypeError('--emulate needs --pki <dir>');
+  if (c.platform !== undefined && c.platform !== o.emulate) {
+    throw new TypeError('--platform and --emulate name different platforms');
+  }
+  // Imported here: production paths (no --emulate) never load the simulators.
+  const { startDeviceEmulator } = await import('../../simulators/index.js');
+  const platform = o.emulate as 'tdx' | 'sev-snp' | 'nitro';
+  const emu = await startDeviceEmulator({ platform, pkiDir: o.pki });
+  try {
+    const child = spawn(process.execPath, [cliPath, ...childArgs({ ...c, platform })], {
+      stdio: 'inherit',
+      env: { ...process.env, ...emu.env },
+    });
+    const forward = (s: NodeJS.Signals) => () => child.kill(s);
+    const onTerm = forward('SIGTERM');
+    const onInt = forward('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    return await new Promise<number>((resolve) => {
+      child.once('error', () => resolve(127));
+      child.once('exit', (code, signal) => {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+        resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+      });
+    });
+  } finally {
+    await emu.close();
+  }
+}
+
+async function runShim(c: ShimConfig): Promise<number> {
+  const attester = await createNativeAttester(c.platform);
+  const log = (line: string): void => void process.stderr.write(`twi shim: ${line}\n`);
+  const shim = await startShim({
+    attester,
+    verifier: c.verifier!,
+    socketPath: c.socket ?? DEFAULT_SOCKET,
+    ...(c.socketGroup !== undefined && { socketGid: c.socketGroup }),
+    ...(c.files !== undefined && { filesDir: c.files }),
+    ...(c.alg !== undefined && { alg: c.alg }),
+    ...(c.renewFraction !== undefined && { renewFraction: c.renewFraction }),
+    ...(c.retryMaxMs !== undefined && { maxBackoffMs: c.retryMaxMs }),
+    ...(c.workload !== undefined && { workload: c.workload }),
+    ...(c.command !== undefined && { command: c.command }),
+    log,
+  });
+  log(`${shim.platform}: serving ${shim.socketPath}`);
+  const stopped = new Promise<number>((resolve) => {
+    const stop = (): void => resolve(0);
+    if (!c.command) {
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    }
+  });
+  const child = await Promise.race([shim.child, stopped.then(() => undefined)]);
+  const status = child ? await child.exited : await stopped;
+  await shim.close();
+  return status;
+}
+
+export function registerShim(program: Command): void {
+  program
+    .command('shim')
+    .description(
+      'attest in the TEE, keep the workload credential current and serve it (docs/shim.md)',
+    )
+    .argument('[command...]', 'workload to start once the first credential is ready (after --)')
+    .option('--config <file>', 'JSON or YAML file with these options in camelCase')
+    .option('--verifier <url>', 'verifier service base URL')
+    .option('--socket <path>', `local API socket (default ${DEFAULT_SOCKET})`)
+    .option('--socket-group <gid>', 'numeric group allowed on the socket (mode 0660)')
+    .option('--files <dir>', 'write wit.jwt, ear.jwt and bundle.json here, atomically')
+    .option('--platform <p>', 'tdx | sev-snp | nitro (default: the first usable)')
+    .option('--alg <alg>', 'workload key: ES256 (default) or ES384')
+    .option('--renew-fraction <f>', 'renew after this fraction of the lifetime (default 0.5)')
+    .option(
+      '--retry-max-ms <ms>',
+      'longest delay between retries while the verifier is down (default 30000)',
+    )
+    .option('--workload <name>', 'workload name appended to the identifier')
+    .option('--emulate <p>', 'run against the device emulator of tdx | sev-snp | nitro')
+    .option('--pki <dir>', 'with --emulate: simulated PKI directory')
+    .passThroughOptions()
+    .action(async (command: string[], o: ShimCliOptions) => {
+      if (o.emulate === undefined && o.pki !== undefined)
+        throw new TypeError('--pki needs --emulate');
+      const c = merged(o, command);
+      process.exitCode = o.emulate === undefined ? await runShim(c) : await runEmulated(c, o);
+    });
+}

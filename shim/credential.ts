@@ -1,0 +1,103 @@
+/**
+ * One attestation round (challenge → evidence bound to nonce and key → attest) and the
+ * credential it yields.
+ *
+ * @module
+ */
+import { bindingReportData, jwkThumbprint } from '../verifier/binding.js';
+import { decodeCompact } from '../verifier/wimse/jws.js';
+import type { AttesterDevice, CollectedEvidence, WorkloadKey } from './attester.js';
+import { ShimError } from './errors.js';
+import type { VerifierClient } from './verifier-client.js';
+
+/** The CMW collection type of twi evidence (ARCHITECTURE "Wire contracts"). */
+export const EVIDENCE_CMW_TYPE = 'tag:twi.dev,2026:evidence';
+
+/** A credential the shim holds. */
+export interface Credential {
+  readonly wit: string;
+  readonly ear: string;
+  /** The WIT's `sub`: the workload identifier. */
+  readonly sub: string;
+  readonly jti: string | undefined;
+  /** WIT `iat` (or receipt time when absent). */
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
+}
+
+/** What {@link obtainCredential} needs. */
+export interface AttestRound {
+  readonly attester: AttesterDevice;
+  readonly key: WorkloadKey;
+  readonly verifier: VerifierClient;
+  /** Sent as `event_log` (the shim's self-measurement). */
+  readonly eventLog?: unknown;
+  /** Optional workload name appended to the identifier by the verifier. */
+  readonly workload?: string;
+  readonly now?: () => Date;
+}
+
+const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
+
+/** The JSON collection CMW of collected evidence: one evidence item, endorsements after it. */
+export function evidenceCmw(ev: CollectedEvidence): Record<string, unknown> {
+  const cmw: Record<string, unknown> = {
+    __cmwc_t: EVIDENCE_CMW_TYPE,
+    evidence: [ev.mediaType, b64u(ev.evidence), 4],
+  };
+  ev.endorsements.forEach((e, i) => {
+    cmw[`endorsement-${i}`] = [e.mediaType, b64u(e.bytes), 2];
+  });
+  return cmw;
+}
+
+function credentialOf(wit: string, ear: string, expiresAt: Date, now: Date): Credential {
+  let claims: Record<string, unknown>;
+  try {
+    claims = decodeCompact(wit).payload;
+  } catch (err) {
+    throw new ShimError('ERR_SHIM_VERIFIER_RESPONSE', 'the WIT is not a compact JWS', {
+      cause: err,
+    });
+  }
+  if (typeof claims.sub !== 'string') {
+    throw new ShimError('ERR_SHIM_VERIFIER_RESPONSE', 'the WIT has no sub');
+  }
+  const iat = typeof claims.iat === 'number' ? new Date(claims.iat * 1000) : now;
+  if (expiresAt.getTime() <= iat.getTime()) {
+    throw new ShimError('ERR_SHIM_VERIFIER_RESPONSE', 'the credential expires before it starts');
+  }
+  return {
+    wit,
+    ear,
+    sub: claims.sub,
+    jti: typeof claims.jti === 'string' ? claims.jti : undefined,
+    issuedAt: iat,
+    expiresAt,
+  };
+}
+
+/**
+ * One round: a fresh nonce, fresh evidence binding it and the key, `/v1/attest`.
+ *
+ * @throws {ShimError} `ERR_SHIM_VERIFIER_UNAVAILABLE` (retryable), `ERR_SHIM_ATTEST_REFUSED`,
+ *   `ERR_SHIM_VERIFIER_RESPONSE`; a `DeviceError` when the TEE refuses.
+ */
+export async function obtainCredential(r: AttestRound): Promise<Credential> {
+  const challenge = await r.verifier.challenge();
+  const nonce = new Uint8Array(Buffer.from(challenge.nonce, 'base64url'));
+  const reportData = bindingReportData(nonce, jwkThumbprint(r.key.publicJwk));
+  const evidence = await r.attester.collectEvidence({
+    nonce,
+    reportData,
+    publicKey: r.key.spki,
+  });
+  const answer = await r.verifier.attest({
+    nonce: challenge.nonce,
+    evidence: evidenceCmw(evidence),
+    key: r.key.publicJwk as Record<string, unknown>,
+    ...(r.eventLog !== undefined && { event_log: r.eventLog }),
+    ...(r.workload !== undefined && { workload: r.workload }),
+  });
+  return credentialOf(answer.wit, answer.ear, answer.expiresAt, (r.now ?? (() => new Date()))());
+}

@@ -1,0 +1,51 @@
+/**
+ * The file delivery of the credential: `wit.jwt`, `ear.jwt` and `bundle.json` written
+ * atomically (temporary file in the same directory, fsync, rename) so a reader sees the old
+ * or the new file, never a part of one.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Credential } from './credential.js';
+import type { HeldBundle } from './local-api.js';
+
+/** File names inside `--files DIR`. */
+export const SHIM_FILES = { wit: 'wit.jwt', ear: 'ear.jwt', bundle: 'bundle.json' } as const;
+
+/** Writes `data` to `dir/name` atomically with `mode`. */
+export function writeAtomic(dir: string, name: string, data: string, mode = 0o640): void {
+  const tmp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, join(dir, name));
+}
+
+/** Creates the directory (0750) when missing. */
+export function prepareFilesDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
+}
+
+/** WIT and EAR files for a new credential. */
+export function writeCredentialFiles(dir: string, c: Credential): void {
+  writeAtomic(dir, SHIM_FILES.wit, c.wit + '\n');
+  writeAtomic(dir, SHIM_FILES.ear, c.ear + '\n');
+}
+
+/** The bundle file, with its expiry beside the bundle. */
+export function writeBundleFile(dir: string, b: HeldBundle): void {
+  writeAtomic(
+    dir,
+    SHIM_FILES.bundle,
+    JSON.stringify({ bundle: b.bundle, expires_at: b.expiresAt.toISOString() }, null, 2) + '\n',
+  );
+}

@@ -1,0 +1,201 @@
+/**
+ * The workload's local API: HTTP/1.1 over a Unix domain socket (mode 0600, or 0660 with a
+ * configured group). Every answer carries `expires_at` (and `Expires`); errors are RFC 9457
+ * problem+json with a stable `code`. The private key never leaves the TEE: `POST /v1/wpt`
+ * returns a signature made by it.
+ *
+ * @module
+ */
+import { chmodSync, chownSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { WorkloadKey } from './attester.js';
+import type { Credential } from './credential.js';
+import { ShimError } from './errors.js';
+import { parseWptRequest, signShimWpt } from './wpt.js';
+
+/** The trust bundle the shim follows, with its expiry (receipt + `spiffe_refresh_hint`). */
+export interface HeldBundle {
+  readonly bundle: Record<string, unknown>;
+  readonly expiresAt: Date;
+}
+
+/** What the API serves from. */
+export interface LocalApiState {
+  credential(): Credential | undefined;
+  bundle(): HeldBundle | undefined;
+  readonly key: WorkloadKey;
+  now(): Date;
+}
+
+/** Options of {@link startLocalApi}. */
+export interface LocalApiOptions {
+  readonly socketPath: string;
+  /** Numeric group id allowed to connect (socket mode 0660); owner only (0600) when unset. */
+  readonly gid?: number;
+  readonly state: LocalApiState;
+}
+
+/** A listening API. */
+export interface LocalApi {
+  readonly socketPath: string;
+  /** WPTs signed so far. */
+  signed(): number;
+  close(): Promise<void>;
+}
+
+/** Largest request body accepted. */
+export const MAX_API_BODY = 16 * 1024;
+
+function send(res: ServerResponse, status: number, body: unknown, expiresAt?: Date): void {
+  res.statusCode = status;
+  res.setHeader('cache-control', 'no-store');
+  if (expiresAt) res.setHeader('expires', expiresAt.toUTCString());
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify(body));
+}
+
+function problem(res: ServerResponse, status: number, code: string, detail: string): void {
+  res.statusCode = status;
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('content-type', 'application/problem+json');
+  res.end(
+    JSON.stringify({
+      type: `https://twi.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+      title: code,
+      status,
+      detail,
+      code,
+    }),
+  );
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim();
+  if (type !== 'application/json') {
+    throw Object.assign(
+      new ShimError('ERR_SHIM_BAD_REQUEST', 'content-type must be application/json'),
+      {
+        httpStatus: 415,
+      },
+    );
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_API_BODY) {
+      throw Object.assign(new ShimError('ERR_SHIM_BAD_REQUEST', 'body over 16 KiB'), {
+        httpStatus: 413,
+      });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ShimError('ERR_SHIM_BAD_REQUEST', 'body is not JSON');
+  }
+}
+
+function noCredential(res: ServerResponse): void {
+  problem(res, 503, 'ERR_SHIM_NO_CREDENTIAL', 'no valid credential yet (attestation pending)');
+}
+
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  s: LocalApiState,
+  count: () => void,
+): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  const method = req.method ?? 'GET';
+  const allowed: Record<string, string> = {
+    '/v1/wit': 'GET',
+    '/v1/ear': 'GET',
+    '/v1/bundle': 'GET',
+    '/v1/wpt': 'POST',
+  };
+  const want = path === undefined ? undefined : allowed[path];
+  if (want === undefined) return problem(res, 404, 'ERR_SHIM_NOT_FOUND', `no route ${path}`);
+  if (method !== want) {
+    res.setHeader('allow', want);
+    return problem(res, 405, 'ERR_SHIM_METHOD', `${path} takes ${want}`);
+  }
+  if (path === '/v1/bundle') {
+    const b = s.bundle();
+    if (!b) return problem(res, 503, 'ERR_SHIM_NO_BUNDLE', 'no trust bundle received yet');
+    return send(res, 200, { bundle: b.bundle, expires_at: b.expiresAt.toISOString() }, b.expiresAt);
+  }
+  const c = s.credential();
+  if (path === '/v1/wpt') {
+    const body = parseWptRequest(await readBody(req));
+    if (!c) return noCredential(res);
+    const signed = await signShimWpt(s.key, c.wit, c.expiresAt, body, s.now());
+    count();
+    return send(
+      res,
+      200,
+      { wpt: signed.wpt, expires_at: signed.expiresAt.toISOString() },
+      signed.expiresAt,
+    );
+  }
+  if (!c) return noCredential(res);
+  const expires_at = c.expiresAt.toISOString();
+  if (path === '/v1/wit') {
+    return send(res, 200, { wit: c.wit, sub: c.sub, jti: c.jti, expires_at }, c.expiresAt);
+  }
+  return send(res, 200, { ear: c.ear, expires_at }, c.expiresAt);
+}
+
+/**
+ * Listens on `socketPath` (a stale socket file there is replaced).
+ *
+ * @example
+ * ```ts
+ * const api = await startLocalApi({ socketPath: '/run/twi/shim.sock', state });
+ * ```
+ */
+export async function startLocalApi(o: LocalApiOptions): Promise<LocalApi> {
+  let signed = 0;
+  const server: Server = createServer((req, res) => {
+    route(req, res, o.state, () => signed++).catch((err: unknown) => {
+      if (res.headersSent) return res.destroy();
+      if (err instanceof ShimError) {
+        const status = (err as ShimError & { httpStatus?: number }).httpStatus ?? 400;
+        return problem(res, status, err.code, err.message);
+      }
+      problem(res, 500, 'ERR_SHIM_INTERNAL', 'internal error');
+    });
+  });
+  // Longer than the client library's idle timeout (10 s), so the client closes first.
+  server.keepAliveTimeout = 30_000;
+  rmSync(o.socketPath, { force: true });
+  // The socket is created under a umask that leaves owner rw only; a group, if any, is added after.
+  const old = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.socketPath, () => resolve());
+    });
+  } finally {
+    process.umask(old);
+  }
+  chmodSync(o.socketPath, 0o600);
+  if (o.gid !== undefined) {
+    chownSync(o.socketPath, -1, o.gid);
+    chmodSync(o.socketPath, 0o660);
+  }
+  return {
+    socketPath: o.socketPath,
+    signed: () => signed,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        rmSync(o.socketPath, { force: true });
+      }),
+  };
+}

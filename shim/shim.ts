@@ -1,0 +1,175 @@
+/**
+ * The shim: measure itself, create the workload key in the TEE, attest, keep the credential
+ * current, follow the trust bundle, and hand the credential to the workload (local API,
+ * files, environment), optionally running the workload as a child.
+ *
+ * @module
+ */
+import type { AttesterDevice, WorkloadKey } from './attester.js';
+import { startWorkload, type WorkloadChild } from './child.js';
+import { obtainCredential, type Credential } from './credential.js';
+import { prepareFilesDir, writeBundleFile, writeCredentialFiles } from './files.js';
+import { startLocalApi, type HeldBundle, type LocalApi } from './local-api.js';
+import {
+  SHIM_RTMR_INDEX,
+  eventLogOf,
+  measureFiles,
+  shimCodeFiles,
+  type SelfMeasurement,
+} from './measure.js';
+import { createRenewal, type Renewal } from './renewal.js';
+import { createVerifierClient } from './verifier-client.js';
+import {
+  watchBundle,
+  type BundleWatch,
+  type WatchedBundle,
+} from '../verifier/wimse/bundle-watch.js';
+
+/** Environment variable with the WIT given to the child (the first credential's). */
+export const ENV_WIT = 'WIMSE_WIT';
+/** Environment variable with the local API's socket path. */
+export const ENV_SOCKET = 'TWI_SHIM_SOCKET';
+/** Environment variable with the files directory, when there is one. */
+export const ENV_FILES = 'TWI_SHIM_FILES';
+
+/** Options of {@link startShim}. */
+export interface ShimOptions {
+  readonly attester: AttesterDevice;
+  /** Verifier service base URL. */
+  readonly verifier: string;
+  readonly socketPath: string;
+  /** Group id allowed on the socket (mode 0660). */
+  readonly socketGid?: number;
+  readonly filesDir?: string;
+  readonly alg?: 'ES256' | 'ES384';
+  readonly renewFraction?: number;
+  readonly jitter?: number;
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** Workload name appended to the identifier by the verifier. */
+  readonly workload?: string;
+  /** Workload command to start once the first credential is ready. */
+  readonly command?: readonly string[];
+  /** Files to measure (default {@link shimCodeFiles}). */
+  readonly measuredFiles?: readonly string[];
+  /** Progress lines (never secrets). */
+  readonly log?: (line: string) => void;
+}
+
+/** A running shim. */
+export interface Shim {
+  readonly platform: string;
+  readonly measurement: SelfMeasurement;
+  readonly socketPath: string;
+  /** The first credential. */
+  readonly ready: Promise<Credential>;
+  current(): Credential | undefined;
+  stats(): { renewals: number; failures: number; wptsSigned: number };
+  /** With a command: the child's exit status. */
+  readonly child: Promise<WorkloadChild | undefined>;
+  close(): Promise<void>;
+}
+
+function heldBundle(b: WatchedBundle, receivedAt: number): HeldBundle {
+  const hint = (b as { spiffe_refresh_hint?: unknown }).spiffe_refresh_hint;
+  const seconds = typeof hint === 'number' && hint > 0 ? hint : 300;
+  return {
+    bundle: b as unknown as Record<string, unknown>,
+    expiresAt: new Date(receivedAt + seconds * 1000),
+  };
+}
+
+async function measureSelf(o: ShimOptions): Promise<{ m: SelfMeasurement; register?: string }> {
+  const m = measureFiles(o.measuredFiles ?? shimCodeFiles());
+  if (!o.attester.extendMeasurement) return { m };
+  await o.attester.extendMeasurement(SHIM_RTMR_INDEX, m.digest);
+  return { m, register: `rtmr${SHIM_RTMR_INDEX}` };
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  return `${typeof e.code === 'string' ? e.code + ': ' : ''}${String(e.message ?? err)}`;
+}
+
+/**
+ * Starts the shim. Resolves once the key exists and the API listens; `ready` resolves with
+ * the first credential (the child, if any, starts right after).
+ */
+export async function startShim(o: ShimOptions): Promise<Shim> {
+  const log = o.log ?? (() => undefined);
+  const { m, register } = await measureSelf(o);
+  log(
+    `measured ${m.files.length} files: sha384 ${Buffer.from(m.digest).toString('hex')}${register ? ` → ${register}` : ''}`,
+  );
+  const key: WorkloadKey = await o.attester.createKey(o.alg ?? 'ES256');
+  const verifier = createVerifierClient({ url: o.verifier });
+  if (o.filesDir) prepareFilesDir(o.filesDir);
+  let bundle: HeldBundle | undefined;
+  const watch: BundleWatch = watchBundle(new URL('v1/bundle/events', verifier.url), {
+    onBundle: (b) => {
+      bundle = heldBundle(b, Date.now());
+      if (o.filesDir) writeBundleFile(o.filesDir, bundle);
+    },
+  });
+  const renewal: Renewal = createRenewal({
+    obtain: () =>
+      obtainCredential({
+        attester: o.attester,
+        key,
+        verifier,
+        eventLog: eventLogOf(m, register),
+        ...(o.workload !== undefined && { workload: o.workload }),
+      }),
+    ...(o.renewFraction !== undefined && { renewFraction: o.renewFraction }),
+    ...(o.jitter !== undefined && { jitter: o.jitter }),
+    ...(o.minBackoffMs !== undefined && { minBackoffMs: o.minBackoffMs }),
+    ...(o.maxBackoffMs !== undefined && { maxBackoffMs: o.maxBackoffMs }),
+    onCredential: (c) => {
+      if (o.filesDir) writeCredentialFiles(o.filesDir, c);
+      log(`credential ${c.jti ?? ''} for ${c.sub}, expires ${c.expiresAt.toISOString()}`);
+    },
+    onError: (err, ms) => log(`attestation failed (${describe(err)}); retrying in ${ms} ms`),
+  });
+  let api: LocalApi;
+  try {
+    api = await startLocalApi({
+      socketPath: o.socketPath,
+      ...(o.socketGid !== undefined && { gid: o.socketGid }),
+      state: {
+        credential: () => renewal.current(),
+        bundle: () => bundle,
+        key,
+        now: () => new Date(),
+      },
+    });
+  } catch (err) {
+    renewal.stop();
+    watch.close();
+    key.dispose();
+    throw err;
+  }
+  const child = renewal.ready.then(
+    (c) => {
+      if (!o.command || o.command.length === 0) return undefined;
+      const env: Record<string, string> = { [ENV_WIT]: c.wit, [ENV_SOCKET]: o.socketPath };
+      if (o.filesDir) env[ENV_FILES] = o.filesDir;
+      return startWorkload(o.command[0]!, o.command.slice(1), env);
+    },
+    () => undefined,
+  );
+  return {
+    platform: o.attester.platform,
+    measurement: m,
+    socketPath: o.socketPath,
+    ready: renewal.ready,
+    current: () => renewal.current(),
+    stats: () => ({ ...renewal.stats(), wptsSigned: api.signed() }),
+    child,
+    async close() {
+      renewal.stop();
+      watch.close();
+      await api.close();
+      key.dispose();
+    },
+  };
+}
