@@ -188,7 +188,7 @@ export function buildCorim(corim: Corim): Uint8Array {
  *
  * @example
  * ```ts
- * const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+ * const { privateKey } = newKeyPair('ec', { namedCurve: 'P-384' });
  * const signed = signCorim(corim, { key: privateKey, signer: { name: 'ACME builds' } }); // ES384
  * ```
  */

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,7 @@ import type { VerificationCache } from '../../verifier/verify/cache.js';
 import type { AnchorStore } from '../../verifier/verify/types.js';
 import { haveVectors, loadManifest, readVector } from '../helpers/vectors.js';
 import type { Sample } from '../helpers/vectors.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const skipReal = haveVectors ? false : 'real vectors not present';
 const tdxSamples = haveVectors ? loadManifest().samples.filter((s) => s.platform === 'tdx') : [];
@@ -206,7 +207,7 @@ onReal(
   'attestation key swapped for the attacker’s, quote re-signed with it',
   'ERR_QE_REPORT_DATA_MISMATCH (qe_report.report_data)',
   quoteEdit((q) => {
-    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { publicKey, privateKey } = newKeyPair('ec', { namedCurve: 'P-256' });
     const { x, y } = publicKey.export({ format: 'jwk' });
     q.signatureData.attestationKey = Buffer.from(x! + y!, 'base64url');
     const key = { key: privateKey, dsaEncoding: 'ieee-p1363' as const };

@@ -3,18 +3,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { haveVectors } from '../helpers/vectors.js';
 import { appraise, defaultPolicy } from '../../verifier/appraise/index.js';
 import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
 import { fromHex, toHex } from '../../verifier/platforms/bytes.js';
 import { sample, verifiedOf } from './fixtures.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const skip = !haveVectors;
 const policy = defaultPolicy();
 
 function workloadKey() {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { publicKey } = newKeyPair('ec', { namedCurve: 'P-256' });
   const jkt = jwkThumbprint(publicKey.export({ format: 'jwk' }));
   const spki = toHex(new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })));
   return { jkt, spki };

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { randomBytes, sign, verify } from 'node:crypto';
 import type { FloorCurve } from './samples.js';
 import type { Operation } from './timing.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const CURVES: Record<FloorCurve, { namedCurve: string; hash: string }> = {
   'P-256': { namedCurve: 'prime256v1', hash: 'sha256' },
@@ -31,7 +32,7 @@ export function floorHash(curve: FloorCurve): string {
  */
 export function floorOperation(curve: FloorCurve, messageLength: number): Operation {
   const { namedCurve, hash } = CURVES[curve];
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve });
+  const { publicKey, privateKey } = newKeyPair('ec', { namedCurve });
   const message = randomBytes(messageLength);
   const signature = sign(hash, message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
   const key = { key: publicKey, dsaEncoding: 'ieee-p1363' as const };

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { sign as nodeSign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +16,7 @@ import { generateKey } from '../../native/index.js';
 import { projectRoot } from '../helpers/vectors.js';
 import { localSubject, measureGroup } from './timing.js';
 import type { Rate, TimingPlan } from './timing.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 /** One curve's rates and the native ÷ node:crypto ratios. */
 export interface NativeSignRow {
@@ -41,7 +42,7 @@ const MESSAGE = new Uint8Array(320).fill(0x61);
 async function curveRow(curve: 'P-256' | 'P-384', plan: TimingPlan): Promise<NativeSignRow> {
   const hash = curve === 'P-256' ? 'sha256' : 'sha384';
   const native = generateKey(curve);
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: curve });
+  const { privateKey } = newKeyPair('ec', { namedCurve: curve });
   const key = { key: privateKey, dsaEncoding: 'ieee-p1363' as const };
   const nodeAsync = (): Promise<Buffer> =>
     new Promise((res, rej) => nodeSign(hash, MESSAGE, key, (e, s) => (e ? rej(e) : res(s))));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import {
   snpClaims,
 } from '../../verifier/platforms/sev-snp/index.js';
 import { parseNitroDocument, nitroClaims } from '../../verifier/platforms/nitro/index.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const at = '2026-06-01T12:00:00Z';
 const pkiSeed = 'cli-test-seed';
@@ -91,7 +92,7 @@ test('twi simulate writes evidence and collateral files for every platform, with
 
 test('--nonce with --public-key binds both into REPORT_DATA (and Nitro nonce/public_key/user_data)', () => {
   withDir((dir) => {
-    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { publicKey } = newKeyPair('ec', { namedCurve: 'P-256' });
     const keyFile = join(dir, 'key.pem');
     writeFileSync(keyFile, publicKey.export({ format: 'pem', type: 'spki' }));
     const nonceHex = 'a1'.repeat(32);

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { CompactSign, decodeProtectedHeader, importJWK, jwtVerify, SignJWT } from 'jose';
 import { uniformVector } from '../../verifier/appraise/ar4si.js';
 import type { Appraisal } from '../../verifier/appraise/index.js';
@@ -16,6 +16,7 @@ import {
   verifyEar,
 } from '../../verifier/ear/index.js';
 import type { EarAlg, EarClaims } from '../../verifier/ear/index.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const iat = 1_767_225_600;
 const now = new Date((iat + 60) * 1000);
@@ -108,7 +109,7 @@ test('expiry, unknown kid, wrong typ and non-EAR payloads are rejected', async (
 test('signing refuses keys on the wrong curve and malformed claims-sets', async () => {
   const p384 = generateEarKey('ES384');
   await assert.rejects(signEar(claims(), { key: p384.privateKey, alg: 'ES256' }), /P-256/);
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const rsa = newKeyPair('rsa', { modulusLength: 2048 }).privateKey;
   await assert.rejects(signEar(claims(), { key: rsa, alg: 'ES256' }), TypeError);
   const bad = { ...claims(), submods: {} };
   await assert.rejects(signEar(bad, { key: p384.privateKey, alg: 'ES384' }), /submods/);

@@ -1,6 +1,5 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +7,14 @@ import { verifyIntegrity } from '../../endorsements/provider/codec.js';
 import { createDirectoryStore } from '../../endorsements/provider/directory-store.js';
 import { runCli } from '../helpers/cli.js';
 import { AMD_CRL, at, DAY, makeEndorsement, QE, TCB, VCEK } from './provider-fixtures.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const root = mkdtempSync(join(tmpdir(), 'twi-bundle-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const NOW = at(2 * DAY).toISOString();
 const source = join(root, 'source-cache');
-const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const keys = newKeyPair('ec', { namedCurve: 'P-256' });
 const signKey = join(root, 'sign.pem');
 const trustKey = join(root, 'trust.pem');
 writeFileSync(signKey, keys.privateKey.export({ format: 'pem', type: 'pkcs8' }));

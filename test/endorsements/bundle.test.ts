@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import { canonicalJson } from '../../endorsements/bundle-canonical.js';
 import {
   BUNDLE_FORMAT,
@@ -22,6 +22,7 @@ import {
   TCB,
   VCEK,
 } from './provider-fixtures.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const entries = [
   makeEndorsement(VCEK),
@@ -31,7 +32,7 @@ const entries = [
 ];
 const created = at(DAY);
 const ec = (namedCurve: string): { privateKey: KeyObject; publicKey: KeyObject } =>
-  generateKeyPairSync('ec', { namedCurve });
+  newKeyPair('ec', { namedCurve });
 const p256 = ec('P-256');
 const p384 = ec('P-384');
 
@@ -202,7 +203,7 @@ test('caller misuse is a TypeError', async () => {
   );
   await assert.rejects(importBundle(bytes, options({ trustedKeys: [] })), TypeError);
   await assert.rejects(importBundle(bytes, options({ expectedSha256: 'xyz' })), TypeError);
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const rsa = newKeyPair('rsa', { modulusLength: 2048 });
   await assert.rejects(exportBundle(entries, { signingKey: rsa.privateKey }), TypeError);
   await assert.rejects(exportBundle(entries, { signingKey: p256.publicKey }), TypeError);
 });

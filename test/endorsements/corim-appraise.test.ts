@@ -7,7 +7,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import {
   buildCorim,
   corimToPolicy,
@@ -31,6 +30,7 @@ import { createVerificationCache } from '../../verifier/verify/cache.js';
 import type { VerifiedEvidence } from '../../verifier/verify/types.js';
 import { haveVectors, loadManifest, readVector } from '../helpers/vectors.js';
 import type { Sample } from '../helpers/vectors.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const skip = haveVectors ? false : 'real vectors not present';
 const manifest = haveVectors ? loadManifest() : { samples: [] as Sample[] };
@@ -139,8 +139,8 @@ const CASES: readonly Case[] = [
   },
 ];
 
-const es256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const es384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+const es256 = newKeyPair('ec', { namedCurve: 'P-256' });
+const es384 = newKeyPair('ec', { namedCurve: 'P-384' });
 
 /** The CoRIM bytes of a triple: unsigned, or signed with the ES256 or ES384 test key. */
 function corimBytes(triple: ReferenceTriple, form: 'unsigned' | 'ES256' | 'ES384'): Uint8Array {

@@ -4,7 +4,6 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import {
 } from '../../endorsements/corim/index.js';
 import type { Corim, CorimDescription } from '../../endorsements/corim/index.js';
 import { runCli } from '../helpers/cli.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twi-corim-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,8 +55,8 @@ const corim: Corim = {
     },
   ],
 };
-const keys = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-const stranger = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+const keys = newKeyPair('ec', { namedCurve: 'P-384' });
+const stranger = newKeyPair('ec', { namedCurve: 'P-384' });
 
 function file(name: string, content: Uint8Array | string): string {
   const path = join(dir, name);

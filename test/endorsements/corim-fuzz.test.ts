@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import {
   buildCorim,
@@ -20,6 +19,7 @@ import {
   tdxReferenceTriple,
 } from '../../endorsements/corim/index.js';
 import type { Corim, DecodedCorim } from '../../endorsements/corim/index.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const RUNS = Number(process.env.TWI_FUZZ_RUNS ?? 3_000);
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -63,7 +63,7 @@ const corim: Corim = {
     notAfter: new Date('2027-01-01T00:00:00Z'),
   },
 };
-const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const key = newKeyPair('ec', { namedCurve: 'P-256' });
 const seeds = [
   buildCorim(corim),
   signCorim(corim, { key: key.privateKey, signer: { name: 'fuzz' }, kid: 'k' }),

@@ -5,7 +5,6 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import {
 } from '../../endorsements/corim/index.js';
 import type { Corim } from '../../endorsements/corim/index.js';
 import { loadPolicy } from '../../verifier/appraise/index.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twi-corim-load-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,8 +29,8 @@ const corim: Corim = {
   id: 'tag:example.com,2026:load',
   comids: [{ tagId: 'x', referenceTriples: [tdxReferenceTriple({ mrtd: MRTD })] }],
 };
-const es256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const ed = generateKeyPairSync('ed25519');
+const es256 = newKeyPair('ec', { namedCurve: 'P-256' });
+const ed = newKeyPair('ed25519');
 
 function file(name: string, content: Uint8Array | string): string {
   const path = join(dir, name);

@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import {
   buildCorim,
@@ -16,6 +15,7 @@ import {
 } from '../../endorsements/corim/index.js';
 import type { Corim, CorimKey } from '../../endorsements/corim/index.js';
 import { encodeCbor, tag } from '../../endorsements/corim/cbor.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const corim: Corim = {
@@ -27,12 +27,12 @@ const corim: Corim = {
   },
 };
 
-const ec = (namedCurve: string) => generateKeyPairSync('ec', { namedCurve });
+const ec = (namedCurve: string) => newKeyPair('ec', { namedCurve });
 const keys = {
   ES256: ec('P-256'),
   ES384: ec('P-384'),
   ES512: ec('P-521'),
-  EdDSA: generateKeyPairSync('ed25519'),
+  EdDSA: newKeyPair('ed25519'),
 };
 const other384 = ec('P-384');
 const signer = { name: 'ACME builds', uri: 'https://acme.example' };

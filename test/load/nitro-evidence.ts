@@ -7,11 +7,12 @@
  *
  * @module
  */
-import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { randomBytes, type JsonWebKey } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNitroPki, simulateNitro, type NitroPki } from '../../simulators/index.js';
 import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 /** Seed of the load PKI (its keys are derived from it; test material only). */
 const LOAD_PKI_SEED = 'twi-load';
@@ -52,7 +53,7 @@ export function createLoadPki(dir: string): LoadPki {
 
 /** A fresh P-256 workload key. */
 export function workloadKey(): LoadWorkloadKey {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { publicKey } = newKeyPair('ec', { namedCurve: 'P-256' });
   const jwk = { ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), alg: 'ES256' };
   const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
   return { jwk, spki, jkt: jwkThumbprint(jwk) };

@@ -6,7 +6,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,12 +19,13 @@ import {
   workloadKey,
   type TestService,
 } from '../service/harness.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const TOKEN = 'cli-provenance-token-0123456789';
 const BUILDER = 'https://ci.example/cli@v1';
 const COMMIT = 'ab'.repeat(20);
 const MRTD = 'd4'.repeat(48);
-const builder = generateKeyPairSync('ed25519');
+const builder = newKeyPair('ed25519');
 let service: TestService;
 
 async function twi(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import { signCorim, tdxReferenceTriple } from '../../endorsements/corim/index.js';
 import {
   acceptRecord,
@@ -23,6 +23,7 @@ import {
   simulateSlsaProvenance,
   slsaStatement,
 } from '../../simulators/index.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const BUILDER = 'https://builder.example/ci@v1';
@@ -30,10 +31,10 @@ const MRTD = 'a1'.repeat(48);
 const COMMIT = 'c27d339ee6075c1f744c5d4b200f7901aad2c369';
 const REPO = 'https://github.com/acme/workload';
 
-const ec = (namedCurve: string) => generateKeyPairSync('ec', { namedCurve });
+const ec = (namedCurve: string) => newKeyPair('ec', { namedCurve });
 const p256 = ec('P-256');
 const p384 = ec('P-384');
-const ed = generateKeyPairSync('ed25519');
+const ed = newKeyPair('ed25519');
 const stranger = ec('P-256');
 
 const trust = (extra: Partial<RecordTrust> = {}): RecordTrust => ({
@@ -140,7 +141,7 @@ describe('DSSE', () => {
       'ERR_PROVENANCE_UNVERIFIABLE',
     );
     assert.equal(
-      codeOf(() => builderKey(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey, [])),
+      codeOf(() => builderKey(newKeyPair('rsa', { modulusLength: 1024 }).publicKey, [])),
       'TypeError: builder keys must be ECDSA P-256, ECDSA P-384 or Ed25519',
     );
   });

@@ -9,7 +9,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import {
   builderKey,
   verifyConsistencyAnswer,
@@ -33,6 +32,7 @@ import {
   workloadKey,
   type TestService,
 } from '../service/harness.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 const TOKEN = 'provenance-admin-token-0123456789';
 const BUILDER = 'https://ci.example/builders/tee-image@v1';
@@ -42,8 +42,8 @@ const COMMIT_Y = '2'.repeat(40);
 const MRTD_A = 'a1'.repeat(48);
 const MRTD_B = 'b2'.repeat(48);
 const MRTD_C = 'c3'.repeat(48);
-const builder = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const builder = newKeyPair('ec', { namedCurve: 'P-256' });
+const stranger = newKeyPair('ec', { namedCurve: 'P-256' });
 
 const provenanceFor = (
   mrtd: string,

@@ -2,7 +2,7 @@
  * Shared set-up of the service tests: a service over real HTTP on loopback with an SQLite
  * store and a simulated PKI, and evidence bound to a nonce and a workload key.
  */
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import type { JsonWebKey } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
 import { createService } from '../../verifier/service/index.js';
 import type { ProvenanceOptions } from '../../verifier/service/provenance.js';
 import { openStore, type Store } from '../../verifier/store/index.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 export const PKI_CREATED = new Date('2025-01-01T00:00:00Z');
 export const NOW = new Date('2025-06-01T00:00:00Z');
@@ -33,7 +34,7 @@ export interface Workload {
 }
 
 export function workloadKey(): Workload {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { publicKey } = newKeyPair('ec', { namedCurve: 'P-256' });
   const jwk = { ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), alg: 'ES256' };
   return { jwk, spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })) };
 }

@@ -3,7 +3,7 @@
  * library: answers, expiries, problem codes, limits, and that nothing private is served.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
@@ -21,6 +21,7 @@ import { staticJwks } from '../../verifier/wimse/jwks.js';
 import { createMemoryReplayCache } from '../../verifier/wimse/replay.js';
 import { issueWit, verifyWit } from '../../verifier/wimse/wit.js';
 import { verifyWpt } from '../../verifier/wimse/wpt.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 function nativeWorkloadKey(): WorkloadKey {
   const key = generateKey('P-256');
@@ -70,7 +71,7 @@ describe('shim local API', () => {
   let api: LocalApi;
   let key: WorkloadKey;
   let credential: Credential | undefined;
-  const issuer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const issuer = newKeyPair('ec', { namedCurve: 'P-256' });
   const issuerJwk = {
     ...(issuer.publicKey.export({ format: 'jwk' }) as JsonWebKey),
     kid: 'k1',

@@ -1,8 +1,9 @@
 /** Keys, WITs and signers shared by the WIMSE tests. */
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { issueWit, staticJwks, verifyWit, WimseError } from '../../verifier/wimse/index.js';
 import type { JwsAlg, RawSigner, VerifiedWit } from '../../verifier/wimse/index.js';
+import { newKeyPair } from '../../verifier/key-pair.js';
 
 export const NOW = new Date('2026-03-01T12:00:00Z');
 export const NOW_S = Math.floor(NOW.getTime() / 1000);
@@ -21,7 +22,7 @@ export interface TestKey {
 }
 
 export function newKey(alg: 'ES256' | 'ES384' = 'ES256', kid = `k-${alg}`): TestKey {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: CURVES[alg] });
+  const { privateKey, publicKey } = newKeyPair('ec', { namedCurve: CURVES[alg] });
   const jwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
   return { alg, privateKey, publicKey, kid, publicJwk: { ...jwk, alg, kid, use: 'wit-svid' } };
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { createPublicKey, KeyObject } from 'node:crypto';
 import type { JsonWebKey, webcrypto } from 'node:crypto';
 import { createLocalJWKSet, errors, jwtVerify, SignJWT } from 'jose';
 import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
@@ -12,6 +12,7 @@ import { EAR_JWT_TYP } from './claims.js';
 import type { EarClaims } from './claims.js';
 import { EarError } from './errors.js';
 import { earProblems } from './validate.js';
+import { newKeyPair } from '../key-pair.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -67,7 +68,7 @@ function curveOf(key: KeyObject | CryptoKey): string | undefined {
 export function generateEarKey(alg: EarAlg): EarKeyPair {
   const curve = CURVES[alg];
   if (!curve) throw new TypeError(`unsupported EAR algorithm ${String(alg)}`);
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve.node });
+  const { privateKey, publicKey } = newKeyPair('ec', { namedCurve: curve.node });
   const jwk = publicKey.export({ format: 'jwk' }) as JsonWebKey;
   const kid = Buffer.from(jwkThumbprint(jwk)).toString('base64url');
   const publicJwk: JWK = { ...(jwk as JWK), alg, use: 'sig', kid };

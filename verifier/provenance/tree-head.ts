@@ -11,7 +11,6 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   sign,
   verify,
   type JsonWebKey,
@@ -19,6 +18,7 @@ import {
 } from 'node:crypto';
 import { ProvenanceError } from './errors.js';
 import { HASH_SIZE } from './merkle.js';
+import { newKeyPair } from '../key-pair.js';
 
 /** The signature algorithm of tree heads. */
 export const TREE_HEAD_ALG = 'ES256';
@@ -74,7 +74,7 @@ function logIdOf(publicKey: KeyObject): string {
 
 /** A fresh P-256 log key; `pem` is the PKCS#8 text the store keeps. */
 export function generateLogKey(): { key: LogKey; pem: string } {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } = newKeyPair('ec', { namedCurve: 'P-256' });
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   return { key: logKeyFromPem(pem), pem };
 }
