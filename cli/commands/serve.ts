@@ -2,7 +2,7 @@
  * `twi serve`: runs the verifier service (challenge, attest, appraise, JWKS, bundle) on a
  * loopback port until SIGINT or SIGTERM.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
@@ -11,7 +11,16 @@ import { parseBuilderKeys } from '../../verifier/provenance/index.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
 import { loadPolicy } from '../../verifier/appraise/index.js';
 import { createService } from '../../verifier/service/index.js';
-import { openStore } from '../../verifier/store/index.js';
+import {
+  decodeKek,
+  KekError,
+  openStore,
+  parseStoreUrl,
+  readKekFile,
+  securePrivateDir,
+  secureSqliteFiles,
+  type ModeFix,
+} from '../../verifier/store/index.js';
 import { intOption } from '../args.js';
 
 interface ServeCliOptions {
@@ -31,6 +40,7 @@ interface ServeCliOptions {
   bundleRefreshHint?: string;
   syncInterval?: string;
   noncePurgeInterval?: string;
+  kekFile?: string;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -54,13 +64,48 @@ function readAdminToken(file: string | undefined): string | undefined {
   return token;
 }
 
+/**
+ * The KEK: `--kek-file`, else `TWI_KEK`, else none (an SQLite store then uses the `kek` file
+ * beside the database, generated on first start; a PostgreSQL store is refused).
+ */
+function resolveKek(kekFile: string | undefined, storeUrl: string): Buffer | undefined {
+  if (kekFile !== undefined) return readKekFile(kekFile);
+  const env = process.env['TWI_KEK'];
+  if (env !== undefined && env !== '') return decodeKek(env, 'TWI_KEK');
+  if (parseStoreUrl(storeUrl).kind === 'postgres') {
+    throw new KekError(
+      'ERR_KEK_MISSING',
+      'a PostgreSQL store needs a KEK: give --kek-file FILE or set TWI_KEK (32 bytes, base64url)',
+    );
+  }
+  return undefined;
+}
+
+/** Tightens the data directory and the SQLite files, saying what was too open. */
+function secureFiles(data: string | undefined, storeUrl: string): void {
+  const fixes: ModeFix[] = data === undefined ? [] : securePrivateDir(data);
+  const target = parseStoreUrl(storeUrl);
+  if (target.kind === 'sqlite' && target.file !== ':memory:') {
+    fixes.push(...secureSqliteFiles(target.file));
+  }
+  for (const f of fixes) {
+    process.stderr.write(
+      `twi: ${f.path} was mode ${f.was.toString(8)}, now ${f.now.toString(8)}; ` +
+        'keys stored by earlier versions were readable: rotate them\n',
+    );
+  }
+}
+
 async function runServe(o: ServeCliOptions): Promise<number> {
   const port = o.port === undefined ? 8443 : intOption('--port', o.port, 0, 65535);
   const host = o.host ?? '127.0.0.1';
   const data = o.data ?? '.twi';
   const adminToken = readAdminToken(o.adminTokenFile);
-  if (o.store === undefined) mkdirSync(data, { recursive: true });
-  const store = await openStore(o.store ?? `sqlite:${join(data, 'twi.db')}`);
+  const storeUrl = o.store ?? `sqlite:${join(data, 'twi.db')}`;
+  const kek = resolveKek(o.kekFile, storeUrl);
+  secureFiles(o.store === undefined ? data : undefined, storeUrl);
+  const store = await openStore(storeUrl, kek === undefined ? {} : { kek });
+  kek?.fill(0);
   const anchors = loadAnchorStore(o.trustAnchors === undefined ? [] : [o.trustAnchors]);
   const provider =
     o.pcsUrl || o.kdsUrl
@@ -124,7 +169,12 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'port to listen on; 0 picks a free one (default 8443)')
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--store <url>', 'store URL: sqlite:FILE or postgres://… (default sqlite:DATA/twi.db)')
-    .option('--data <dir>', 'data directory (default .twi)')
+    .option('--data <dir>', 'data directory, created 0700 (default .twi)')
+    .option(
+      '--kek-file <file>',
+      'key-encryption key sealing stored private keys: 32 bytes, raw, hex or base64(url) ' +
+        '(default: TWI_KEK, else DIR/kek beside an SQLite store, generated on first start)',
+    )
     .option('--trust-anchors <dir>', 'extra roots (e.g. a simulator PKI) beside the vendor roots')
     .option('--policy <file>', 'appraisal policy, JSON or YAML (default: the built-in policy)')
     .option('--pcs-url <url>', 'tdx: fetch collateral the attester did not send from this PCS')

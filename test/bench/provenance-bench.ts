@@ -27,6 +27,7 @@ import {
 } from '../../verifier/provenance/index.js';
 import { openPostgresStore, openSqliteStore, type Store } from '../../verifier/store/index.js';
 import { dropPostgresSchema } from '../../verifier/store/postgres-store.js';
+import { TEST_KEK } from '../helpers/kek.js';
 
 /** Sizes of one run. */
 export interface ProvenancePlan {
@@ -364,7 +365,7 @@ export async function runProvenanceBench(
     return { plan, stores, skipped };
   }
   const schema = `twi_bench_${randomBytes(6).toString('hex')}`;
-  const store = await openPostgresStore(url, { schema });
+  const store = await openPostgresStore(url, { schema, kek: TEST_KEK });
   const plain = await postgresPlain(url, schema);
   try {
     stores.push(await benchStore('postgres', store, plain, plan));

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { createService } from '../../verifier/service/index.js';
 import { openStore } from '../../verifier/store/index.js';
+import { TEST_KEK } from '../helpers/kek.js';
 
 /** What a server process sends its parent. */
 export type ServerMessage =
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const store = await openStore(values.store, {
     ...(values.schema !== undefined && { schema: values.schema }),
     maxConnections: 10,
+    kek: TEST_KEK,
   });
   const app = await createService({
     store,

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { openPostgresStore } from '../../verifier/store/index.js';
 import { dropPostgresSchema } from '../../verifier/store/postgres-store.js';
 import { provenanceStoreSuite } from './store-suite.js';
+import { TEST_KEK } from '../helpers/kek.js';
 
 const url = process.env['TWI_TEST_PG_URL'];
 const skip = url
@@ -13,7 +14,7 @@ const schema = `twi_prov_${randomBytes(6).toString('hex')}`;
 provenanceStoreSuite(
   `postgres (schema ${schema})`,
   {
-    open: () => openPostgresStore(url!, { schema }),
+    open: () => openPostgresStore(url!, { schema, kek: TEST_KEK }),
     exec: async (sql) => {
       const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
       await client.connect();

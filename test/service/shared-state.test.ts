@@ -34,6 +34,7 @@ import {
   PKI_CREATED,
   timeToReject,
 } from './harness.js';
+import { TEST_KEK } from '../helpers/kek.js';
 
 const TOKEN = 'shared-state-admin-token-0123456789';
 const REPETITIONS = 20;
@@ -231,7 +232,7 @@ sharedStateSuite(
   'PostgreSQL, push only (LISTEN/NOTIFY, polling off)',
   pgUrl
     ? {
-        open: () => openStore(pgUrl, { schema: pgSchema }),
+        open: () => openStore(pgUrl, { schema: pgSchema, kek: TEST_KEK }),
         syncIntervalMs: 0,
         cleanup: () => dropPostgresSchema(pgUrl, pgSchema),
       }

@@ -5,6 +5,7 @@ import { openPostgresStore } from '../../verifier/store/index.js';
 import { dropPostgresSchema } from '../../verifier/store/postgres-store.js';
 import { storeSuite } from './store-suite.js';
 import { raceAnomalies, twoProcessRace } from './race.js';
+import { TEST_KEK } from '../helpers/kek.js';
 
 const url = process.env['TWI_TEST_PG_URL'];
 const skip = url
@@ -16,7 +17,7 @@ const schema = freshSchema();
 storeSuite(
   `postgres (schema ${schema})`,
   {
-    open: () => openPostgresStore(url!, { schema }),
+    open: () => openPostgresStore(url!, { schema, kek: TEST_KEK }),
     cleanup: () => dropPostgresSchema(url!, schema),
     crossHandleHints: true,
   },

@@ -13,6 +13,10 @@ import type { Store } from './types.js';
 
 export { openPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { decodeKek, KekError, isSealed, type KekErrorCode, type KekInput } from './kek.js';
+export { KEK_FILE_NAME, readKekFile } from './kek-file.js';
+export { securePrivateDir, secureSqliteFiles, type ModeFix } from './file-modes.js';
+export { SEALED_COLUMNS, type SealedColumn } from './sealed-keys.js';
 export {
   StoreDuplicateError,
   StoreError,
@@ -39,14 +43,22 @@ export function parseStoreUrl(url: string): StoreTarget {
 }
 
 /**
- * Open the store named by `url` (see the module notes for the accepted forms).
+ * Open the store named by `url` (see the module notes for the accepted forms). `options.kek`
+ * is the key-encryption key private keys are sealed under: required for PostgreSQL once keys
+ * are stored; for SQLite it defaults to the `kek` file beside the database (see
+ * {@link SqliteStoreOptions.kek}).
  *
  * @throws {TypeError} for an unsupported scheme.
  * @throws {StoreUnavailableError} when the database cannot be opened or migrated.
+ * @throws {KekError} when the KEK is missing, wrong or unusable.
+ * @example
+ * ```ts
+ * const store = await openStore('sqlite:.twi/twi.db', { kek: readKekFile('/run/secrets/kek') });
+ * ```
  */
 export function openStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
   const target = parseStoreUrl(url);
   return target.kind === 'postgres'
     ? openPostgresStore(target.url, options)
-    : openSqliteStore(target.file);
+    : openSqliteStore(target.file, options.kek === undefined ? {} : { kek: options.kek });
 }

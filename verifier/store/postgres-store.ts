@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { StoreUnavailableError, unavailable } from './errors.js';
+import { createKek, noKek, type Kek, type KekInput } from './kek.js';
+import { SEALED_COLUMNS, sealKeysAtRest } from './sealed-keys.js';
 import { CHANGE_CHANNEL, type ChangeListener } from './sql-changes.js';
 import { createSqlStore, migrate } from './sql-store.js';
 import type { SqlDatabase, SqlExecutor, SqlParam } from './sql-executor.js';
@@ -24,6 +26,12 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** Milliseconds to wait for a connection before failing with `ERR_STORE_UNAVAILABLE`. Default 5000. */
   connectTimeoutMs?: number;
+  /**
+   * The KEK private keys are sealed under (32 bytes). There is no default: without it the
+   * store opens only while it holds no private key, and storing one fails with
+   * `ERR_KEK_MISSING` (`docs/store.md`, "Keys at rest").
+   */
+  kek?: KekInput;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -167,10 +175,22 @@ function postgresDatabase(pool: pg.Pool): SqlDatabase {
 }
 
 /**
- * Open (and create or migrate) a PostgreSQL store.
+ * Checks the store's keys open under `kek` and seals plaintext ones left by earlier builds;
+ * `VACUUM FULL` then rewrites the key tables so the old row versions leave the table files.
+ */
+async function sealAtOpen(db: SqlDatabase, kek: Kek): Promise<void> {
+  if ((await sealKeysAtRest(db, kek)) === 0) return;
+  await db.run(`VACUUM FULL ${SEALED_COLUMNS.map((c) => c.table).join(', ')}`);
+}
+
+/**
+ * Open (and create or migrate) a PostgreSQL store. Private keys are sealed under
+ * `options.kek`; the open fails when the stored keys do not open under it.
  *
  * @param url `postgres://user[:password]@host[:port]/database[?...]`
  * @throws {StoreUnavailableError} when the database cannot be reached or migrated.
+ * @throws {KekError} `ERR_KEK_MISSING`, `ERR_KEK_MISMATCH`, `ERR_KEK_CORRUPT` or
+ *   `ERR_KEK_INVALID` when the KEK is absent (and keys are stored), wrong or unusable.
  */
 export async function openPostgresStore(
   url: string,
@@ -180,6 +200,10 @@ export async function openPostgresStore(
   if (schema !== undefined && !IDENTIFIER.test(schema)) {
     throw new TypeError(`schema must match ${IDENTIFIER.source}, got ${JSON.stringify(schema)}`);
   }
+  const kek =
+    options.kek === undefined
+      ? noKek('a PostgreSQL store needs one given explicitly')
+      : createKek(options.kek);
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
@@ -191,6 +215,7 @@ export async function openPostgresStore(
   const db = postgresDatabase(pool);
   try {
     await migrate(db, 'postgres', schema ? [`CREATE SCHEMA IF NOT EXISTS ${schema}`] : []);
+    await sealAtOpen(db, kek);
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw unavailable(`opening PostgreSQL store`, err);
@@ -205,6 +230,7 @@ export async function openPostgresStore(
     'postgres',
     db,
     changeListener(url, () => current),
+    kek,
   );
 }
 

@@ -19,6 +19,7 @@ import {
   type NodeId,
 } from '../provenance/merkle.js';
 import { StoreUnavailableError } from './errors.js';
+import { LOG_KEYS } from './sealed-keys.js';
 import type {
   CredentialMatch,
   CredentialQuery,
@@ -349,13 +350,14 @@ export function provenanceStore(g: Guarded): ProvenanceStore {
       g.call('provenance.logKeyPem', async (db) => {
         const read = async (): Promise<string | undefined> => {
           const rows = await db.query('SELECT private_key_pem FROM log_keys WHERE id = 1');
-          return rows[0] ? String(rows[0]['private_key_pem']) : undefined;
+          const sealed = rows[0] && String(rows[0]['private_key_pem']);
+          return sealed && g.kek.open(LOG_KEYS.purpose, '1', sealed);
         };
         const existing = await read();
         if (existing) return existing;
         await db.run(
           'INSERT INTO log_keys (id, private_key_pem, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING',
-          [create(), Date.now()],
+          [g.kek.seal(LOG_KEYS.purpose, '1', create()), Date.now()],
         );
         return (await read())!;
       }),

@@ -29,6 +29,8 @@ import {
 } from './sql-changes.js';
 import { toDate, toInt, type SqlDatabase, type SqlExecutor, type SqlRow } from './sql-executor.js';
 import { provenanceStore } from './provenance-sql.js';
+import { noKek, type Kek } from './kek.js';
+import { SIGNING_KEYS } from './sealed-keys.js';
 import type {
   CredentialRecord,
   CredentialStore,
@@ -84,6 +86,8 @@ export class Guarded {
   constructor(
     readonly db: SqlDatabase,
     readonly dialect: Dialect,
+    /** Seals private keys on the way in and opens them on the way out. */
+    readonly kek: Kek = noKek('the store was opened without one'),
   ) {}
 
   async call<T>(
@@ -258,12 +262,13 @@ function credentialStore(g: Guarded, local: LocalHints): CredentialStore {
   };
 }
 
-function keyFromRow(row: SqlRow): StoredKey {
+function keyFromRow(row: SqlRow, kek: Kek): StoredKey {
+  const kid = String(row['kid']);
   const key: StoredKey = {
-    kid: String(row['kid']),
+    kid,
     alg: String(row['alg']),
     publicJwk: JSON.parse(String(row['public_jwk'])) as JsonValue,
-    privateKeyPem: String(row['private_key_pem']),
+    privateKeyPem: kek.open(SIGNING_KEYS.purpose, kid, String(row['private_key_pem'])),
     createdAt: new Date(toInt(row['created_at'])),
   };
   const notAfter = toDate(row['not_after']);
@@ -273,10 +278,11 @@ function keyFromRow(row: SqlRow): StoredKey {
   return key;
 }
 
-/** Inserts the key and appends its `key-added` change, in one transaction. */
-function insertKey(db: SqlDatabase, dialect: Dialect, k: KeyRecord): Promise<number> {
+/** Seals the key, inserts it and appends its `key-added` change, in one transaction. */
+function insertKey(db: SqlDatabase, dialect: Dialect, k: KeyRecord, kek: Kek): Promise<number> {
+  const sealed = kek.seal(SIGNING_KEYS.purpose, k.kid, k.privateKeyPem);
   return db.transaction(async (tx) => {
-    await insertKeyRow(tx, k);
+    await insertKeyRow(tx, { ...k, privateKeyPem: sealed });
     return appendChange(tx, dialect, 'key-added', k.kid, k.createdAt.getTime());
   }, CHANGE_LOCK);
 }
@@ -299,12 +305,14 @@ function insertKeyRow(db: SqlExecutor, k: KeyRecord): Promise<number> {
 function keyStore(g: Guarded, local: LocalHints): KeyStore {
   return {
     put: async (key) => {
-      await g.call('keys.put', (db) => insertKey(db, g.dialect, key), ['key', key.kid]);
+      await g.call('keys.put', (db) => insertKey(db, g.dialect, key, g.kek), ['key', key.kid]);
       local.fire();
     },
     list: () =>
       g.call('keys.list', async (db) =>
-        (await db.query('SELECT * FROM signing_keys ORDER BY created_at, kid')).map(keyFromRow),
+        (await db.query('SELECT * FROM signing_keys ORDER BY created_at, kid')).map((row) =>
+          keyFromRow(row, g.kek),
+        ),
       ),
     revoke: (kid, at) => revoke(g, local, 'key', kid, at),
   };
@@ -312,14 +320,17 @@ function keyStore(g: Guarded, local: LocalHints): KeyStore {
 
 /**
  * Build a {@link Store} over an opened, migrated database. `remote`, when given, delivers
- * change hints from other processes (PostgreSQL LISTEN) and is closed with the store.
+ * change hints from other processes (PostgreSQL LISTEN) and is closed with the store. Private
+ * keys are sealed under `kek` (without one, storing or reading a private key fails with
+ * `ERR_KEK_MISSING`).
  */
 export function createSqlStore(
   kind: Store['kind'],
   db: SqlDatabase,
   remote?: ChangeListener,
+  kek?: Kek,
 ): Store {
-  const g = new Guarded(db, kind);
+  const g = new Guarded(db, kind, kek);
   const local = new LocalHints();
   return {
     kind,

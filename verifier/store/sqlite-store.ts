@@ -6,9 +6,14 @@
  */
 
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { unavailable } from './errors.js';
+import { secureSqliteFiles } from './file-modes.js';
+import { createKek, KekError, type Kek, type KekInput } from './kek.js';
+import { createKekFile, KEK_FILE_NAME, readKekFile } from './kek-file.js';
+import { holdsSealedKeys, sealKeysAtRest } from './sealed-keys.js';
 import { createSqlStore, migrate } from './sql-store.js';
 import type { SqlDatabase, SqlExecutor, SqlParam, SqlRow } from './sql-executor.js';
 import type { Store } from './types.js';
@@ -17,6 +22,12 @@ import type { Store } from './types.js';
 export interface SqliteStoreOptions {
   /** Milliseconds a statement waits for another process's write lock. Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * The KEK private keys are sealed under (32 bytes). Default: the file `kek` beside the
+   * database, created (mode 0600, 32 random bytes) when the store holds no sealed key yet; a
+   * random KEK for `:memory:`. See `docs/store.md`, "Keys at rest".
+   */
+  kek?: KekInput;
 }
 
 type Connection = Database.Database;
@@ -142,28 +153,67 @@ function sqliteDatabase(conn: Connection, file: string): SqlDatabase {
   };
 }
 
+/** The given KEK, else the one in the file beside the database (created if the store allows). */
+async function sqliteKek(db: SqlDatabase, file: string, given: KekInput | undefined): Promise<Kek> {
+  if (given !== undefined) return createKek(given);
+  if (file === ':memory:') return createKek(randomBytes(32));
+  const path = join(dirname(file), KEK_FILE_NAME);
+  if (existsSync(path)) return createKek(readKekFile(path));
+  if (await holdsSealedKeys(db)) {
+    throw new KekError(
+      'ERR_KEK_MISSING',
+      `${file} holds keys sealed under a KEK, and no KEK was given nor found in ${path}`,
+    );
+  }
+  return createKek(createKekFile(path));
+}
+
 /**
- * Open (creating and migrating if needed) a SQLite store at `file`; parent directories
- * are created. `:memory:` gives a private in-memory database.
+ * Seals plaintext keys left by earlier builds, then rewrites the file (VACUUM) and empties
+ * the WAL, so the old plaintext does not survive in free pages or WAL frames.
+ */
+async function sealAtOpen(conn: Connection, db: SqlDatabase, kek: Kek): Promise<void> {
+  conn.pragma('secure_delete = ON');
+  try {
+    if ((await sealKeysAtRest(db, kek)) === 0) return;
+    conn.exec('VACUUM');
+    conn.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    conn.pragma('secure_delete = OFF');
+  }
+}
+
+/**
+ * Open (creating and migrating if needed) a SQLite store at `file`. Missing parent directories
+ * are created 0700; the database, `-wal`, `-shm` and `-journal` files are 0600 from their first
+ * write (wider modes found are tightened). `:memory:` gives a private in-memory database.
+ * Every private key is sealed under the KEK (`options.kek`); the open fails when the store's
+ * keys do not open under it.
  *
  * @throws {StoreUnavailableError} when the file cannot be opened or migrated.
+ * @throws {KekError} `ERR_KEK_MISSING`, `ERR_KEK_MISMATCH`, `ERR_KEK_CORRUPT` or
+ *   `ERR_KEK_INVALID` when the KEK is absent, wrong or unusable.
  */
 export async function openSqliteStore(
   file: string,
   options: SqliteStoreOptions = {},
 ): Promise<Store> {
   let conn: Connection | undefined;
+  let db: SqlDatabase | undefined;
   try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') secureSqliteFiles(file);
     conn = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
     if (file !== ':memory:') conn.pragma('journal_mode = WAL');
     // WAL + NORMAL is durable against process crashes; FULL also against power loss.
     conn.pragma('synchronous = FULL');
-    const db = sqliteDatabase(conn, file);
+    db = sqliteDatabase(conn, file);
     await migrate(db, 'sqlite');
-    return createSqlStore('sqlite', db);
+    const kek = await sqliteKek(db, file, options.kek);
+    await sealAtOpen(conn, db, kek);
+    return createSqlStore('sqlite', db, undefined, kek);
   } catch (err) {
-    conn?.close();
+    if (db) await db.close().catch(() => undefined);
+    else conn?.close();
     throw unavailable(`opening SQLite store ${file}`, err);
   }
 }

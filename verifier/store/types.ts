@@ -103,7 +103,10 @@ export interface KeyRecord {
   alg: string;
   /** Public key as a JWK. */
   publicJwk: JsonValue;
-  /** Private key, PKCS#8 PEM, stored exactly as given (not encrypted by the store). */
+  /**
+   * Private key, PKCS#8 PEM. Stored sealed under the store's KEK (`docs/store.md`, "Keys at
+   * rest") and given back as it was put.
+   */
   privateKeyPem: string;
   /** Creation instant. */
   createdAt: Date;
