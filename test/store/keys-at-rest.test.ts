@@ -30,6 +30,8 @@ import {
   openStore,
   readKekFile,
   SEALED_COLUMNS,
+  securePrivateDir,
+  secureSqliteFiles,
   type Store,
 } from '../../verifier/store/index.js';
 import { found, keyNeedles, readAsNobody } from './at-rest-helpers.js';
@@ -226,6 +228,33 @@ describe('keys at rest (SQLite)', { timeout: 120_000 }, () => {
       assert.deepEqual(found(filesOf(db), needles), [], 'plaintext purged from db and WAL');
       await store.close();
       assert.deepEqual(found(filesOf(db), needles), []);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('too-open data directory and store files are tightened and reported', () => {
+    const root = mkdtempSync(join(tmpdir(), 'twi-modes-'));
+    const data = join(root, 'data');
+    const db = join(data, 'twi.db');
+    try {
+      mkdirSync(data, { mode: 0o755 });
+      chmodSync(data, 0o755);
+      for (const f of [db, db + '-wal']) writeFileSync(f, '', { mode: 0o644 });
+      chmodSync(db, 0o664);
+      const fixes = [...securePrivateDir(data), ...secureSqliteFiles(db)];
+      assert.deepEqual(
+        fixes.map((f) => [f.path, f.was, f.now]),
+        [
+          [data, 0o755, 0o700],
+          [db, 0o664, 0o600],
+          [db + '-wal', 0o644, 0o600],
+        ],
+      );
+      assert.deepEqual(secureSqliteFiles(db), [], 'nothing left to fix');
+      const before = mode(root);
+      assert.deepEqual(secureSqliteFiles(root), [], 'a directory is never chmodded as a file');
+      assert.equal(mode(root), before);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
