@@ -29,6 +29,7 @@ import {
 } from './sql-changes.js';
 import { toDate, toInt, type SqlDatabase, type SqlExecutor, type SqlRow } from './sql-executor.js';
 import { provenanceStore } from './provenance-sql.js';
+import { revokedBuildStore } from './revoked-builds-sql.js';
 import type {
   CredentialRecord,
   CredentialStore,
@@ -329,6 +330,7 @@ export function createSqlStore(
     settings: settingsStore(g, kind, local),
     changes: changeFeed(g, local, remote),
     provenance: provenanceStore(g),
+    revokedBuilds: revokedBuildStore(g),
     async close() {
       if (g.closed) return;
       g.closed = true;
