@@ -40,9 +40,10 @@ export interface Renewal {
   stats(): { renewals: number; failures: number };
   /**
    * Stops serving the current credential and starts a round at once (unless one is running:
-   * its credential is the replacement). A revocation that follows another one within
-   * `minBackoffMs` waits a backoff first, so a credential revoked as soon as it is issued
-   * cannot make the loop spin.
+   * its credential is the replacement). When that replacement is revoked too within
+   * `minBackoffMs` of its arrival, the next round waits a backoff first (doubling while that
+   * repeats), so credentials revoked as soon as they are issued cannot make the loop spin.
+   * Nothing happens without a current credential.
    */
   revoke(): void;
   stop(): void;
@@ -88,7 +89,10 @@ export function createRenewal(o: RenewalOptions): Renewal {
   let renewals = 0;
   let failures = 0;
   let running = false;
-  let lastRevoke = -Infinity;
+  let latestAt = -Infinity;
+  // Whether the pending round, and the latest credential, came from a revocation.
+  let revokeRound = false;
+  let latestByRevoke = false;
   let revokeBackoff = Math.min(minMs, maxMs);
   let resolveReady!: (c: Credential) => void;
   let rejectReady!: (err: unknown) => void;
@@ -110,6 +114,9 @@ export function createRenewal(o: RenewalOptions): Renewal {
       running = false;
       if (stopped) return;
       latest = c;
+      latestAt = now();
+      latestByRevoke = revokeRound;
+      revokeRound = false;
       renewals++;
       backoff = Math.min(minMs, maxMs);
       o.onCredential?.(c);
@@ -132,12 +139,12 @@ export function createRenewal(o: RenewalOptions): Renewal {
     current: () => (latest && latest.expiresAt.getTime() > now() ? latest : undefined),
     stats: () => ({ renewals, failures }),
     revoke() {
+      if (!latest) return;
       latest = undefined;
       if (stopped || running) return;
       if (timer) clearTimeout(timer);
-      const at = now();
-      const again = at - lastRevoke < minMs;
-      lastRevoke = at;
+      const again = latestByRevoke && now() - latestAt < minMs;
+      revokeRound = true;
       const delay = again ? Math.round(revokeBackoff * (0.5 + random() / 2)) : 0;
       revokeBackoff = again ? Math.min(revokeBackoff * 2, maxMs) : Math.min(minMs, maxMs);
       schedule(delay);
