@@ -14,8 +14,7 @@ import type { Credential } from './credential.js';
 
 /** Why a credential stopped being served. */
 export type RevocationReason =
-  | { readonly kind: 'jti'; readonly jti: string }
-  | { readonly kind: 'kid'; readonly kid: string };
+  { readonly kind: 'jti'; readonly jti: string } | { readonly kind: 'kid'; readonly kid: string };
 
 /** Follows bundles and judges credentials against the latest one. */
 export interface RevocationGuard {
