@@ -12,7 +12,7 @@ export function revokedBuildsSchema(_dialect: Dialect): string[] {
       field TEXT NOT NULL,
       value TEXT NOT NULL,
       revoked_at BIGINT NOT NULL,
-      PRIMARY KEY (field, value)
+      PRIMARY KEY (value, field)
     )`,
   ];
 }

@@ -26,7 +26,7 @@ export function revokedBuildStore(g: GuardedDatabase): RevokedBuildStore {
       g.call('revokedBuilds.add', async (db) => {
         const n = await db.run(
           `INSERT INTO revoked_builds (field, value, revoked_at) VALUES ($1, $2, $3)
-            ON CONFLICT (field, value) DO NOTHING`,
+            ON CONFLICT (value, field) DO NOTHING`,
           [entry.field, entry.value, at.getTime()],
         );
         return n === 1;
