@@ -173,14 +173,13 @@ export function createShimClient(o: ShimClientOptions = {}): ShimClient {
   const doFetch = o.fetch ?? fetch;
   // Keep-alive: one connection reused (idle sockets do not hold the process open).
   const agent = new Agent({ keepAlive: true, maxSockets: 8, timeout: 10_000 });
-  let cached: ShimWit | undefined;
   const client: ShimClient = {
+    // Asked of the shim every time (one local round trip): a WIT the shim stopped serving
+    // because it was revoked is never handed out from a cache here.
     async wit() {
-      if (cached && cached.expiresAt.getTime() - Date.now() > 30_000) return cached;
       const j = await call(agent, socketPath, 'GET', '/v1/wit', undefined, timeoutMs);
       const t = expiring(j, 'wit');
-      cached = { ...t, sub: String(j.sub), jti: typeof j.jti === 'string' ? j.jti : undefined };
-      return cached;
+      return { ...t, sub: String(j.sub), jti: typeof j.jti === 'string' ? j.jti : undefined };
     },
     async wpt(r) {
       const oth = r.otherTokens
@@ -229,7 +228,6 @@ export function createShimClient(o: ShimClientOptions = {}): ShimClient {
       ) as Json;
       if (decoded.wth !== tokenHash(wit.token)) {
         // The shim renewed between the two calls: take its new WIT.
-        cached = undefined;
         wit = await client.wit();
         wpt = await client.wpt({
           aud: audienceOf(input),

@@ -15,6 +15,8 @@ export type ShimErrorCode =
   | 'ERR_SHIM_VERIFIER_RESPONSE'
   /** No credential yet, or the last one expired. */
   | 'ERR_SHIM_NO_CREDENTIAL'
+  /** The credential was revoked (bundle `revoked_jtis` or its key gone); re-attesting. */
+  | 'ERR_SHIM_CREDENTIAL_REVOKED'
   /** A bad request to the local API. */
   | 'ERR_SHIM_BAD_REQUEST'
   /** The configuration (file or options) is invalid. */

@@ -1,7 +1,8 @@
 /**
  * The file delivery of the credential: `wit.jwt`, `ear.jwt` and `bundle.json` written
  * atomically (temporary file in the same directory, fsync, rename) so a reader sees the old
- * or the new file, never a part of one.
+ * or the new file, never a part of one. A revoked credential's files are removed (unlink is
+ * atomic too): no file means no credential, as before the first one.
  *
  * @module
  */
@@ -39,6 +40,12 @@ export function prepareFilesDir(dir: string): void {
 export function writeCredentialFiles(dir: string, c: Credential): void {
   writeAtomic(dir, SHIM_FILES.wit, c.wit + '\n');
   writeAtomic(dir, SHIM_FILES.ear, c.ear + '\n');
+}
+
+/** Removes the WIT and EAR files (a revoked credential); missing files are fine. */
+export function removeCredentialFiles(dir: string): void {
+  rmSync(join(dir, SHIM_FILES.wit), { force: true });
+  rmSync(join(dir, SHIM_FILES.ear), { force: true });
 }
 
 /** The bundle file, with its expiry beside the bundle. */

@@ -24,6 +24,8 @@ export interface HeldBundle {
 export interface LocalApiState {
   credential(): Credential | undefined;
   bundle(): HeldBundle | undefined;
+  /** While there is no credential because the last one was revoked: why (no token). */
+  revoked?(): string | undefined;
   readonly key: WorkloadKey;
   now(): Date;
 }
@@ -100,7 +102,11 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function noCredential(res: ServerResponse): void {
+function noCredential(res: ServerResponse, s: LocalApiState): void {
+  const revoked = s.revoked?.();
+  if (revoked !== undefined) {
+    return problem(res, 503, 'ERR_SHIM_CREDENTIAL_REVOKED', `${revoked}; re-attesting`);
+  }
   problem(res, 503, 'ERR_SHIM_NO_CREDENTIAL', 'no valid credential yet (attestation pending)');
 }
 
@@ -132,7 +138,7 @@ async function route(
   const c = s.credential();
   if (path === '/v1/wpt') {
     const body = parseWptRequest(await readBody(req));
-    if (!c) return noCredential(res);
+    if (!c) return noCredential(res, s);
     const signed = await signShimWpt(s.key, c.wit, c.expiresAt, body, s.now());
     count();
     return send(
@@ -142,7 +148,7 @@ async function route(
       signed.expiresAt,
     );
   }
-  if (!c) return noCredential(res);
+  if (!c) return noCredential(res, s);
   const expires_at = c.expiresAt.toISOString();
   if (path === '/v1/wit') {
     return send(res, 200, { wit: c.wit, sub: c.sub, jti: c.jti, expires_at }, c.expiresAt);

@@ -2,7 +2,8 @@
  * Keeps a credential current: the first one as soon as possible, then a renewal at a fraction
  * of each credential's lifetime (with jitter, so a fleet started together spreads out), and
  * exponential backoff with full jitter while the verifier is unavailable. The still-valid
- * credential is served meanwhile; an expired one never is.
+ * credential is served meanwhile; an expired one never is. A revoked credential is dropped at
+ * once and a new round starts without waiting ({@link Renewal.revoke}).
  *
  * @module
  */
@@ -37,6 +38,14 @@ export interface Renewal {
   current(): Credential | undefined;
   /** Rounds done so far: successes and failures. */
   stats(): { renewals: number; failures: number };
+  /**
+   * Stops serving the current credential and starts a round at once (unless one is running:
+   * its credential is the replacement). When that replacement is revoked too within
+   * `minBackoffMs` of its arrival, the next round waits a backoff first (doubling while that
+   * repeats), so credentials revoked as soon as they are issued cannot make the loop spin.
+   * Nothing happens without a current credential.
+   */
+  revoke(): void;
   stop(): void;
 }
 
@@ -79,6 +88,12 @@ export function createRenewal(o: RenewalOptions): Renewal {
   let backoff = Math.min(minMs, maxMs);
   let renewals = 0;
   let failures = 0;
+  let running = false;
+  let latestAt = -Infinity;
+  // Whether the pending round, and the latest credential, came from a revocation.
+  let revokeRound = false;
+  let latestByRevoke = false;
+  let revokeBackoff = Math.min(minMs, maxMs);
   let resolveReady!: (c: Credential) => void;
   let rejectReady!: (err: unknown) => void;
   const ready = new Promise<Credential>((resolve, reject) => {
@@ -92,16 +107,24 @@ export function createRenewal(o: RenewalOptions): Renewal {
     timer = setTimeout(() => void round(), ms);
   };
   const round = async (): Promise<void> => {
+    timer = undefined;
+    running = true;
     try {
       const c = await o.obtain();
+      running = false;
       if (stopped) return;
       latest = c;
+      latestAt = now();
+      latestByRevoke = revokeRound;
+      revokeRound = false;
       renewals++;
       backoff = Math.min(minMs, maxMs);
       o.onCredential?.(c);
       resolveReady(c);
-      schedule(renewalDelay(c, now(), fraction, jitter, random));
+      // onCredential may have revoked it already (and scheduled the next round).
+      if (latest === c) schedule(renewalDelay(c, now(), fraction, jitter, random));
     } catch (err) {
+      running = false;
       if (stopped) return;
       failures++;
       const delay = Math.round(backoff * (0.5 + random() / 2));
@@ -115,6 +138,17 @@ export function createRenewal(o: RenewalOptions): Renewal {
     ready,
     current: () => (latest && latest.expiresAt.getTime() > now() ? latest : undefined),
     stats: () => ({ renewals, failures }),
+    revoke() {
+      if (!latest) return;
+      latest = undefined;
+      if (stopped || running) return;
+      if (timer) clearTimeout(timer);
+      const again = latestByRevoke && now() - latestAt < minMs;
+      revokeRound = true;
+      const delay = again ? Math.round(revokeBackoff * (0.5 + random() / 2)) : 0;
+      revokeBackoff = again ? Math.min(revokeBackoff * 2, maxMs) : Math.min(minMs, maxMs);
+      schedule(delay);
+    },
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

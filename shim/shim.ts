@@ -8,7 +8,12 @@
 import type { AttesterDevice, WorkloadKey } from './attester.js';
 import { startWorkload, type WorkloadChild } from './child.js';
 import { obtainCredential, type Credential } from './credential.js';
-import { prepareFilesDir, writeBundleFile, writeCredentialFiles } from './files.js';
+import {
+  prepareFilesDir,
+  removeCredentialFiles,
+  writeBundleFile,
+  writeCredentialFiles,
+} from './files.js';
 import { startLocalApi, type HeldBundle, type LocalApi } from './local-api.js';
 import {
   SHIM_RTMR_INDEX,
@@ -18,6 +23,7 @@ import {
   type SelfMeasurement,
 } from './measure.js';
 import { createRenewal, type Renewal } from './renewal.js';
+import { createRevocationGuard, describeRevocation, type RevocationReason } from './revocation.js';
 import { createVerifierClient } from './verifier-client.js';
 import {
   watchBundle,
@@ -105,10 +111,23 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
   const verifier = createVerifierClient({ url: o.verifier });
   if (o.filesDir) prepareFilesDir(o.filesDir);
   let bundle: HeldBundle | undefined;
+  const guard = createRevocationGuard();
+  let revoked: RevocationReason | undefined;
+  // Stops serving a revoked credential at once and re-attests (docs/shim.md "Revocation").
+  const enforce = (c: Credential | undefined): void => {
+    const why = c && guard.check(c);
+    if (!why) return;
+    revoked = why;
+    renewal.revoke();
+    if (o.filesDir) removeCredentialFiles(o.filesDir);
+    log(describeRevocation(why));
+  };
   const watch: BundleWatch = watchBundle(new URL('v1/bundle/events', verifier.url), {
     onBundle: (b) => {
       bundle = heldBundle(b, Date.now());
       if (o.filesDir) writeBundleFile(o.filesDir, bundle);
+      guard.observe(b);
+      enforce(renewal.current());
     },
   });
   const renewal: Renewal = createRenewal({
@@ -125,8 +144,11 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
     ...(o.minBackoffMs !== undefined && { minBackoffMs: o.minBackoffMs }),
     ...(o.maxBackoffMs !== undefined && { maxBackoffMs: o.maxBackoffMs }),
     onCredential: (c) => {
+      revoked = undefined;
       if (o.filesDir) writeCredentialFiles(o.filesDir, c);
       log(`credential ${c.jti ?? ''} for ${c.sub}, expires ${c.expiresAt.toISOString()}`);
+      // Revoked while it was being issued (the bundle arrived first)?
+      enforce(c);
     },
     onError: (err, ms) => log(`attestation failed (${describe(err)}); retrying in ${ms} ms`),
   });
@@ -138,6 +160,11 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
       state: {
         credential: () => renewal.current(),
         bundle: () => bundle,
+        revoked: () =>
+          revoked &&
+          (revoked.kind === 'jti'
+            ? `the credential ${revoked.jti} was revoked`
+            : `the signing key ${revoked.kid} of the credential was revoked`),
         key,
         now: () => new Date(),
       },

@@ -1,5 +1,5 @@
 /**
- * `twi provenance add|show|verify|query|revoke`: talks to a verifier service's provenance
+ * `twi provenance add|show|verify|query|revoke|lift|revoked-builds`: talks to a verifier service's provenance
  * API. `verify` checks the answer offline — the leaf hash recomputed from the record, the
  * inclusion proof, the tree-head signature against the published (or a pinned) log key.
  * Exit 0 ok/verified, 2 proof failed, 3 usage error, unreadable input or a refused request.
@@ -183,15 +183,38 @@ export function registerProvenance(program: Command): void {
       printJson(await call(o, `/v1/provenance?${q}`));
     });
   withSelectors(p.command('revoke'))
-    .description('revoke every live credential matching the selector (admin API)')
+    .description(
+      'revoke every live credential matching the selector and refuse that build new ones (admin API)',
+    )
     .requiredOption('--url <url>', 'verifier service URL')
     .requiredOption('--admin-token-file <file>', 'file holding the admin bearer token')
-    .action(async (o: Selectors) => {
+    .option('--no-block', 'revoke the live credentials only; the build may attest again')
+    .action(async (o: Selectors & { block: boolean }) => {
       const out = await call(o, '/v1/revoke', {
         method: 'POST',
         headers: { ...adminHeader(o), 'content-type': 'application/json' },
-        body: JSON.stringify(selectorParams(o)),
+        body: JSON.stringify({ ...selectorParams(o), ...(!o.block && { block: false }) }),
       });
       printJson(out);
     });
+  withSelectors(p.command('lift'))
+    .description('lift a build revocation so the build can attest again (admin API)')
+    .requiredOption('--url <url>', 'verifier service URL')
+    .requiredOption('--admin-token-file <file>', 'file holding the admin bearer token')
+    .action(async (o: Selectors) => {
+      const q = new URLSearchParams(selectorParams(o));
+      printJson(
+        await call(o, `/v1/admin/revoked-builds?${q}`, {
+          method: 'DELETE',
+          headers: adminHeader(o),
+        }),
+      );
+    });
+  p.command('revoked-builds')
+    .description('list the build revocations in force (admin API)')
+    .requiredOption('--url <url>', 'verifier service URL')
+    .requiredOption('--admin-token-file <file>', 'file holding the admin bearer token')
+    .action(async (o: Remote) =>
+      printJson(await call(o, '/v1/admin/revoked-builds', { headers: adminHeader(o) })),
+    );
 }

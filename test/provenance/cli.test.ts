@@ -117,6 +117,20 @@ test('add, show, verify, query and revoke through the CLI', { timeout: 60_000 },
     (await twi(['provenance', 'revoke', '--commit', COMMIT, ...admin])).stdout,
   ) as { revoked: string[] };
   assert.deepEqual(r.revoked, [jti]);
+  const listed = JSON.parse((await twi(['provenance', 'revoked-builds', ...admin])).stdout) as {
+    revoked_builds: { field: string; value: string }[];
+  };
+  assert.deepEqual(
+    listed.revoked_builds.map((b) => [b.field, b.value]),
+    [['commit', COMMIT]],
+  );
+  const lifted = JSON.parse(
+    (await twi(['provenance', 'lift', '--commit', COMMIT, ...admin])).stdout,
+  ) as { lifted: boolean };
+  assert.equal(lifted.lifted, true);
+  const liftedTwice = await twi(['provenance', 'lift', '--commit', COMMIT, ...admin]);
+  assert.equal(liftedTwice.code, 3);
+  assert.match(liftedTwice.stderr, /ERR_BUILD_REVOCATION_UNKNOWN/);
   const none = await twi(['provenance', 'query', ...url]);
   assert.equal(none.code, 3);
   assert.match(none.stderr, /ERR_USAGE/);

@@ -1,7 +1,8 @@
 /**
  * The shim under a short credential lifetime: several renewals with no gap for the workload,
  * a verifier outage shorter than the remaining validity that the workload does not notice,
- * and a revoked issuer key that reaches the relying party through the bundle push.
+ * and a revoked issuer key that reaches the relying party through the bundle push and makes
+ * the shim re-attest.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -98,12 +99,13 @@ describe('twi shim renewal, verifier outage and revocation', () => {
   it('a revoked issuer key reaches the relying party through the bundle push', async () => {
     const wit = await client.wit();
     const kid = decodeCompact(wit.token).header.kid as string;
+    // Signed before the revocation: the shim stops serving the credential once it sees it.
+    const wpt = await client.wpt({ aud: rp.audience });
     const res = await fetch(`${verifier.base}/v1/admin/keys/${encodeURIComponent(kid)}/revoke`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     assert.equal(res.status, 200, await res.text());
-    const wpt = await client.wpt({ aud: rp.audience });
     let code = '';
     for (let i = 0; i < 50 && code === ''; i++) {
       const r = await fetch(rp.audience, {
@@ -113,12 +115,19 @@ describe('twi shim renewal, verifier outage and revocation', () => {
       else await sleep(20);
     }
     assert.equal(code, 'ERR_WIT_UNKNOWN_KEY');
-    // The shim's bundle follows too, and its next credential is signed by the new key.
+    // The shim's bundle follows too; it drops the credential, says why, and re-attests at once:
+    // its next credential is signed by the new key.
     for (let i = 0; i < 100; i++) {
       const b = await client.bundle();
       const kids = (b.bundle.keys as { kid: string }[]).map((k) => k.kid);
-      const current = await client.wit();
-      if (!kids.includes(kid) && decodeCompact(current.token).header.kid !== kid) return;
+      const current = await client.wit().catch(() => undefined);
+      if (!kids.includes(kid) && current && decodeCompact(current.token).header.kid !== kid) {
+        assert.match(
+          shim.stderr(),
+          new RegExp(`its signing key ${kid} is no longer in the bundle`),
+        );
+        return;
+      }
       await sleep(100);
     }
     assert.fail('the shim did not follow the key revocation');

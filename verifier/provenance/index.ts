@@ -23,6 +23,7 @@ export { PROVENANCE_STATUS, ProvenanceError } from './errors.js';
 export type { ProvenanceCode } from './errors.js';
 export {
   ISSUANCE_LEAF_TYPE,
+  issuanceIndex,
   linkIssuance,
   SUPPLY_CHAIN_LEAF_TYPE,
   supplyChainLeaf,

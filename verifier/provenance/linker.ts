@@ -161,6 +161,20 @@ export async function linkIssuance(
   return { leaf, index: indexEntries(measurements, links) };
 }
 
+/**
+ * The query-index entries an issuance with these claims would get — its measurements and the
+ * builders, commits, repositories and records of the stored supply-chain records they match —
+ * without issuing anything (the build-revocation check runs on them).
+ */
+export async function issuanceIndex(
+  store: ProvenanceStore,
+  platform: string,
+  claims: Readonly<Record<string, unknown>>,
+): Promise<IndexEntry[]> {
+  const measurements = measurementsOf(platform, claims);
+  return indexEntries(measurements, await linkedRecords(store, measurements));
+}
+
 /** The leaf record announcing an accepted supply-chain record. */
 export function supplyChainLeaf(record: SupplyChainRecord): JsonValue {
   return {

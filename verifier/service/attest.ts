@@ -18,6 +18,7 @@ import { importPublicJwk, isJwsAlg, issueWit, keyFitsAlg, tokenHash } from '../w
 import type { EndorsementProvider } from '../../endorsements/provider/types.js';
 import { parseEvidenceCmw, type ParsedCmw } from './cmw.js';
 import type { ServiceSigningKey } from './keys.js';
+import { refuseRevokedBuild } from './build-revocation.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ProvenanceService } from './provenance.js';
 import { ProblemError } from './problem.js';
@@ -202,6 +203,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
     earDigest,
   });
   for (const record of supplied) await ctx.provenance.store(record, now, true);
+  await refuseRevokedBuild(ctx.store, report.platform, report.claims);
   const credential = {
     jti,
     sub,

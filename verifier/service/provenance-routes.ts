@@ -18,6 +18,7 @@ import {
 } from '../provenance/index.js';
 import type { CredentialQuery, IndexEntry, Store } from '../store/index.js';
 import { adminGuard } from './admin.js';
+import { blockBuild } from './build-revocation.js';
 import type { BundleEventData } from './events.js';
 import type { ProvenanceService } from './provenance.js';
 
@@ -128,6 +129,8 @@ async function revokeMatching(
       'a revocation needs a selector: commit, builder, measurement, repository, record or since/until',
     );
   }
+  // Persisted before the sweep, so the build cannot obtain a credential the sweep misses.
+  const blocked = await blockBuild(ctx.store, query.entry, q.block, now);
   const revoked: string[] = [];
   for (;;) {
     const batch = await ctx.store.provenance.findCredentials(query);
@@ -144,6 +147,7 @@ async function revokeMatching(
   return {
     revoked,
     count: revoked.length,
+    ...(blocked && { blocked: { field: blocked.field, value: blocked.value } }),
     ...(bundle && { spiffe_sequence: bundle.spiffe_sequence }),
   };
 }

@@ -22,6 +22,7 @@ import {
   type AttestRequest,
 } from './attest.js';
 import { registerAdminRoutes } from './admin.js';
+import { registerBuildRevocationRoutes } from './build-revocation-routes.js';
 import { serviceBundle, type BundleSource, type ServiceState } from './admin-state.js';
 import { createBundleEvents, type BundleEvents } from './events.js';
 import {
@@ -329,6 +330,11 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     adminToken: options.adminToken,
     now,
     publish: async () => (await sync.refresh()) ?? (await events.publish()),
+  });
+  await registerBuildRevocationRoutes(app, {
+    store: options.store,
+    adminToken: options.adminToken,
+    now,
   });
   startNoncePurge(app, ctx, options.noncePurgeIntervalMs ?? 60_000);
   await sync.start();

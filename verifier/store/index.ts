@@ -26,6 +26,7 @@ export {
 export { SCHEMA_VERSION } from './schema.js';
 export type * from './types.js';
 export type * from './provenance-types.js';
+export type * from './revoked-builds-types.js';
 
 /** How a store URL is interpreted. */
 export type StoreTarget = { kind: 'postgres'; url: string } | { kind: 'sqlite'; file: string };

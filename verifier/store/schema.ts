@@ -8,6 +8,7 @@
  */
 
 import { provenanceSchema } from './provenance-schema.js';
+import { revokedBuildsSchema } from './revoked-builds-schema.js';
 
 /** SQL dialect of a store. */
 export type Dialect = 'sqlite' | 'postgres';
@@ -121,6 +122,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     description: 'shared settings and the change log',
     statements: changeLogSchema,
+  },
+  {
+    version: 6,
+    description: 'build revocations (commit, builder, measurement, repository, record)',
+    statements: revokedBuildsSchema,
   },
 ];
 

@@ -31,6 +31,7 @@ import { toDate, toInt, type SqlDatabase, type SqlExecutor, type SqlRow } from '
 import { provenanceStore } from './provenance-sql.js';
 import { noKek, type Kek } from './kek.js';
 import { SIGNING_KEYS } from './sealed-keys.js';
+import { revokedBuildStore } from './revoked-builds-sql.js';
 import type {
   CredentialRecord,
   CredentialStore,
@@ -340,6 +341,7 @@ export function createSqlStore(
     settings: settingsStore(g, kind, local),
     changes: changeFeed(g, local, remote),
     provenance: provenanceStore(g),
+    revokedBuilds: revokedBuildStore(g),
     async close() {
       if (g.closed) return;
       g.closed = true;

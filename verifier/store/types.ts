@@ -10,6 +10,7 @@
  */
 
 import type { ProvenanceStore } from './provenance-types.js';
+import type { RevokedBuildStore } from './revoked-builds-types.js';
 
 /** Any JSON value. */
 export type JsonValue =
@@ -196,6 +197,8 @@ export interface Store {
   readonly provenance: ProvenanceStore;
   readonly settings: SettingsStore;
   readonly changes: ChangeFeed;
+  /** Build revocations that refuse new credentials (`docs/provenance.md`). */
+  readonly revokedBuilds: RevokedBuildStore;
   /** Release the database; later calls fail with `ERR_STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,0 +1,18 @@
+/**
+ * Schema version 6: build revocations (`revoked_builds`), one row per persisted selector.
+ *
+ * @module
+ */
+import type { Dialect } from './schema.js';
+
+/** Statements of schema version 6. */
+export function revokedBuildsSchema(_dialect: Dialect): string[] {
+  return [
+    `CREATE TABLE revoked_builds (
+      field TEXT NOT NULL,
+      value TEXT NOT NULL,
+      revoked_at BIGINT NOT NULL,
+      PRIMARY KEY (value, field)
+    )`,
+  ];
+}
