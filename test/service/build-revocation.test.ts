@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { newKeyPair } from '../../verifier/key-pair.js';
 import { builderKey } from '../../verifier/provenance/index.js';
 import { simulateSlsaProvenance } from '../../simulators/index.js';
 import { evidenceCmw, NOW, startTestService, workloadKey, type TestService } from './harness.js';
@@ -19,7 +19,7 @@ const COMMIT_Z = 'c'.repeat(40);
 const MRTD_A = 'a1'.repeat(48);
 const MRTD_B = 'b2'.repeat(48);
 const MRTD_C = 'c3'.repeat(48);
-const builder = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const builder = newKeyPair('ec', { namedCurve: 'P-256' });
 
 const provenanceFor = (mrtd: string, commit: string) =>
   simulateSlsaProvenance({
