@@ -28,6 +28,7 @@ import {
   type ChangeListener,
 } from './sql-changes.js';
 import { toDate, toInt, type SqlDatabase, type SqlExecutor, type SqlRow } from './sql-executor.js';
+import { collateralHistory } from './collateral-sql.js';
 import { provenanceStore } from './provenance-sql.js';
 import type {
   CredentialRecord,
@@ -329,6 +330,7 @@ export function createSqlStore(
     settings: settingsStore(g, kind, local),
     changes: changeFeed(g, local, remote),
     provenance: provenanceStore(g),
+    collateral: collateralHistory(g),
     async close() {
       if (g.closed) return;
       g.closed = true;

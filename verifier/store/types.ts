@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { CollateralHistory } from '../collateral-history.js';
 import type { ProvenanceStore } from './provenance-types.js';
 
 /** Any JSON value. */
@@ -193,6 +194,8 @@ export interface Store {
   readonly provenance: ProvenanceStore;
   readonly settings: SettingsStore;
   readonly changes: ChangeFeed;
+  /** The newest TDX collateral seen per FMSPC (docs/service.md "Collateral precedence"). */
+  readonly collateral: CollateralHistory;
   /** Release the database; later calls fail with `ERR_STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void>;
 }
