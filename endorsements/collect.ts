@@ -199,7 +199,9 @@ async function snpEndorsements(
   const hwid = toHex(report.chipId.subarray(0, product === 'Turin' ? 8 : 64));
   const get = (r: EndorsementRequest) => o.provider.get(r, { now: o.now, signal: o.signal });
   const keyRequest: EndorsementRequest =
-    keyKind === 'vlek' ? { kind: 'amd-vlek', product, tcb } : { kind: 'amd-vcek', product, hwid, tcb };
+    keyKind === 'vlek'
+      ? { kind: 'amd-vlek', product, tcb }
+      : { kind: 'amd-vcek', product, hwid, tcb };
   const [key, chain] = await Promise.all([
     attester.keyCert === undefined ? get(keyRequest) : undefined,
     get({ kind: 'amd-cert-chain', product, keyKind }),

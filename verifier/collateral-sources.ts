@@ -41,17 +41,19 @@ export function describeCollateral(
   sources: Readonly<Record<string, CollateralSource>>,
 ): Appraisal {
   if (evidence === undefined) return appraisal;
-  const collateral = evidence.collateral.map(
-    (c): CollateralRef =>
-      Object.freeze({
-        kind: c.kind,
-        sha256: c.sha256,
-        ...(sources[c.kind] !== undefined && { source: sources[c.kind] }),
-        ...(evidence.platform === 'tdx' && tdxMark(c.kind, evidence.details)),
-      }),
+  const collateral = evidence.collateral.map((c): CollateralRef =>
+    Object.freeze({
+      kind: c.kind,
+      sha256: c.sha256,
+      ...(sources[c.kind] !== undefined && { source: sources[c.kind] }),
+      ...(evidence.platform === 'tdx' && tdxMark(c.kind, evidence.details)),
+    }),
   );
   return Object.freeze({
     ...appraisal,
-    verification: Object.freeze({ ...appraisal.verification, collateral: Object.freeze(collateral) }),
+    verification: Object.freeze({
+      ...appraisal.verification,
+      collateral: Object.freeze(collateral),
+    }),
   });
 }

@@ -29,11 +29,7 @@ import {
   type CollateralHistory,
 } from './collateral-history.js';
 import { describeCollateral } from './collateral-sources.js';
-import {
-  collectEndorsements,
-  suppliedSources,
-  type CrlPolicy,
-} from '../endorsements/collect.js';
+import { collectEndorsements, suppliedSources, type CrlPolicy } from '../endorsements/collect.js';
 import type { Endorsement, EndorsementProvider } from '../endorsements/provider/types.js';
 
 /** What {@link appraiseEvidence} needs. */
@@ -161,7 +157,12 @@ export async function appraiseEvidenceWithProvider(
   let outcome = verifyParsed(codec, parsed, input, collected.endorsements);
   if (input.collateralHistory && outcome.verified) {
     const fromAttester = collected.sources['tcb-info'] === 'attester';
-    outcome = await applyHistory(outcome.verified, fromAttester, input.collateralHistory, input.now);
+    outcome = await applyHistory(
+      outcome.verified,
+      fromAttester,
+      input.collateralHistory,
+      input.now,
+    );
   }
   const report = reportOf(codec, parsed, input, outcome, collected.sources);
   return { ...report, endorsementsUsed: collected.used, endorsementNotes: collected.notes };

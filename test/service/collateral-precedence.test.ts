@@ -184,7 +184,12 @@ describe('collateral precedence over HTTP', { timeout: 300_000 }, () => {
     assert.equal(refused.tcb_evaluation_data_number, 16);
 
     // Same evaluation data number as the newest seen, but issued earlier: still older.
-    const sameNumber = tdxCollateral(service.pki, new Date(NOW.getTime() - 5 * DAY), 17, 'UpToDate');
+    const sameNumber = tdxCollateral(
+      service.pki,
+      new Date(NOW.getTime() - 5 * DAY),
+      17,
+      'UpToDate',
+    );
     const b = await attestTdx(sameNumber);
     assert.equal(b.status, 403);
     assert.equal((b.body.errors as { code: string }[])[0]?.code, 'ERR_COLLATERAL_ROLLBACK');
