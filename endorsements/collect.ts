@@ -2,21 +2,30 @@
  * Collects the endorsements a piece of evidence needs from an {@link EndorsementProvider}:
  * TDX TCB Info (by the PCK certificate's FMSPC), QE identity, the PCK CRL of its CA and the
  * root CA CRL; SEV-SNP the VCEK for the chip and REPORTED_TCB, the KDS chain and CRL.
- * What the attester (or the operator) already supplied is used as it is.
+ *
+ * The verifier decides the collateral (docs/endorsements.md "Collateral precedence"): what
+ * the provider (PCS/KDS, cache, bundles) has always wins over what the attester supplied.
+ * TDX collateral from the attester is used only when the provider cannot supply it; SEV-SNP
+ * the attester's VCEK/VLEK is used as the key certificate, but its chain and CRL always come
+ * from the provider, under the same `crlPolicy` as a fetched VCEK.
  *
  * @module
  */
-import { EndorsementUnavailableError } from '../verifier/errors.js';
+import { EndorsementUnavailableError, EvidenceMalformedError } from '../verifier/errors.js';
 import { toHex } from '../verifier/platforms/bytes.js';
 import {
   decodeSnpSignerInfo,
   decodeSnpTcb,
+  parseSnpCertTable,
   type SnpReport,
+  type SnpSigningKey,
 } from '../verifier/platforms/sev-snp/index.js';
+import { productFromCertificate } from '../verifier/platforms/sev-snp/vcek-extensions.js';
 import type { TdxQuote } from '../verifier/platforms/tdx/index.js';
 import { parsePckExtensions, pckCaKind } from '../verifier/platforms/tdx/pck-extensions.js';
-import type { SuppliedEndorsements } from '../verifier/verify/types.js';
-import { parseCertificateDer } from '../verifier/x509/certificate.js';
+import type { CollateralSource, SuppliedEndorsements } from '../verifier/verify/types.js';
+import { parseCertificateDer, parsePemChain } from '../verifier/x509/certificate.js';
+import { isKdsRequest } from './kds.js';
 import { tdxCollateralFromEndorsements } from './pcs-collateral.js';
 import { crlPolicyOf } from './provider/index.js';
 import type {
@@ -49,11 +58,48 @@ export interface CollectedEndorsements {
   readonly used: readonly Endorsement[];
   /** Things worth knowing, e.g. a CRL skipped under `allow-missing`. */
   readonly notes: readonly string[];
+  /**
+   * Where each piece the verify stage reports came from, by collateral kind (`tcb-info`,
+   * `vcek`, `ask`, `amd-crl`, …). A kind absent here has no single known source.
+   */
+  readonly sources: Readonly<Record<string, CollateralSource>>;
 }
 
-async function tdxEndorsements(quote: TdxQuote, o: CollectOptions): Promise<CollectedEndorsements> {
+/** The {@link CollateralSource} of an endorsement the provider returned. */
+export function collateralSourceOf(e: Endorsement): CollateralSource {
+  if (e.source === 'offline') return 'bundle';
+  if (e.source === 'cache') return 'cache';
+  return isKdsRequest(e.request) ? 'kds' : 'pcs';
+}
+
+const TDX_ATTESTER: Readonly<Record<string, CollateralSource>> = {
+  'pck-chain': 'attester',
+  'tcb-info': 'attester',
+  'qe-identity': 'attester',
+  'pck-crl': 'attester',
+  'root-ca-crl': 'attester',
+};
+
+/**
+ * The sources of endorsements used as supplied (no provider): TDX collateral and SEV-SNP key
+ * certificates and CRLs came with the evidence; an SEV-SNP ASK may be the verifier's own
+ * built-in copy, so it is left without a source.
+ */
+export function suppliedSources(
+  platform: 'tdx' | 'sev-snp' | 'nitro',
+): Readonly<Record<string, CollateralSource>> {
+  if (platform === 'tdx') return TDX_ATTESTER;
+  if (platform === 'nitro') return { 'nitro-chain': 'attester' };
+  return { vcek: 'attester', vlek: 'attester', 'amd-crl': 'attester' };
+}
+
+async function tdxFromProvider(quote: TdxQuote, o: CollectOptions): Promise<CollectedEndorsements> {
   const leafDer = quote.signatureData.certificationData.pckCertChain.certificates[0];
-  if (leafDer === undefined) throw new TypeError('the quote carries no PCK certificate');
+  if (leafDer === undefined) {
+    throw new EvidenceMalformedError('the quote carries no PCK certificate', {
+      field: 'pck_cert_chain',
+    });
+  }
   const leaf = parseCertificateDer(leafDer, 'pck_certificate');
   const get = (r: EndorsementRequest) => o.provider.get(r, { now: o.now, signal: o.signal });
   const [tcbInfo, qeIdentity, pckCrl, rootCrl] = await Promise.all([
@@ -67,11 +113,56 @@ async function tdxEndorsements(quote: TdxQuote, o: CollectOptions): Promise<Coll
     endorsements: { tdxCollateral: text },
     used: [tcbInfo, qeIdentity, pckCrl, rootCrl],
     notes: [],
+    sources: {
+      'pck-chain': 'attester',
+      'tcb-info': collateralSourceOf(tcbInfo),
+      'qe-identity': collateralSourceOf(qeIdentity),
+      'pck-crl': collateralSourceOf(pckCrl),
+      'root-ca-crl': collateralSourceOf(rootCrl),
+    },
   };
 }
 
-function snpProduct(report: SnpReport): AmdProduct {
-  const p = report.product;
+/** The provider's collateral; the attester's only when the provider has none to give. */
+async function tdxEndorsements(
+  quote: TdxQuote,
+  supplied: SuppliedEndorsements,
+  o: CollectOptions,
+): Promise<CollectedEndorsements> {
+  try {
+    const fetched = await tdxFromProvider(quote, o);
+    if (supplied.tdxCollateral === undefined) return fetched;
+    const note = "the attester's TDX collateral was ignored: the verifier's own was available";
+    return { ...fetched, notes: [note] };
+  } catch (err) {
+    if (supplied.tdxCollateral === undefined || !(err instanceof EndorsementUnavailableError)) {
+      throw err;
+    }
+    const note =
+      `the verifier's TDX collateral is unavailable (${err.message}); the attester's is used, ` +
+      'subject to the policy minimum and the newest collateral seen for the FMSPC';
+    return {
+      endorsements: { tdxCollateral: supplied.tdxCollateral },
+      used: [],
+      notes: [note],
+      sources: TDX_ATTESTER,
+    };
+  }
+}
+
+function isPem(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.subarray(0, 64)).toString('latin1').trimStart().startsWith('-----BEGIN');
+}
+
+function productOfKeyCert(bytes: Uint8Array): string {
+  const cert = isPem(bytes)
+    ? parsePemChain(bytes, 'snpKeyCert')[0]!
+    : parseCertificateDer(bytes, 'snpKeyCert');
+  return productFromCertificate(cert);
+}
+
+function snpProduct(report: SnpReport, keyCert: Uint8Array | undefined): AmdProduct {
+  const p = report.product ?? (keyCert && productOfKeyCert(keyCert));
   if (p === 'Milan' || p === 'Genoa' || p === 'Turin') return p;
   throw new EndorsementUnavailableError(
     `the report does not name its product (VERSION ${report.version} without a known CPUID); ` +
@@ -79,54 +170,89 @@ function snpProduct(report: SnpReport): AmdProduct {
   );
 }
 
+interface AttesterSnp {
+  /** The VCEK or VLEK: `snpKeyCert`, else the cert table's entry for SIGNING_KEY. */
+  readonly keyCert: Uint8Array | undefined;
+  /** The cert table's CRL, used only when the provider has none under `allow-missing`. */
+  readonly crl: Uint8Array | undefined;
+}
+
+function attesterSnp(supplied: SuppliedEndorsements, signingKey: SnpSigningKey): AttesterSnp {
+  const entries =
+    supplied.snpCertTable === undefined ? [] : parseSnpCertTable(supplied.snpCertTable);
+  const first = (kind: string) => entries.find((e) => e.kind === kind)?.data;
+  const fromTable =
+    signingKey === 'vlek' ? (first('vlek') ?? first('vcek')) : (first('vcek') ?? first('vlek'));
+  return { keyCert: supplied.snpKeyCert ?? fromTable, crl: supplied.snpCrl ?? first('crl') };
+}
+
 async function snpEndorsements(
   report: SnpReport,
+  supplied: SuppliedEndorsements,
   o: CollectOptions,
 ): Promise<CollectedEndorsements> {
-  const product = snpProduct(report);
-  const keyKind = decodeSnpSignerInfo(report.signerInfo).signingKey === 'vlek' ? 'vlek' : 'vcek';
+  const signingKey = decodeSnpSignerInfo(report.signerInfo).signingKey;
+  const attester = attesterSnp(supplied, signingKey);
+  const product = snpProduct(report, attester.keyCert);
+  const keyKind = signingKey === 'vlek' ? 'vlek' : 'vcek';
   const tcb = decodeSnpTcb(report.reportedTcb, product);
   const hwid = toHex(report.chipId.subarray(0, product === 'Turin' ? 8 : 64));
   const get = (r: EndorsementRequest) => o.provider.get(r, { now: o.now, signal: o.signal });
+  const keyRequest: EndorsementRequest =
+    keyKind === 'vlek'
+      ? { kind: 'amd-vlek', product, tcb }
+      : { kind: 'amd-vcek', product, hwid, tcb };
   const [key, chain] = await Promise.all([
-    get(
-      keyKind === 'vlek'
-        ? { kind: 'amd-vlek', product, tcb }
-        : { kind: 'amd-vcek', product, hwid, tcb },
-    ),
+    attester.keyCert === undefined ? get(keyRequest) : undefined,
     get({ kind: 'amd-cert-chain', product, keyKind }),
   ]);
-  const used = [key, chain];
+  const used = key ? [key, chain] : [chain];
   const notes: string[] = [];
-  let crl: Endorsement | undefined;
+  const sources: Record<string, CollateralSource> = {
+    [keyKind]: key ? collateralSourceOf(key) : 'attester',
+    [keyKind === 'vlek' ? 'asvk' : 'ask']: collateralSourceOf(chain),
+  };
+  let crl: Uint8Array | undefined;
   try {
-    crl = await get({ kind: 'amd-crl', product, keyKind });
-    used.push(crl);
+    const fetched = await get({ kind: 'amd-crl', product, keyKind });
+    used.push(fetched);
+    crl = fetched.body;
+    sources['amd-crl'] = collateralSourceOf(fetched);
   } catch (err) {
     const policy = o.crlPolicy ?? crlPolicyOf(o.provider);
     if (policy !== 'allow-missing' || !(err instanceof EndorsementUnavailableError)) throw err;
-    notes.push(`AMD ${product} CRL unavailable; revocation not checked (crlPolicy allow-missing)`);
+    crl = attester.crl;
+    if (crl) sources['amd-crl'] = 'attester';
+    notes.push(
+      crl
+        ? `AMD ${product} CRL unavailable; the attester's CRL is checked instead (crlPolicy allow-missing)`
+        : `AMD ${product} CRL unavailable; revocation not checked (crlPolicy allow-missing)`,
+    );
   }
   return {
     endorsements: {
-      snpKeyCert: key.body,
+      snpKeyCert: attester.keyCert ?? key!.body,
       snpCaChain: chain.body,
-      ...(crl && { snpCrl: crl.body }),
+      ...(crl && { snpCrl: crl }),
     },
     used,
     notes,
+    sources,
   };
 }
 
 /**
- * Completes `supplied` with what the evidence still needs from the provider.
+ * Decides the endorsements of one piece of evidence: the provider's, or, where the rules
+ * allow, what the attester supplied (see the module comment).
  *
  * @throws {EndorsementUnavailableError} (`ERR_ENDORSEMENT_UNAVAILABLE`, retryable) when a needed
- *   endorsement cannot be had; {@link EndorsementInvalidError} when what came back does not verify.
+ *   endorsement cannot be had — for SEV-SNP also when the attester supplied the VCEK and only
+ *   the CRL is missing (unless `allow-missing`); {@link EndorsementInvalidError} when what came
+ *   back does not verify; `ERR_EVIDENCE_MALFORMED` for an unreadable certificate table.
  *
  * @example
  * ```ts
- * const { endorsements } = await collectEndorsements('tdx', quote, {}, { provider, now });
+ * const { endorsements, sources } = await collectEndorsements('tdx', quote, {}, { provider, now });
  * verifyTdx(quote, endorsements, ctx);
  * ```
  */
@@ -136,13 +262,7 @@ export async function collectEndorsements(
   supplied: SuppliedEndorsements,
   options: CollectOptions,
 ): Promise<CollectedEndorsements> {
-  const none = { endorsements: supplied, used: [], notes: [] };
-  if (platform === 'tdx') {
-    return supplied.tdxCollateral ? none : tdxEndorsements(parsed as TdxQuote, options);
-  }
-  if (platform === 'sev-snp') {
-    if (supplied.snpKeyCert || supplied.snpCertTable) return none;
-    return snpEndorsements(parsed as SnpReport, options);
-  }
-  return none;
+  if (platform === 'tdx') return tdxEndorsements(parsed as TdxQuote, supplied, options);
+  if (platform === 'sev-snp') return snpEndorsements(parsed as SnpReport, supplied, options);
+  return { endorsements: supplied, used: [], notes: [], sources: suppliedSources(platform) };
 }

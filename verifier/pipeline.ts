@@ -16,12 +16,20 @@ import {
 } from './platforms/registry.js';
 import type {
   AnchorStore,
+  CollateralSource,
   SuppliedEndorsements,
   TcbStatus,
   VerifiedEvidence,
 } from './verify/types.js';
 import type { VerificationCache } from './verify/cache.js';
-import { collectEndorsements, type CrlPolicy } from '../endorsements/collect.js';
+import {
+  checkNotRolledBack,
+  raisesRecord,
+  tdxMarksOf,
+  type CollateralHistory,
+} from './collateral-history.js';
+import { describeCollateral } from './collateral-sources.js';
+import { collectEndorsements, suppliedSources, type CrlPolicy } from '../endorsements/collect.js';
 import type { Endorsement, EndorsementProvider } from '../endorsements/provider/types.js';
 
 /** What {@link appraiseEvidence} needs. */
@@ -91,11 +99,21 @@ export function appraiseEvidence(input: AppraiseEvidenceInput): EvidenceReport {
 
 /** Options of {@link appraiseEvidenceWithProvider}. */
 export interface AppraiseWithProviderInput extends AppraiseEvidenceInput {
-  /** Where endorsements the input does not carry come from (PCS, KDS, cache, bundles). */
-  readonly provider: EndorsementProvider;
+  /**
+   * Where endorsements come from (PCS, KDS, cache, bundles); they take precedence over
+   * `endorsements` (docs/endorsements.md "Collateral precedence"). Without one, the supplied
+   * endorsements are used as they are.
+   */
+  readonly provider?: EndorsementProvider;
   /** `require` (default) or `allow-missing` for an AMD CRL that cannot be had. */
   readonly crlPolicy?: CrlPolicy;
   readonly signal?: AbortSignal;
+  /**
+   * The newest TDX collateral seen per FMSPC (the service passes its store). Supplied TDX
+   * collateral older than the record is refused (`ERR_COLLATERAL_ROLLBACK`); every verified
+   * TDX collateral raises the record.
+   */
+  readonly collateralHistory?: CollateralHistory;
 }
 
 /** An {@link EvidenceReport} with the endorsements the provider supplied. */
@@ -106,17 +124,20 @@ export interface ProvidedEvidenceReport extends EvidenceReport {
 }
 
 /**
- * {@link appraiseEvidence}, with the endorsements the evidence needs collected from a
- * provider stack first (offline bundle → cache → Intel PCS / AMD KDS).
+ * {@link appraiseEvidence}, with the endorsements the evidence needs decided first: the
+ * provider stack's (offline bundle → cache → Intel PCS / AMD KDS) over the attester's, and
+ * supplied TDX collateral checked against the newest seen for its FMSPC. The report's
+ * `appraisal.verification.collateral` names each piece's source.
  *
  * @throws {EndorsementUnavailableError} (`ERR_ENDORSEMENT_UNAVAILABLE`, retryable) when a
  *   needed endorsement cannot be had; `ERR_ENDORSEMENT_INVALID` when what the services
- *   returned does not verify; parse errors as {@link appraiseEvidence}.
+ *   returned does not verify; store errors from `collateralHistory`; parse errors as
+ *   {@link appraiseEvidence}.
  *
  * @example
  * ```ts
  * const report = await appraiseEvidenceWithProvider({ evidence, provider, now: new Date(),
- *   anchors: loadAnchorStore(), cache: createVerificationCache() });
+ *   anchors: loadAnchorStore(), cache: createVerificationCache(), collateralHistory: store.collateral });
  * ```
  */
 export async function appraiseEvidenceWithProvider(
@@ -124,14 +145,72 @@ export async function appraiseEvidenceWithProvider(
 ): Promise<ProvidedEvidenceReport> {
   const codec = codecFor(input);
   const parsed = codec.parse(input.evidence);
-  const collected = await collectEndorsements(codec.platform, parsed, input.endorsements ?? {}, {
-    provider: input.provider,
-    now: input.now,
-    ...(input.signal && { signal: input.signal }),
-    ...(input.crlPolicy && { crlPolicy: input.crlPolicy }),
-  });
-  const report = appraiseParsed(codec, parsed, input, collected.endorsements);
+  const supplied = input.endorsements ?? {};
+  const collected = input.provider
+    ? await collectEndorsements(codec.platform, parsed, supplied, {
+        provider: input.provider,
+        now: input.now,
+        ...(input.signal && { signal: input.signal }),
+        ...(input.crlPolicy && { crlPolicy: input.crlPolicy }),
+      })
+    : { endorsements: supplied, used: [], notes: [], sources: suppliedSources(codec.platform) };
+  let outcome = verifyParsed(codec, parsed, input, collected.endorsements);
+  if (input.collateralHistory && outcome.verified) {
+    const fromAttester = collected.sources['tcb-info'] === 'attester';
+    outcome = await applyHistory(
+      outcome.verified,
+      fromAttester,
+      input.collateralHistory,
+      input.now,
+    );
+  }
+  const report = reportOf(codec, parsed, input, outcome, collected.sources);
   return { ...report, endorsementsUsed: collected.used, endorsementNotes: collected.notes };
+}
+
+interface VerifyOutcome {
+  readonly verified?: VerifiedEvidence;
+  readonly failure?: ReportError;
+  /** Evidence that verified but whose collateral was then refused (rollback), for the report. */
+  readonly refused?: VerifiedEvidence;
+}
+
+function verifyParsed(
+  codec: PlatformCodec,
+  parsed: unknown,
+  input: AppraiseEvidenceInput,
+  endorsements: SuppliedEndorsements,
+): VerifyOutcome {
+  const ctx = { now: input.now, anchors: input.anchors, cache: input.cache };
+  try {
+    return { verified: codec.verify(parsed, endorsements, ctx) };
+  } catch (err) {
+    if (!isTwiError(err)) throw err;
+    return { failure: { code: err.code, message: err.message } };
+  }
+}
+
+/** The rollback check (supplied TDX collateral only) and the record of what was seen. */
+async function applyHistory(
+  verified: VerifiedEvidence,
+  fromAttester: boolean,
+  history: CollateralHistory,
+  now: Date,
+): Promise<VerifyOutcome> {
+  const marks = tdxMarksOf(verified);
+  if (marks === undefined) return { verified };
+  const newest = await history.newestTdx(marks.fmspc);
+  if (fromAttester) {
+    try {
+      checkNotRolledBack(marks, newest);
+    } catch (err) {
+      if (!isTwiError(err)) throw err;
+      const failure = { code: err.code, message: err.message };
+      return { failure, refused: verified };
+    }
+  }
+  if (raisesRecord(marks, newest)) await history.recordTdx(marks, now);
+  return { verified };
 }
 
 function appraiseParsed(
@@ -140,19 +219,25 @@ function appraiseParsed(
   input: AppraiseEvidenceInput,
   endorsements: SuppliedEndorsements,
 ): EvidenceReport {
+  const outcome = verifyParsed(codec, parsed, input, endorsements);
+  return reportOf(codec, parsed, input, outcome, suppliedSources(codec.platform));
+}
+
+function reportOf(
+  codec: PlatformCodec,
+  parsed: unknown,
+  input: AppraiseEvidenceInput,
+  outcome: VerifyOutcome,
+  sources?: Readonly<Record<string, CollateralSource>>,
+): EvidenceReport {
   const policy = input.policy ?? defaultPolicy();
-  const ctx = { now: input.now, anchors: input.anchors, cache: input.cache };
-  let verified: VerifiedEvidence | undefined;
-  let failure: ReportError | undefined;
-  try {
-    verified = codec.verify(parsed, endorsements, ctx);
-  } catch (err) {
-    if (!isTwiError(err)) throw err;
-    failure = { code: err.code, message: err.message };
-  }
-  const appraisal = verified
+  const { verified, failure } = outcome;
+  const appraised = verified
     ? appraise(verified, policy, input.expectations)
     : appraise({ platform: codec.platform, error: failure! }, policy, input.expectations);
+  const appraisal = sources
+    ? describeCollateral(appraised, verified ?? outcome.refused, sources)
+    : appraised;
   const errors: ReportError[] = [
     ...(failure ? [failure] : []),
     // The appraisal restates a verification failure as a violation; report it once.

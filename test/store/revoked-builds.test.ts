@@ -1,5 +1,5 @@
 /**
- * Build revocations in the store (schema version 6), on SQLite and — with `TWI_TEST_PG_URL` —
+ * Build revocations in the store (schema version 5), on SQLite and — with `TWI_TEST_PG_URL` —
  * PostgreSQL: persisted per (field, value), the first instant kept, matched on field and value
  * together, lifted once, and seen at once by a second handle on the same database; of two
  * handles revoking the same selector concurrently, exactly one reports it new.

@@ -7,6 +7,7 @@
 import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CredentialRecord, KeyRecord, Store } from '../../verifier/store/index.js';
+import { collateralTests } from './collateral-suite.js';
 
 /** How the suite gets at an implementation. */
 export interface StoreHarness {
@@ -303,5 +304,6 @@ export function storeSuite(name: string, harness: StoreHarness, skip?: string): 
     keyTests(get);
     settingsAndChangeTests(harness, get);
     lifecycleTests(harness, get);
+    collateralTests(get);
   });
 }

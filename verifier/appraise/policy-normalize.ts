@@ -73,6 +73,7 @@ function tdxRefs(doc: Doc | undefined): TdxReferences | undefined {
   const out: Record<string, unknown> = {};
   for (const k of [...TDX_HEX, ...TDX_HEX_MORE]) out[k] = hexList(doc[k]);
   out.td_attributes = splitFlags(doc.td_attributes as Doc | undefined, []);
+  out.min_tcb_evaluation_data_number = doc.min_tcb_evaluation_data_number;
   return pickDefined(out) as TdxReferences;
 }
 

@@ -56,6 +56,11 @@ const tdxSchema = {
       dependencies: { mask: ['value'] },
     },
     fmspcs: oneOrMany(hex(6, 'FMSPC')),
+    min_tcb_evaluation_data_number: {
+      ...uint(0xffff_ffff),
+      description:
+        'lowest tcbEvaluationDataNumber of TCB Info and QE identity accepted (TCB recovery floor)',
+    },
   },
 };
 

@@ -47,6 +47,11 @@ export interface TdxReferences {
   readonly td_attributes?: TdAttributesRule;
   /** Allowed FMSPCs (6 bytes, hex). */
   readonly fmspcs?: Reference;
+  /**
+   * Collateral (TCB Info and QE identity) whose `tcbEvaluationDataNumber` is lower is
+   * refused (`ERR_COLLATERAL_BELOW_MINIMUM`), wherever it came from.
+   */
+  readonly min_tcb_evaluation_data_number?: number;
 }
 
 /** Named SEV-SNP POLICY bits a policy can pin (SPEC-DIGEST B3.2). */

@@ -10,7 +10,10 @@ import type { CheckContext, Finding } from './check-kit.js';
 import type { VectorKey } from './ar4si.js';
 import type { TdAttributesRule, TdAttributeFlag, TdxReferences } from './policy-types.js';
 
-type HexKey = Exclude<keyof TdxReferences, 'td_attributes' | 'fmspcs' | 'mrownerconfig'>;
+type HexKey = Exclude<
+  keyof TdxReferences,
+  'td_attributes' | 'fmspcs' | 'mrownerconfig' | 'min_tcb_evaluation_data_number'
+>;
 
 const FIELDS: readonly (readonly [HexKey, string, VectorKey])[] = [
   ['mrtd', 'MRTD', 'executables'],
@@ -75,6 +78,25 @@ function fmspc(ctx: CheckContext, accepted: TdxReferences['fmspcs']): Finding[] 
   return matchReference('FMSPC', actual, accepted, 'hardware');
 }
 
+const EVALUATION_NUMBERS = [
+  ['TCB_INFO.TCB_EVALUATION_DATA_NUMBER', 'tcbEvaluationDataNumber'],
+  ['QE_IDENTITY.TCB_EVALUATION_DATA_NUMBER', 'qeIdentityTcbEvaluationDataNumber'],
+] as const;
+
+/** The collateral's TCB evaluation data numbers against the policy floor → hardware 96. */
+function minEvaluationNumber(ctx: CheckContext, min: number | undefined): Finding[] {
+  if (min === undefined) return [];
+  return EVALUATION_NUMBERS.map(([field, key]) => {
+    const actual = ctx.evidence.details[key];
+    if (typeof actual === 'number' && actual >= min) return pass('hardware');
+    const shown = typeof actual === 'number' ? actual : null;
+    const message =
+      `${field} is ${shown ?? 'absent'}, expected at least ${min} ` +
+      '(the policy minimum min_tcb_evaluation_data_number)';
+    return fail('ERR_COLLATERAL_BELOW_MINIMUM', 'hardware', 96, field, min, shown, message);
+  });
+}
+
 /** Every TDX reference value the policy states, each mismatch a violation. */
 export function tdxChecks(ctx: CheckContext): Finding[] {
   const refs = ctx.policy.tdx;
@@ -87,5 +109,6 @@ export function tdxChecks(ctx: CheckContext): Finding[] {
     ...mrOwnerConfig(ctx, refs),
     ...tdAttributes(ctx, refs.td_attributes),
     ...fmspc(ctx, refs.fmspcs),
+    ...minEvaluationNumber(ctx, refs.min_tcb_evaluation_data_number),
   ];
 }

@@ -43,7 +43,8 @@ export type ViolationCode =
   | 'ERR_CLAIM_MISSING'
   | 'ERR_NONCE_MISMATCH'
   | 'ERR_REPORT_DATA_MISMATCH'
-  | 'ERR_PUBLIC_KEY_MISMATCH';
+  | 'ERR_PUBLIC_KEY_MISMATCH'
+  | 'ERR_COLLATERAL_BELOW_MINIMUM';
 
 /** One way the evidence falls short of the policy. */
 export interface Violation {

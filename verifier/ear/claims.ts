@@ -7,6 +7,7 @@
 import type { Tier, TrustVector } from '../appraise/ar4si.js';
 import { worstTier } from '../appraise/ar4si.js';
 import type { Appraisal } from '../appraise/types.js';
+import type { CollateralRef } from '../verify/types.js';
 
 /** The EAR profile of draft-ietf-rats-ear-03 (`eat_profile`). */
 export const EAR_PROFILE = 'tag:ietf.org,2026:rats/ear#03';
@@ -111,6 +112,18 @@ function checkInput(input: BuildEarInput): void {
   }
 }
 
+function collateralClaim(c: CollateralRef): Record<string, unknown> {
+  return {
+    kind: c.kind,
+    sha256: c.sha256,
+    ...(c.source !== undefined && { source: c.source }),
+    ...(c.tcbEvaluationDataNumber !== undefined && {
+      tcb_evaluation_data_number: c.tcbEvaluationDataNumber,
+    }),
+    ...(c.issueDate !== undefined && { issue_date: c.issueDate }),
+  };
+}
+
 function verificationClaim(a: Appraisal): Record<string, unknown> {
   const v = a.verification;
   return {
@@ -119,7 +132,7 @@ function verificationClaim(a: Appraisal): Record<string, unknown> {
     ...(v.anchor ? { anchor: { ...v.anchor } } : {}),
     ...(v.tcbStatus ? { tcb_status: v.tcbStatus } : {}),
     advisory_ids: [...v.advisoryIds],
-    collateral: v.collateral.map((c) => ({ kind: c.kind, sha256: c.sha256 })),
+    collateral: v.collateral.map(collateralClaim),
     ...(v.error ? { error: { ...v.error } } : {}),
   };
 }

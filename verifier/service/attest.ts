@@ -9,7 +9,7 @@ import { createHash, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Expectations, Policy } from '../appraise/index.js';
 import { jwkThumbprint } from '../binding.js';
 import { buildEar, signEar } from '../ear/index.js';
-import { appraiseEvidence, appraiseEvidenceWithProvider } from '../pipeline.js';
+import { appraiseEvidenceWithProvider } from '../pipeline.js';
 import type { EvidenceReport } from '../pipeline.js';
 import type { JsonValue, Store } from '../store/index.js';
 import type { VerificationCache } from '../verify/cache.js';
@@ -117,9 +117,13 @@ async function runAppraisal(
     ...(ctx.policy && { policy: ctx.policy }),
   };
   try {
-    const report = ctx.provider
-      ? await appraiseEvidenceWithProvider({ ...input, provider: ctx.provider })
-      : appraiseEvidence(input);
+    // The provider's collateral wins over the attester's; supplied TDX collateral is held
+    // against the newest seen per FMSPC (docs/service.md "Collateral precedence").
+    const report = await appraiseEvidenceWithProvider({
+      ...input,
+      ...(ctx.provider && { provider: ctx.provider }),
+      collateralHistory: ctx.store.collateral,
+    });
     ctx.metrics.recordAppraisal(report.platform, report.status);
     return report;
   } catch (err) {

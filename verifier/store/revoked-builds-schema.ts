@@ -1,11 +1,11 @@
 /**
- * Schema version 6: build revocations (`revoked_builds`), one row per persisted selector.
+ * Schema version 5: build revocations (`revoked_builds`), one row per persisted selector.
  *
  * @module
  */
 import type { Dialect } from './schema.js';
 
-/** Statements of schema version 6. */
+/** Statements of schema version 5. */
 export function revokedBuildsSchema(_dialect: Dialect): string[] {
   return [
     `CREATE TABLE revoked_builds (

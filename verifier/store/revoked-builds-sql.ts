@@ -1,5 +1,5 @@
 /**
- * Build revocations over {@link SqlDatabase} (table `revoked_builds`, schema version 6). Each change is one statement,
+ * Build revocations over {@link SqlDatabase} (table `revoked_builds`, schema version 5). Each change is one statement,
  * so concurrent revocations and lifts from any number of instances never lose one another.
  *
  * @module

@@ -106,6 +106,23 @@ function changeLogSchema(dialect: Dialect): string[] {
   ];
 }
 
+/**
+ * Version 4: the newest TDX collateral seen per FMSPC (TCB Info and QE identity, each as its
+ * `tcbEvaluationDataNumber` and `issueDate` in ms), the floor for attester-supplied collateral.
+ */
+function collateralSeenSchema(): string[] {
+  return [
+    `CREATE TABLE tdx_collateral_seen (
+      fmspc TEXT PRIMARY KEY,
+      tcb_info_number BIGINT NOT NULL,
+      tcb_info_issued BIGINT NOT NULL,
+      qe_identity_number BIGINT NOT NULL,
+      qe_identity_issued BIGINT NOT NULL,
+      updated_at BIGINT NOT NULL
+    )`,
+  ];
+}
+
 /** Every migration, in order. Append new versions; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -124,7 +141,12 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: changeLogSchema,
   },
   {
-    version: 6,
+    version: 4,
+    description: 'newest TDX collateral seen per FMSPC',
+    statements: collateralSeenSchema,
+  },
+  {
+    version: 5,
     description: 'build revocations (commit, builder, measurement, repository, record)',
     statements: revokedBuildsSchema,
   },

@@ -28,6 +28,7 @@ import {
   type ChangeListener,
 } from './sql-changes.js';
 import { toDate, toInt, type SqlDatabase, type SqlExecutor, type SqlRow } from './sql-executor.js';
+import { collateralHistory } from './collateral-sql.js';
 import { provenanceStore } from './provenance-sql.js';
 import { noKek, type Kek } from './kek.js';
 import { SIGNING_KEYS } from './sealed-keys.js';
@@ -342,6 +343,7 @@ export function createSqlStore(
     changes: changeFeed(g, local, remote),
     provenance: provenanceStore(g),
     revokedBuilds: revokedBuildStore(g),
+    collateral: collateralHistory(g),
     async close() {
       if (g.closed) return;
       g.closed = true;

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { CollateralHistory } from '../collateral-history.js';
 import type { ProvenanceStore } from './provenance-types.js';
 import type { RevokedBuildStore } from './revoked-builds-types.js';
 
@@ -199,6 +200,8 @@ export interface Store {
   readonly changes: ChangeFeed;
   /** Build revocations that refuse new credentials (`docs/provenance.md`). */
   readonly revokedBuilds: RevokedBuildStore;
+  /** The newest TDX collateral seen per FMSPC (docs/service.md "Collateral precedence"). */
+  readonly collateral: CollateralHistory;
   /** Release the database; later calls fail with `ERR_STORE_UNAVAILABLE`. Idempotent. */
   close(): Promise<void>;
 }

@@ -26,12 +26,25 @@ export interface AnchorInfo {
   readonly source: AnchorSource;
 }
 
+/**
+ * Where a piece of collateral came from: sent by the `attester` (CMW endorsement items, or
+ * carried in the evidence itself), fetched from Intel's `pcs` or AMD's `kds`, served from the
+ * verifier's `cache`, or from an offline `bundle`.
+ */
+export type CollateralSource = 'attester' | 'pcs' | 'kds' | 'cache' | 'bundle';
+
 /** A piece of collateral an appraisal relied on, by content hash. */
 export interface CollateralRef {
   /** e.g. `tcb-info`, `qe-identity`, `pck-crl`, `root-ca-crl`, `pck-chain`, `vcek`, `vlek`, `ask`, `amd-crl`, `nitro-chain`. */
   readonly kind: string;
   /** Lowercase hex SHA-256 of the exact bytes used. */
   readonly sha256: string;
+  /** Where it came from; set by the pipeline (the verify stage cannot know). */
+  readonly source?: CollateralSource;
+  /** TDX TCB Info / QE identity: its `tcbEvaluationDataNumber`. */
+  readonly tcbEvaluationDataNumber?: number;
+  /** TDX TCB Info / QE identity: its `issueDate` (ISO 8601). */
+  readonly issueDate?: string;
 }
 
 /** Evidence whose signatures, chains, revocation, collateral and TCB checks all passed. */
