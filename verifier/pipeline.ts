@@ -21,6 +21,8 @@ import type {
   VerifiedEvidence,
 } from './verify/types.js';
 import type { VerificationCache } from './verify/cache.js';
+import { checkSnpEndorsementSyntax } from './platforms/sev-snp/endorsement-syntax.js';
+import type { SnpReport } from './platforms/sev-snp/types.js';
 import { collectEndorsements, type CrlPolicy } from '../endorsements/collect.js';
 import type { Endorsement, EndorsementProvider } from '../endorsements/provider/types.js';
 
@@ -75,7 +77,8 @@ function codecFor(input: AppraiseEvidenceInput): PlatformCodec {
  * Parses, verifies and appraises one piece of evidence.
  *
  * @throws {EvidenceMalformedError | EvidenceUnsupportedError | UnknownPlatformError} when the
- *   bytes cannot be parsed; every later failure is reported in the result instead.
+ *   bytes, or the SEV-SNP endorsements supplied (VCEK/VLEK, chain, certificate table, CRL),
+ *   cannot be parsed; every later failure is reported in the result instead.
  *
  * @example
  * ```ts
@@ -140,6 +143,9 @@ function appraiseParsed(
   input: AppraiseEvidenceInput,
   endorsements: SuppliedEndorsements,
 ): EvidenceReport {
+  if (codec.platform === 'sev-snp') {
+    checkSnpEndorsementSyntax(parsed as SnpReport, endorsements, input.cache);
+  }
   const policy = input.policy ?? defaultPolicy();
   const ctx = { now: input.now, anchors: input.anchors, cache: input.cache };
   let verified: VerifiedEvidence | undefined;
