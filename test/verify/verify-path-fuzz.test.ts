@@ -70,7 +70,10 @@ function merge(maps: readonly Readonly<Record<string, number>>[]): Record<string
   return out;
 }
 
-describe('verify path under mutation', { timeout: 600_000 }, () => {
+// Crypto-bound (one ECDSA verification for most inputs): scale the time-out with the count.
+const TIMEOUT_MS = Math.max(120_000, RUNS * 15);
+
+describe('verify path under mutation', { timeout: TIMEOUT_MS }, () => {
   for (const platform of PLATFORMS) {
     test(`${platform}: typed errors only, nothing verifies with a changed signed byte`, async (t) => {
       const started = performance.now();
