@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { EndorsementUnavailableError } from '../verifier/errors.js';
+import { EndorsementUnavailableError, EvidenceMalformedError } from '../verifier/errors.js';
 import { toHex } from '../verifier/platforms/bytes.js';
 import {
   decodeSnpSignerInfo,
@@ -53,7 +53,11 @@ export interface CollectedEndorsements {
 
 async function tdxEndorsements(quote: TdxQuote, o: CollectOptions): Promise<CollectedEndorsements> {
   const leafDer = quote.signatureData.certificationData.pckCertChain.certificates[0];
-  if (leafDer === undefined) throw new TypeError('the quote carries no PCK certificate');
+  if (leafDer === undefined) {
+    throw new EvidenceMalformedError('the quote carries no PCK certificate', {
+      field: 'pck_cert_chain',
+    });
+  }
   const leaf = parseCertificateDer(leafDer, 'pck_certificate');
   const get = (r: EndorsementRequest) => o.provider.get(r, { now: o.now, signal: o.signal });
   const [tcbInfo, qeIdentity, pckCrl, rootCrl] = await Promise.all([
