@@ -29,6 +29,8 @@ import {
   type CollateralHistory,
 } from './collateral-history.js';
 import { describeCollateral } from './collateral-sources.js';
+import { checkSnpEndorsementSyntax } from './platforms/sev-snp/endorsement-syntax.js';
+import type { SnpReport } from './platforms/sev-snp/types.js';
 import { collectEndorsements, suppliedSources, type CrlPolicy } from '../endorsements/collect.js';
 import type { Endorsement, EndorsementProvider } from '../endorsements/provider/types.js';
 
@@ -83,7 +85,8 @@ function codecFor(input: AppraiseEvidenceInput): PlatformCodec {
  * Parses, verifies and appraises one piece of evidence.
  *
  * @throws {EvidenceMalformedError | EvidenceUnsupportedError | UnknownPlatformError} when the
- *   bytes cannot be parsed; every later failure is reported in the result instead.
+ *   bytes, or the SEV-SNP endorsements supplied (VCEK/VLEK, chain, certificate table, CRL),
+ *   cannot be parsed; every later failure is reported in the result instead.
  *
  * @example
  * ```ts
@@ -181,6 +184,10 @@ function verifyParsed(
   input: AppraiseEvidenceInput,
   endorsements: SuppliedEndorsements,
 ): VerifyOutcome {
+  // A supplied endorsement that does not parse is bad input, not a failed verification.
+  if (codec.platform === 'sev-snp') {
+    checkSnpEndorsementSyntax(parsed as SnpReport, endorsements, input.cache);
+  }
   const ctx = { now: input.now, anchors: input.anchors, cache: input.cache };
   try {
     return { verified: codec.verify(parsed, endorsements, ctx) };

@@ -105,7 +105,8 @@ export function certLabel(cert: Certificate): string {
 /**
  * Parses one DER certificate.
  *
- * @throws {EvidenceMalformedError} when the DER or a TBS field is malformed.
+ * @throws {EvidenceMalformedError} when the DER or a TBS field is malformed, or the
+ *   subjectPublicKeyInfo does not decode to a key.
  * @example
  * const cert = parseCertificateDer(readFileSync('vcek.der'));
  * cert.subjectCn; // 'SEV-VCEK'
@@ -130,6 +131,7 @@ export function parseCertificateDer(der: Uint8Array, field = 'certificate'): Cer
   } catch (err) {
     throw new EvidenceMalformedError('rejected by the X.509 parser', { field }, { cause: err });
   }
+  checkPublicKey(x509, `${field}.tbsCertificate.subjectPublicKeyInfo`);
   const cert: Certificate = {
     der: bytes,
     sha256: createHash('sha256').update(bytes).digest('hex'),
@@ -142,6 +144,20 @@ export function parseCertificateDer(der: Uint8Array, field = 'certificate'): Cer
     signature,
   };
   return Object.freeze(cert);
+}
+
+/**
+ * Decodes the certificate's public key once, so that every later `x509.publicKey` of a
+ * parsed certificate is safe: Node's X.509 parser accepts a SubjectPublicKeyInfo it cannot
+ * turn into a key (unknown curve, point not on the curve, bad RSA integers) and only
+ * throws, untyped, when the key is read.
+ */
+function checkPublicKey(x509: X509Certificate, field: string): void {
+  try {
+    void x509.publicKey;
+  } catch (err) {
+    throw new EvidenceMalformedError('the public key does not decode', { field }, { cause: err });
+  }
 }
 
 type TbsFields = Pick<
