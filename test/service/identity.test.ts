@@ -281,7 +281,8 @@ describe('registration rules at load time', { timeout: 30_000 }, () => {
 
   test('required and foreign fields, identifiers, reserved paths, name collisions', () => {
     const a = tdxEntry('a', 'spiffe://example.org/a', TDX_A);
-    const { rtmr3: _dropped, ...noRtmr3 } = a;
+    const noRtmr3: Record<string, unknown> = { ...a };
+    delete noRtmr3.rtmr3;
     invalid([noRtmr3], /^registrations\[0\]\.rtmr3$/);
     invalid([{ ...a, host_data: '00'.repeat(32) }], /^registrations\[0\]\.host_data$/);
     invalid([{ ...a, identifier: 'https://example.org/a' }], /identifier$/);
@@ -361,6 +362,19 @@ describe('registrations through the admin API', { timeout: 120_000 }, () => {
     }
     const got = (await (await admin(run, 'GET')).json()) as Record<string, unknown>;
     assert.deepEqual(got.registrations, []);
+  });
+
+  test('a policy whose registrations are outside the trust domain is refused', async () => {
+    const entry = tdxEntry('x', 'spiffe://other.example/x', TDX_A);
+    const r = await fetch(run.base + '/v1/admin/policy', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'p', registrations: [entry] }),
+    });
+    const p = (await r.json()) as Record<string, unknown>;
+    assert.equal(r.status, 400, JSON.stringify(p));
+    assert.equal(p.code, 'ERR_POLICY_INVALID');
+    assert.equal(subOf(await attestWith(run, site, 'tdx', TDX_A)).includes('/tdx/m/'), true);
   });
 
   test('the routes need the admin token', async () => {

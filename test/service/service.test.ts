@@ -86,10 +86,7 @@ describe('verifier service over HTTP', () => {
         typ: 'wit+jwt',
       });
       assert.deepEqual((payload.cnf as { jwk: unknown }).jwk, key.jwk);
-      assert.match(
-        payload.sub!,
-        new RegExp(`^spiffe://example\\.org/${platform}/m/[0-9a-f]{32}$`),
-      );
+      assert.match(payload.sub!, new RegExp(`^spiffe://example\\.org/${platform}/m/[0-9a-f]{32}$`));
       assert.equal(typeof protectedHeader.kid, 'string');
       await jwtVerify(out.ear, set, { currentDate: NOW });
       const record = await store.credentials.get(payload.jti!);

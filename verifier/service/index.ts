@@ -63,7 +63,12 @@ export {
   measurementDigest,
 } from './subject.js';
 export type { IdentityMeasurement, MeasuredEvidence } from './subject.js';
-export { assignIdentity, identityRecord, matchRegistration, TWI_IDENTITY_CLAIM } from './identity.js';
+export {
+  assignIdentity,
+  identityRecord,
+  matchRegistration,
+  TWI_IDENTITY_CLAIM,
+} from './identity.js';
 export type { AssignIdentityInput, IdentityAssignment, IdentityRefusal } from './identity.js';
 export {
   checkRegistrationDomain,

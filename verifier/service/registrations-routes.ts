@@ -74,7 +74,9 @@ async function replace(
   ctx: RegistrationsContext,
   list: readonly Registration[] | null,
 ): Promise<Record<string, unknown>> {
-  const value = { registrations: list === null ? null : (JSON.parse(JSON.stringify(list)) as JsonValue) };
+  const value = {
+    registrations: list === null ? null : (JSON.parse(JSON.stringify(list)) as JsonValue),
+  };
   await ctx.store.settings.put(REGISTRATIONS_SETTING, value, ctx.now());
   const bundle = await ctx.publish();
   return {
