@@ -127,6 +127,9 @@ function toDocument(p: Policy): Record<string, unknown> {
     tdx: p.tdx && { ...p.tdx, td_attributes: flat(p.tdx.td_attributes) },
     'sev-snp': p['sev-snp'] && snpDocument(p['sev-snp']),
     nitro: p.nitro,
+    registrations: p.registrations,
+    allow_unregistered_workload_names: p.allow_unregistered_workload_names,
+    require_registration: p.require_registration,
   };
   return JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
 }

@@ -115,7 +115,7 @@ function attestBody(pki: LoadPki, nonce: string, key: LoadWorkloadKey, t: Tally)
   const started = performance.now();
   const evidence = evidenceCmw(nitroDocument(pki, nonce, key));
   t.simulateMs += performance.now() - started;
-  return { nonce, evidence, key: key.jwk, workload: 'load' };
+  return { nonce, evidence, key: key.jwk };
 }
 
 async function replay(pki: LoadPki, base: string, key: LoadWorkloadKey, t: Tally): Promise<void> {

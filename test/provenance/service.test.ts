@@ -241,7 +241,7 @@ describe('provenance linker end to end (simulated TDX, SQLite)', () => {
     assert.equal(record.provenance[0]!.builder_id, BUILDER);
     assert.deepEqual(record.provenance[0]!.matched, ['tdx.mrtd']);
     assert.ok(record.measurements.some((m) => m.field === 'mrtd' && m.value === MRTD_A));
-    assert.match(record.sub, /^spiffe:\/\/example\.org\/tdx\/a1a1a1a1a1a1a1a1$/);
+    assert.match(record.sub, /^spiffe:\/\/example\.org\/tdx\/m\/[0-9a-f]{32}$/);
     const v = verifyProvenanceAnswer(answer, logKey, issued.a1!);
     assert.equal(v.treeSize, 5);
     first = answer.tree_head;

@@ -75,7 +75,7 @@ describe('verifier service over HTTP', () => {
       const key = workloadKey();
       const nonce = await challenge();
       const body = { nonce, evidence: evidenceCmw(pki, platform, nonce, key), key: key.jwk };
-      const r = await post('/v1/attest', { ...body, workload: 'api' });
+      const r = await post('/v1/attest', body);
       const out = (await r.json()) as { ear: string; wit: string; expires_at: string };
       assert.equal(r.status, 200, JSON.stringify(out));
       assert.equal(out.expires_at, new Date(NOW.getTime() + 3600_000).toISOString());
@@ -86,10 +86,7 @@ describe('verifier service over HTTP', () => {
         typ: 'wit+jwt',
       });
       assert.deepEqual((payload.cnf as { jwk: unknown }).jwk, key.jwk);
-      assert.match(
-        payload.sub!,
-        new RegExp(`^spiffe://example\\.org/${platform}/[0-9a-f]{16}/api$`),
-      );
+      assert.match(payload.sub!, new RegExp(`^spiffe://example\\.org/${platform}/m/[0-9a-f]{32}$`));
       assert.equal(typeof protectedHeader.kid, 'string');
       await jwtVerify(out.ear, set, { currentDate: NOW });
       const record = await store.credentials.get(payload.jti!);

@@ -47,7 +47,7 @@ describe('twi shim end to end under device emulation', () => {
       const r = JSON.parse(line) as Record<string, unknown>;
       assert.match(
         String(r.accepted),
-        new RegExp(`^spiffe://shim\\.example/${platform}/[0-9a-f]{16}$`),
+        new RegExp(`^spiffe://shim\\.example/${platform}/m/[0-9a-f]{32}$`),
       );
       assert.equal(r.replayed, '400 ERR_WPT_REPLAY');
       assert.equal(r.otherAudience, '400 ERR_WPT_AUDIENCE');

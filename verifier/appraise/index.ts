@@ -26,6 +26,13 @@ export { loadPolicy, parsePolicy } from './policy-loader.js';
 export type { LoadPolicyOptions } from './policy-loader.js';
 export { defaultPolicy, DEFAULT_POLICY_ID, DEFAULT_TCB_TIERS } from './policy-normalize.js';
 export { policySchema } from './policy-schema.js';
+export {
+  normalizeRegistrations,
+  OPTIONAL_FIELDS,
+  REGISTRATION_FIELDS,
+  registrationsOverlap,
+  REQUIRED_FIELDS,
+} from './policy-registrations.js';
 export { PolicyError } from './policy-error.js';
 export type { PolicyErrorCode, PolicyIssue } from './policy-error.js';
 export type * from './policy-types.js';

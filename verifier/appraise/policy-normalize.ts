@@ -8,6 +8,7 @@
 import { TCB_STATUSES } from '../platforms/tdx/tcb-status.js';
 import type { TcbStatus } from '../platforms/tdx/tcb-status.js';
 import { PolicyError } from './policy-error.js';
+import { normalizeRegistrations } from './policy-registrations.js';
 import type {
   NitroReferences,
   Policy,
@@ -142,6 +143,9 @@ export function normalizePolicy(doc: Doc): Policy {
     tdx: tdxRefs(doc.tdx as Doc | undefined),
     'sev-snp': snpRefs(doc['sev-snp'] as Doc | undefined),
     nitro: nitroRefs(doc.nitro as Doc | undefined),
+    registrations: normalizeRegistrations(doc.registrations),
+    allow_unregistered_workload_names: doc.allow_unregistered_workload_names === true,
+    require_registration: doc.require_registration === true,
   });
   return deepFreeze(structuredClone(policy)) as Policy;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { TCB_STATUSES } from '../platforms/tdx/tcb-status.js';
+import { registrationsSchema } from './policy-registrations.js';
 
 const hex = (bytes: number, what: string) => ({
   type: 'string',
@@ -169,5 +170,8 @@ export const policySchema = {
     tdx: tdxSchema,
     'sev-snp': snpSchema,
     nitro: nitroSchema,
+    registrations: registrationsSchema,
+    allow_unregistered_workload_names: { type: 'boolean' },
+    require_registration: { type: 'boolean' },
   },
 } as const;

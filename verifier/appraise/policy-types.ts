@@ -100,6 +100,33 @@ export interface NitroReferences {
   readonly pcrs?: Readonly<Record<string, Reference>>;
 }
 
+/** One workload registration, normalised (hex lowercased, single values turned into lists). */
+export interface Registration {
+  /** Short, unique name of the entry (recorded in the EAR and the ledger). */
+  readonly id: string;
+  /** The identifier issued: a SPIFFE ID or a WIMSE identifier. */
+  readonly identifier: string;
+  readonly platform: PolicyPlatform;
+  /** Names the attester may append as a last path segment (none when empty). */
+  readonly workloads: readonly string[];
+  readonly mrtd?: Reference;
+  readonly rtmr0?: Reference;
+  readonly rtmr1?: Reference;
+  readonly rtmr2?: Reference;
+  readonly rtmr3?: Reference;
+  readonly mrconfigid?: Reference;
+  readonly mrowner?: Reference;
+  readonly mrownerconfig?: Reference;
+  readonly measurement?: Reference;
+  readonly host_data?: Reference;
+  readonly id_key_digest?: Reference;
+  readonly author_key_digest?: Reference;
+  readonly pcr0?: Reference;
+  readonly pcr1?: Reference;
+  readonly pcr2?: Reference;
+  readonly pcr8?: Reference;
+}
+
 /** A validated, normalised appraisal policy. */
 export interface Policy {
   /** Identifier reported in `ear_appraisal_policy_ids`. */
@@ -114,4 +141,10 @@ export interface Policy {
   readonly tdx?: TdxReferences;
   readonly 'sev-snp'?: SnpReferences;
   readonly nitro?: NitroReferences;
+  /** Workload registrations: which identifier which measurements get (none: all derived). */
+  readonly registrations: readonly Registration[];
+  /** The attester may append a `workload` name to a derived identifier. Default false. */
+  readonly allow_unregistered_workload_names: boolean;
+  /** Evidence that matches no registration gets no credential. Default false. */
+  readonly require_registration: boolean;
 }

@@ -35,6 +35,8 @@ export interface IssuanceFacts {
   readonly claims: Readonly<Record<string, unknown>>;
   readonly collateral: readonly { readonly kind: string; readonly sha256: string }[];
   readonly policy?: Policy;
+  /** The identity assigned: registration (or `"none"`) and measurement digest. */
+  readonly identity?: JsonValue;
 }
 
 /** The leaf record and the query-index entries of one issuance. */
@@ -157,6 +159,7 @@ export async function linkIssuance(
     reference_values: [...policyRefs, ...corimReferences(links, measurements)],
     provenance: links.map(provenanceEntry),
     collateral: facts.collateral.map((c) => ({ kind: c.kind, sha256: c.sha256 })),
+    ...(facts.identity !== undefined && { identity: facts.identity }),
   };
   return { leaf, index: indexEntries(measurements, links) };
 }

@@ -16,6 +16,7 @@ import type { ServiceState } from './admin-state.js';
 import type { BundleEventData } from './events.js';
 import { createSigningKey, retiresAt } from './keys.js';
 import { problem, ProblemError, sendProblem } from './problem.js';
+import { checkRegistrationDomain } from './registrations.js';
 import {
   decodeReferenceValues,
   POLICY_SETTING,
@@ -172,6 +173,14 @@ async function putPolicy(
   contentType: string | undefined,
 ): Promise<Record<string, unknown>> {
   const { policy, stored } = storedPolicyFromBody(body, contentType);
+  try {
+    checkRegistrationDomain(policy.registrations, ctx.policy?.trustDomain);
+  } catch (err) {
+    if (err instanceof PolicyError) {
+      throw new ProblemError(400, err.code, err.message, { issues: err.issues });
+    }
+    throw err;
+  }
   await ctx.store.settings.put(POLICY_SETTING, { ...stored }, ctx.now());
   const bundle = await ctx.publish();
   return { policy_id: policy.id, spiffe_sequence: bundle.spiffe_sequence };

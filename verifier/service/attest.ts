@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createHash, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, type JsonWebKey } from 'node:crypto';
 import type { Expectations, Policy } from '../appraise/index.js';
 import { jwkThumbprint } from '../binding.js';
 import { buildEar, signEar } from '../ear/index.js';
@@ -14,7 +14,7 @@ import type { EvidenceReport } from '../pipeline.js';
 import type { JsonValue, Store } from '../store/index.js';
 import type { VerificationCache } from '../verify/cache.js';
 import type { AnchorStore } from '../verify/types.js';
-import { importPublicJwk, isJwsAlg, issueWit, keyFitsAlg, tokenHash } from '../wimse/index.js';
+import { issueWit, tokenHash } from '../wimse/index.js';
 import type { EndorsementProvider } from '../../endorsements/provider/types.js';
 import { parseEvidenceCmw, type ParsedCmw } from './cmw.js';
 import type { ServiceSigningKey } from './keys.js';
@@ -22,7 +22,15 @@ import { refuseRevokedBuild } from './build-revocation.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ProvenanceService } from './provenance.js';
 import { ProblemError } from './problem.js';
-import { workloadSubject } from './subject.js';
+import {
+  assignIdentity,
+  identityRecord,
+  TWI_IDENTITY_CLAIM,
+  type IdentityAssignment,
+} from './identity.js';
+import { checkWorkloadKey } from './workload-key.js';
+
+export { checkWorkloadKey } from './workload-key.js';
 
 /** The verifier identity written into every EAR the service signs. */
 export const SERVICE_VERIFIER_ID = { developer: 'https://twi.dev', build: 'twi 0.1.0 service' };
@@ -48,7 +56,8 @@ export interface AttestContext {
 export interface AttestRequest {
   readonly nonce: string;
   readonly evidence: unknown;
-  readonly key: Record<string, unknown>;
+  /** Any public JWK (checked by `checkWorkloadKey`). */
+  readonly key: unknown;
   readonly workload?: string;
   /** DSSE envelopes or `{ corim }` the attester vouches for (`docs/provenance.md`). */
   readonly supply_chain?: unknown;
@@ -83,24 +92,6 @@ export async function consumeNonce(store: Store, nonce: string, now: Date): Prom
   return new Uint8Array(Buffer.from(nonce, 'base64url'));
 }
 
-/**
- * Checks the workload key: a public JWK whose `alg` is an accepted JWS algorithm. Returns it
- * imported, so later steps (the WIT's `cnf` check) do not import it again.
- */
-export function checkWorkloadKey(jwk: Record<string, unknown>): KeyObject {
-  const bad = (detail: string): ProblemError => new ProblemError(400, 'ERR_KEY_INVALID', detail);
-  if (!isJwsAlg(jwk.alg)) throw bad('key.alg must be ES256, ES384, ES512 or EdDSA');
-  if ('d' in jwk) throw bad('key must be a public JWK');
-  let key: KeyObject;
-  try {
-    key = importPublicJwk(jwk);
-  } catch {
-    throw bad('key is not a valid public JWK');
-  }
-  if (!keyFitsAlg(key, jwk.alg)) throw bad(`key is not a ${jwk.alg} key`);
-  return key;
-}
-
 async function runAppraisal(
   ctx: AttestContext,
   cmw: ParsedCmw,
@@ -132,16 +123,35 @@ async function runAppraisal(
   }
 }
 
+/** The identity of verified evidence (`identity.ts`); none for unverified evidence. */
+function identityOf(
+  ctx: AttestContext,
+  report: EvidenceReport,
+  workload?: string,
+): IdentityAssignment | undefined {
+  const evidence = report.verifiedEvidence;
+  if (!evidence) return undefined;
+  return assignIdentity({
+    trustDomain: ctx.trustDomain,
+    policy: ctx.policy,
+    platform: report.platform,
+    evidence,
+    ...(workload !== undefined && { workload }),
+  });
+}
+
 async function signReport(
   ctx: AttestContext,
   report: EvidenceReport,
   nonce: Uint8Array | undefined,
+  identity?: IdentityAssignment,
 ): Promise<string> {
   const ear = buildEar({
     appraisals: { [report.platform]: report.appraisal },
     verifierId: SERVICE_VERIFIER_ID,
     iat: Math.floor(ctx.now().getTime() / 1000),
     ...(nonce && { nonce }),
+    ...(identity && { extensions: { [TWI_IDENTITY_CLAIM]: identityRecord(identity) } }),
   });
   return signEar(ear, { key: ctx.key.privateKey, alg: ctx.key.alg, kid: ctx.key.kid });
 }
@@ -164,7 +174,11 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('base64url');
 }
 
-function ledgerRecord(report: EvidenceReport, jkt: Uint8Array): JsonValue {
+function ledgerRecord(
+  report: EvidenceReport,
+  jkt: Uint8Array,
+  identity: IdentityAssignment,
+): JsonValue {
   return JSON.parse(
     JSON.stringify({
       status: report.status,
@@ -173,8 +187,21 @@ function ledgerRecord(report: EvidenceReport, jkt: Uint8Array): JsonValue {
       advisory_ids: report.advisoryIds,
       claims: report.claims,
       jkt: Buffer.from(jkt).toString('base64url'),
+      identity: identityRecord(identity),
     }),
   ) as JsonValue;
+}
+
+/** The identity with the `sub` to issue, or the refusal (403 with the EAR). */
+function grantedIdentity(
+  identity: IdentityAssignment | undefined,
+  ear: string,
+): IdentityAssignment & { readonly sub: string } {
+  if (identity?.sub !== undefined) return { ...identity, sub: identity.sub };
+  const r = identity?.refused;
+  // A credential is only issued for verified evidence, which always has an identity.
+  if (!r) throw new ProblemError(403, 'ERR_APPRAISAL_CONTRAINDICATED', 'evidence not verified');
+  throw new ProblemError(r.status, r.code, r.detail, { ear });
 }
 
 /**
@@ -187,20 +214,22 @@ function ledgerRecord(report: EvidenceReport, jkt: Uint8Array): JsonValue {
  */
 export async function attest(ctx: AttestContext, body: AttestRequest): Promise<AttestResponse> {
   const cmw = parseEvidenceCmw(body.evidence);
-  const cnfKey = checkWorkloadKey(body.key);
-  const jkt = jwkThumbprint(body.key as JsonWebKey);
+  const workloadKey = checkWorkloadKey(body.key);
+  const jkt = jwkThumbprint(workloadKey.jwk as JsonWebKey);
   const supplied = ctx.provenance.checkSupplied(body.supply_chain, ctx.now());
   const nonce = await consumeNonce(ctx.store, body.nonce, ctx.now());
   const report = await runAppraisal(ctx, cmw, { nonce, jkt });
-  const ear = await signReport(ctx, report, nonce);
+  const identity = identityOf(ctx, report, body.workload);
+  const ear = await signReport(ctx, report, nonce, identity);
   checkTier(ctx, report, ear);
-  const sub = workloadSubject(ctx.trustDomain, report.platform, report.claims, body.workload);
+  const granted = grantedIdentity(identity, ear);
+  const sub = granted.sub;
   const now = ctx.now();
   const earDigest = tokenHash(ear);
   const { wit, jti, exp } = await issueWit({
     sub,
-    cnfJwk: body.key,
-    cnfKey,
+    cnfJwk: workloadKey.jwk,
+    cnfKey: workloadKey.key,
     key: ctx.key,
     lifetimeSeconds: ctx.witLifetimeSeconds,
     now,
@@ -217,7 +246,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
     platform: report.platform,
     earDigest,
     evidenceDigest: sha256(cmw.evidence),
-    record: ledgerRecord(report, jkt),
+    record: ledgerRecord(report, jkt, granted),
   };
   // The credential, its transparency-log leaf and its index entries commit together.
   await ctx.provenance.commit(credential, {
@@ -225,6 +254,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
     claims: report.claims,
     collateral: report.appraisal.verification.collateral,
     ...(ctx.policy && { policy: ctx.policy }),
+    identity: identityRecord(granted) as JsonValue,
   });
   return { ear, wit, expires_at: new Date(exp * 1000).toISOString() };
 }
@@ -241,5 +271,5 @@ export async function appraiseOnly(
   const nonce =
     body.nonce === undefined ? undefined : await consumeNonce(ctx.store, body.nonce, ctx.now());
   const report = await runAppraisal(ctx, cmw, nonce ? { nonce } : {});
-  return { ear: await signReport(ctx, report, nonce) };
+  return { ear: await signReport(ctx, report, nonce, identityOf(ctx, report)) };
 }

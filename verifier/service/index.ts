@@ -54,4 +54,29 @@ export { createStateSync, SYNC_INTERVAL_MS } from './sync.js';
 export type { StateSync, StateSyncOptions } from './sync.js';
 export { PROBLEM_MEDIA_TYPE, problem, ProblemError } from './problem.js';
 export type { Problem } from './problem.js';
-export { MEASUREMENT_PREFIX_HEX, workloadSubject } from './subject.js';
+export {
+  derivedSubject,
+  IDENTITY_FIELDS,
+  identityMeasurements,
+  MEASUREMENT_ID_BYTES,
+  MEASUREMENT_ID_LABEL,
+  measurementDigest,
+} from './subject.js';
+export type { IdentityMeasurement, MeasuredEvidence } from './subject.js';
+export {
+  assignIdentity,
+  identityRecord,
+  matchRegistration,
+  TWI_IDENTITY_CLAIM,
+} from './identity.js';
+export type { AssignIdentityInput, IdentityAssignment, IdentityRefusal } from './identity.js';
+export {
+  checkRegistrationDomain,
+  parseRegistrations,
+  REGISTRATIONS_SETTING,
+  withStoredRegistrations,
+} from './registrations.js';
+export { registerRegistrationRoutes } from './registrations-routes.js';
+export type { RegistrationsContext } from './registrations-routes.js';
+export { ALG_OF_CURVE, checkWorkloadKey, PRIVATE_JWK_MEMBERS } from './workload-key.js';
+export type { WorkloadKey } from './workload-key.js';

@@ -34,6 +34,7 @@ import {
 import { createMetrics, type CacheSnapshot } from './metrics.js';
 import { createProvenanceService, type ProvenanceOptions } from './provenance.js';
 import { registerProvenanceRoutes } from './provenance-routes.js';
+import { registerRegistrationRoutes } from './registrations-routes.js';
 import { loadSharedPolicy, type SharedPolicyOptions } from './shared-settings.js';
 import { createStateSync } from './sync.js';
 import { notFoundHandler, problem, problemErrorHandler, sendProblem } from './problem.js';
@@ -260,6 +261,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   const policyOptions: SharedPolicyOptions = {
     ...(options.policy && { base: options.policy }),
     ...(options.referenceValueKeys && { corimKeys: options.referenceValueKeys }),
+    trustDomain: options.trustDomain,
   };
   const { state, fromSeq } = await loadState(options, now, policyOptions);
   const ctx: AttestContext = {
@@ -335,6 +337,14 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     store: options.store,
     adminToken: options.adminToken,
     now,
+  });
+  await registerRegistrationRoutes(app, {
+    token: options.adminToken,
+    store: options.store,
+    state,
+    trustDomain: options.trustDomain,
+    now,
+    publish: async () => (await sync.refresh()) ?? (await events.publish()),
   });
   startNoncePurge(app, ctx, options.noncePurgeIntervalMs ?? 60_000);
   await sync.start();

@@ -7,6 +7,7 @@
  *   (re-parsed by each instance, so nothing but the text has to round-trip).
  * - `reference-values`: `{ corims: [base64url CoRIM, ...] }`, merged into the policy
  *   (`mergePolicies`), re-decoded by each instance at its own clock.
+ * - `registrations`: `{ registrations: [...] | null }` (`registrations.ts`).
  *
  * @module
  */
@@ -21,6 +22,7 @@ import {
 } from '../../endorsements/corim/index.js';
 import { loadPolicy, type Policy } from '../appraise/index.js';
 import type { JsonValue, Store } from '../store/index.js';
+import { REGISTRATIONS_SETTING, withStoredRegistrations } from './registrations.js';
 
 /** Setting holding the policy document. */
 export const POLICY_SETTING = 'policy';
@@ -39,6 +41,8 @@ export interface SharedPolicyOptions {
   readonly base?: Policy;
   /** Keys reference-value CoRIMs must be signed with; any CoRIM is accepted when empty. */
   readonly corimKeys?: readonly CorimKey[];
+  /** The service's trust domain: every registration's identifier must be in it. */
+  readonly trustDomain?: string;
 }
 
 /** Parses a stored policy (throws `PolicyError` when it does not validate). */
@@ -93,7 +97,8 @@ export function storedCorims(value: JsonValue | undefined): string[] {
 
 /**
  * The policy in force: the stored policy (or `options.base` when none is stored) with the
- * stored reference values merged in. `undefined` means the built-in default.
+ * stored reference values merged in and the stored registrations (`registrations.ts`), when
+ * there are, in place of its own. `undefined` means the built-in default.
  *
  * @throws `PolicyError`, `CorimError` or `TypeError` for a stored value this build cannot
  *   use; `StoreError` when the store cannot be read.
@@ -107,9 +112,10 @@ export async function loadSharedPolicy(
   const refs = await store.settings.get(REFERENCE_VALUES_SETTING);
   const base = stored ? parseStoredPolicy(storedPolicyOf(stored.value)) : options.base;
   const corims = storedCorims(refs?.value);
-  if (corims.length === 0) return base;
   const partials = corims.map((c) =>
     decodeReferenceValues(new Uint8Array(Buffer.from(c, 'base64url')), now, options.corimKeys),
   );
-  return mergePolicies(base, ...partials);
+  const merged = partials.length === 0 ? base : mergePolicies(base, ...partials);
+  const registrations = await store.settings.get(REGISTRATIONS_SETTING);
+  return withStoredRegistrations(merged, registrations?.value, options.trustDomain);
 }

@@ -34,7 +34,7 @@ export interface WitIssuerKey {
 export interface IssueWitOptions {
   /** The workload identifier (`wimse://…` or `spiffe://…`). */
   readonly sub: string;
-  /** Public JWK of the attested workload key, with its `alg` (e.g. ES256). */
+  /** Public JWK of the attested workload key, with its `alg` (e.g. ES256); EC or OKP. */
   readonly cnfJwk: Record<string, unknown>;
   /**
    * `cnfJwk` already imported (by a caller that checked it), so it is not imported again; it
@@ -103,6 +103,28 @@ export function keyFitsAlg(key: KeyObject, alg: JwsAlg): boolean {
   return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === CURVE_OF[alg];
 }
 
+/** The members `cnf.jwk` keeps for each key type, besides `alg` (RFC 7518 §6.2.1, RFC 8037 §2). */
+export const CNF_JWK_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  EC: ['kty', 'crv', 'x', 'y'],
+  OKP: ['kty', 'crv', 'x'],
+};
+
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/**
+ * The `cnf.jwk` of a WIT: the public members of the key type and `alg`, nothing else (no
+ * `kid`, `x5u`, `jku`, `use`, `key_ops` or other member the attester sent).
+ *
+ * @throws TypeError for a key type other than EC or OKP.
+ */
+export function cnfJwkOf(jwk: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const members = CNF_JWK_MEMBERS[String(jwk.kty)];
+  if (!members) throw new TypeError('cnfJwk.kty must be EC or OKP');
+  const out: Record<string, unknown> = {};
+  for (const m of members) out[m] = jwk[m];
+  return { ...out, alg: jwk.alg };
+}
+
 function seconds(d: Date): number {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new TypeError('now must be a Date');
   return Math.floor(d.getTime() / 1000);
@@ -112,7 +134,9 @@ function checkIssueOptions(o: IssueWitOptions): void {
   parseWorkloadId(o.sub);
   if (!isJwsAlg(o.cnfJwk?.alg))
     throw new TypeError('cnfJwk.alg must be ES256, ES384, ES512 or EdDSA');
-  if ('d' in o.cnfJwk) throw new TypeError('cnfJwk must be a public key');
+  if (PRIVATE_JWK_MEMBERS.some((m) => m in o.cnfJwk)) {
+    throw new TypeError('cnfJwk must be a public key');
+  }
   if (!keyFitsAlg(o.cnfKey ?? importPublicJwk(o.cnfJwk), o.cnfJwk.alg)) {
     throw new TypeError(`cnfJwk is not a ${o.cnfJwk.alg} key`);
   }
@@ -129,8 +153,9 @@ function checkIssueOptions(o: IssueWitOptions): void {
 }
 
 /**
- * Issues a WIT: header `{ alg, kid, typ: "wit+jwt" }`, claims `sub`, `cnf.jwk`, `iat`, `exp`,
- * `jti`, optional `iss` and EAR digest; never `aud`.
+ * Issues a WIT: header `{ alg, kid, typ: "wit+jwt" }`, claims `sub`, `cnf.jwk` (only the
+ * public members and `alg`, see {@link cnfJwkOf}), `iat`, `exp`, `jti`, optional `iss` and
+ * EAR digest; never `aud`.
  *
  * @throws TypeError or RangeError for a bad identifier, key, lifetime or digest.
  *
@@ -153,7 +178,7 @@ export async function issueWit(
     ...options.extra,
     ...(options.iss !== undefined ? { iss: options.iss } : {}),
     sub: options.sub,
-    cnf: { jwk: { ...options.cnfJwk } },
+    cnf: { jwk: cnfJwkOf(options.cnfJwk) },
     iat,
     exp,
     jti,

@@ -153,6 +153,7 @@ function mint(quote: TdxQuote, v: VerifiedParts, ctx: VerifyContext): VerifiedEv
       qeIsvSvn: quote.signatureData.certificationData.qeReport.isvSvn,
       relaunchAdvised: tcb.relaunchAdvised,
       trailingBytes: quote.trailing.length,
+      mrOwnerConfig: toHex(quote.body.mrOwnerConfig),
     },
   });
 }
