@@ -5,7 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { newKeyPair } from '../../verifier/key-pair.js';
 import { checkWorkloadKey, ProblemError } from '../../verifier/service/index.js';
 import { jwkThumbprint } from '../../verifier/binding.js';
 import {
@@ -61,7 +62,7 @@ describe('workload key over HTTP', { timeout: 120_000 }, () => {
   });
 
   test('extra JWK members never reach the WIT', async () => {
-    const pub = exported(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey);
+    const pub = exported(newKeyPair('ec', { namedCurve: 'P-384' }).publicKey);
     const jwk = {
       ...pub,
       kid: 'attacker-kid',
@@ -85,7 +86,7 @@ describe('workload key over HTTP', { timeout: 120_000 }, () => {
   });
 
   test('an Ed25519 JWK without alg attests as EdDSA', async () => {
-    const pub = exported(generateKeyPairSync('ed25519').publicKey);
+    const pub = exported(newKeyPair('ed25519').publicKey);
     const a = await attestKey(run, site, pub);
     assert.equal(a.status, 200, JSON.stringify(a.body));
     const cnf = (a.wit!.cnf as { jwk: Record<string, unknown> }).jwk;
@@ -93,7 +94,7 @@ describe('workload key over HTTP', { timeout: 120_000 }, () => {
   });
 
   test('a private JWK is refused with ERR_KEY_INVALID, and its nonce is not spent', async () => {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey } = newKeyPair('ec', { namedCurve: 'P-256' });
     const priv = exported(privateKey);
     assert.equal(typeof priv.d, 'string');
     const nonce = await challenge(run.base);
@@ -106,7 +107,7 @@ describe('workload key over HTTP', { timeout: 120_000 }, () => {
   });
 
   test('key shape problems answer ERR_KEY_INVALID, not ERR_REQUEST_INVALID', async () => {
-    const pub = exported(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+    const pub = exported(newKeyPair('ec', { namedCurve: 'P-256' }).publicKey);
     for (const key of [
       'not a jwk',
       [pub],
@@ -117,7 +118,7 @@ describe('workload key over HTTP', { timeout: 120_000 }, () => {
       { ...pub, x: 42 },
       { kty: 'oct', k: 'c2VjcmV0' },
       { ...pub, crv: 'secp256k1' },
-      exported(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey),
+      exported(newKeyPair('rsa', { modulusLength: 2048 }).publicKey),
     ]) {
       const nonce = await challenge(run.base);
       const evidence = cmwWith(site.pki, 'tdx', nonce, pub, new Uint8Array(0));
@@ -134,7 +135,7 @@ describe('checkWorkloadKey', { timeout: 30_000 }, () => {
       ['P-384', 'ES384'],
       ['P-521', 'ES512'],
     ] as const) {
-      const pub = exported(generateKeyPairSync('ec', { namedCurve: curve }).publicKey);
+      const pub = exported(newKeyPair('ec', { namedCurve: curve }).publicKey);
       const checked = checkWorkloadKey({ ...pub, kid: 'k', use: 'sig' });
       assert.equal(checked.alg, alg);
       assert.deepEqual(checked.jwk, { ...pub, alg });
@@ -144,7 +145,7 @@ describe('checkWorkloadKey', { timeout: 30_000 }, () => {
   });
 
   test('refusals are ProblemErrors with ERR_KEY_INVALID and status 400', () => {
-    const pub = exported(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+    const pub = exported(newKeyPair('ec', { namedCurve: 'P-256' }).publicKey);
     const x = Buffer.from(pub.x!, 'base64url');
     x[x.length - 1]! ^= 1;
     for (const bad of [null, 7, { ...pub, d: 'AA' }, { ...pub, x: x.toString('base64url') }]) {
