@@ -13,8 +13,14 @@ import { loadPolicy } from '../../verifier/appraise/index.js';
 import { createService } from '../../verifier/service/index.js';
 import { openStore } from '../../verifier/store/index.js';
 import { intOption } from '../args.js';
+import {
+  addLimitOptions,
+  fetchGuardFromFlags,
+  limitsFromFlags,
+  type ServeLimitFlags,
+} from './serve-limits.js';
 
-interface ServeCliOptions {
+interface ServeCliOptions extends ServeLimitFlags {
   port?: string;
   host?: string;
   store?: string;
@@ -68,6 +74,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
           anchors,
           ...(o.pcsUrl !== undefined && { pcsUrl: o.pcsUrl }),
           ...(o.kdsUrl !== undefined && { kdsUrl: o.kdsUrl }),
+          fetchGuard: fetchGuardFromFlags(o),
         })
       : undefined;
   try {
@@ -78,6 +85,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
       ...(provider && { provider }),
       issuer: o.issuer ?? `http://${host}:${port}`,
       trustDomain: o.trustDomain ?? 'twi.local',
+      limits: limitsFromFlags(o),
       ...(adminToken !== undefined && { adminToken }),
       provenance: {
         builders: o.builderKeys
@@ -118,7 +126,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
 }
 
 export function registerServe(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('run the verifier service (challenge, attest, appraise, JWKS, SPIFFE bundle)')
     .option('--port <n>', 'port to listen on; 0 picks a free one (default 8443)')
@@ -145,8 +153,8 @@ export function registerServe(program: Command): void {
     .option(
       '--nonce-purge-interval <ms>',
       'delete expired nonces this often (default 60000; 0: off)',
-    )
-    .action(async (opts: ServeCliOptions) => {
-      process.exitCode = await runServe(opts);
-    });
+    );
+  addLimitOptions(serve).action(async (opts: ServeCliOptions) => {
+    process.exitCode = await runServe(opts);
+  });
 }
