@@ -49,6 +49,8 @@ export interface EndorsementStackOptions {
   readonly fetcher?: Fetcher;
   /** Caps and negative cache of fetches chosen by evidence (VCEK, TCB Info); defaults apply. */
   readonly fetchGuard?: FetchGuardOptions;
+  /** Endorsements kept in memory (default 1024). */
+  readonly cacheEntries?: number;
 }
 
 /** The stack: a caching provider, with the counters of its fetch guard. */
@@ -106,6 +108,7 @@ export function createEndorsementStack(o: EndorsementStackOptions): EndorsementS
   const upstream = createFetchGuard(network, o.fetchGuard);
   const cache = createCachingProvider(upstream, {
     verify,
+    ...(o.cacheEntries !== undefined && { maxEntries: o.cacheEntries }),
     ...(o.cacheDir !== undefined && { store: createDirectoryStore(o.cacheDir, { verify }) }),
     ...(o.crlPolicy !== undefined && { crlPolicy: o.crlPolicy }),
   });
