@@ -252,6 +252,7 @@ export async function runAbuse(o: AbuseOptions): Promise<AbuseReport> {
         count: health.ms.length,
         failures: health.failures,
       },
+      healthzIdle: summariseLatency(idle.ms),
     };
   } finally {
     closeAgents();
@@ -267,13 +268,14 @@ export function formatAbuseReport(r: AbuseReport): string {
   const rows = Object.entries(r.fourxxByCode).map(([k, v]) => `  ${k.padEnd(44)} ${v}`);
   return [
     `Abuse run (${r.seconds} s, loopback)`,
-    `  requests sent                               ${r.requests}`,
+    `  requests sent                               ${r.requests} (${(r.requests / r.seconds).toFixed(0)}/s)`,
     `  5xx                                         ${r.fivexx}`,
     `  network errors                              ${r.networkErrors}`,
     `  outbound KDS/PCS requests                   ${r.outboundFetches} (VCEK ${r.vcekFetches}, cap ${r.fetchCap}/min)`,
     `  server descriptors baseline / peak / end    ${r.descriptors.baseline} / ${r.descriptors.peak} / ${r.descriptors.end}`,
     `  slowloris sockets cut / opened (p50 held)   ${r.slowloris.cut} / ${r.slowloris.sockets} (${r.slowloris.heldMsP50} ms)`,
     `  /healthz p50 / p99 ms (n, failures)         ${r.healthz.p50.toFixed(1)} / ${r.healthz.p99.toFixed(1)} (${r.healthz.count}, ${r.healthz.failures})`,
+    `  /healthz p50 / p99 ms before the attack      ${r.healthzIdle.p50.toFixed(1)} / ${r.healthzIdle.p99.toFixed(1)}`,
     '  4xx by code:',
     ...rows,
   ].join('\n');
