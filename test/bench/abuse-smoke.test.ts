@@ -32,6 +32,7 @@ test('abuse --quick: no 5xx and outbound fetches under the cap', { timeout: 180_
     assert.ok(r.vcekFetches <= r.fetchCap, `${r.vcekFetches} VCEK fetches, cap ${r.fetchCap}`);
     assert.equal(r.slowloris.cut, r.slowloris.sockets, 'a slowloris socket was never cut');
     assert.ok((r.fourxxByCode['429 ERR_TOO_MANY_SUBSCRIBERS'] ?? 0) > 0);
+    assert.ok((r.fourxxByCode['429 ERR_RATE_LIMITED'] ?? 0) > 0);
     assert.ok((r.fourxxByCode['400 ERR_REQUEST_INVALID'] ?? 0) > 0);
     assert.ok((r.fourxxByCode['400 ERR_TOKEN_IN_QUERY'] ?? 0) > 0);
     assert.ok((r.fourxxByCode['400 ERR_POLICY_INVALID'] ?? 0) > 0);

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { problemFor } from '../../verifier/service/problem.js';
 import { StoreUnavailableError } from '../../verifier/store/errors.js';
 import { dropPostgresSchema } from '../../verifier/store/postgres-store.js';
-import { openStore } from '../../verifier/store/index.js';
+import { openStore, type Store } from '../../verifier/store/index.js';
 import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
 import { simulateSnp } from '../../simulators/index.js';
 import { b64u, NOW, startTestService, workloadKey, type TestService } from './harness.js';
@@ -191,11 +191,7 @@ describe('hostile traffic', { timeout: 400_000 }, () => {
 });
 
 /** NUL bytes and invalid UTF-8 in paths, queries and JSON bodies: 400 before any SQL. */
-function nulSuite(
-  name: string,
-  open: (() => Promise<import('../../verifier/store/index.js').Store>) | undefined,
-  skip: string | false,
-) {
+function nulSuite(name: string, open: (() => Promise<Store>) | undefined, skip: string | false) {
   describe(`NUL bytes and invalid UTF-8 (${name})`, { timeout: 120_000, skip }, () => {
     it('are refused with 400 ERR_REQUEST_INVALID and no store text', async () => {
       await withService(
