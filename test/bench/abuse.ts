@@ -199,17 +199,25 @@ async function sseFlood(port: number, deadline: number, t: Tally): Promise<void>
   controller.abort();
 }
 
-async function healthLoop(port: number, deadline: number) {
-  const ms: number[] = [];
-  let failures = 0;
-  while (Date.now() < deadline) {
-    const started = process.hrtime.bigint();
-    const a = await send(port, '/healthz', { from: '127.0.0.1' });
-    if (a.status === 200) ms.push(Number(process.hrtime.bigint() - started) / 1e6);
-    else failures++;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { ms, failures };
+const PROBE = fileURLToPath(new URL('./abuse-probe.js', import.meta.url));
+
+/** `/healthz` latencies for `ms` from a separate process (see `abuse-probe.ts`). */
+function healthLoop(port: number, ms: number): Promise<{ ms: number[]; failures: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [PROBE, String(port), String(ms)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', () => {
+      try {
+        resolve(JSON.parse(out) as { ms: number[]; failures: number });
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  });
 }
 
 /** Runs the abuse scenario and returns the figures. */
@@ -222,14 +230,14 @@ export async function runAbuse(o: AbuseOptions): Promise<AbuseReport> {
   const fds = sampleDescriptors(server.child.pid!);
   const t = new Tally();
   try {
-    const idle = await healthLoop(server.port, Date.now() + (o.quick ? 1000 : 3000));
+    const idle = await healthLoop(server.port, o.quick ? 1000 : 3000);
     const deadline = Date.now() + o.seconds * 1000;
     const sockets = o.quick ? 16 : 64;
     const slow = Promise.all(
       Array.from({ length: sockets }, () => slowloris(server.port, '127.0.0.50', 500, 30_000)),
     );
     const [health] = await Promise.all([
-      healthLoop(server.port, deadline),
+      healthLoop(server.port, deadline - Date.now()),
       sseFlood(server.port, deadline, t),
       ...attacks(server.port, pki, deadline, t),
     ]);
