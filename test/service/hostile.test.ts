@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
+import { loadPolicy, PolicyError } from '../../verifier/appraise/index.js';
 import { problemFor } from '../../verifier/service/problem.js';
 import { StoreUnavailableError } from '../../verifier/store/errors.js';
 import { dropPostgresSchema } from '../../verifier/store/postgres-store.js';
@@ -140,6 +141,24 @@ describe('hostile traffic', { timeout: 400_000 }, () => {
       assert.equal(r.status, 400);
       assert.equal((await json(r)).code, 'ERR_POLICY_INVALID');
     });
+  });
+
+  it('every policy loader bounds aliases and size (loadPolicy, as --policy uses)', () => {
+    const bomb = ['id: bomb', 'a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++) {
+      const [p, n] = [String.fromCharCode(96 + i), String.fromCharCode(97 + i)];
+      bomb.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(', ')}]`);
+    }
+    const refused = (text: string, format: 'json' | 'yaml'): void =>
+      assert.throws(
+        () => loadPolicy(text, { source: 'text', format }),
+        (err: unknown) => err instanceof PolicyError && err.code === 'ERR_POLICY_INVALID',
+      );
+    refused(bomb.join('\n'), 'yaml');
+    refused(`id: big\n# ${'x'.repeat(300 * 1024)}\n`, 'yaml');
+    refused(JSON.stringify({ id: 'big', pad: 'x'.repeat(300 * 1024) }), 'json');
+    const few = 'id: ok\nplatforms: &p [tdx]\ntcb: { accept: { SWHardeningNeeded: affirming } }\n';
+    assert.equal(loadPolicy(few, { source: 'text', format: 'yaml' }).id, 'ok');
   });
 
   it('a token in the query string is refused and neither it nor the header is logged', async () => {
