@@ -10,6 +10,11 @@ import { EndorsementUnavailableError } from '../verifier/errors.js';
 import { createKdsClient, isKdsRequest, verifyKdsEndorsement } from './kds.js';
 import { createPcsClient, verifyPcsEndorsement } from './pcs.js';
 import {
+  createFetchGuard,
+  type FetchGuardCounters,
+  type FetchGuardOptions,
+} from './provider/fetch-guard.js';
+import {
   composeProviders,
   createCachingProvider,
   createDirectoryStore,
@@ -42,7 +47,16 @@ export interface EndorsementStackOptions {
   readonly crlPolicy?: CrlPolicy;
   /** HTTP layer override (tests); default node fetch with a 10 s timeout and 4 retries. */
   readonly fetcher?: Fetcher;
+  /** Caps and negative cache of fetches chosen by evidence (VCEK, TCB Info); defaults apply. */
+  readonly fetchGuard?: FetchGuardOptions;
+  /** Endorsements kept in memory (default 1024). */
+  readonly cacheEntries?: number;
 }
+
+/** The stack: a caching provider, with the counters of its fetch guard. */
+export type EndorsementStack = CachingProvider & {
+  readonly guardCounters: Readonly<FetchGuardCounters>;
+};
 
 /** Re-verifies a stored or bundled endorsement against the pinned roots at `now`. */
 export function endorsementVerifier(anchors: AnchorStore): (e: Endorsement, now: Date) => void {
@@ -73,10 +87,10 @@ function offlineUpstream(): EndorsementProvider {
  * const report = await appraiseEvidenceWithProvider({ evidence, provider, now, anchors, cache });
  * ```
  */
-export function createEndorsementStack(o: EndorsementStackOptions): CachingProvider {
+export function createEndorsementStack(o: EndorsementStackOptions): EndorsementStack {
   const verify = endorsementVerifier(o.anchors);
   const fetcher = o.fetcher ?? withRetry(createHttpFetcher({}), {});
-  const upstream = o.offline
+  const network = o.offline
     ? offlineUpstream()
     : composeProviders([
         createPcsClient({
@@ -91,9 +105,15 @@ export function createEndorsementStack(o: EndorsementStackOptions): CachingProvi
           ...(o.kdsUrl !== undefined && { baseUrl: o.kdsUrl }),
         }),
       ]);
-  return createCachingProvider(upstream, {
+  const upstream = createFetchGuard(network, o.fetchGuard);
+  const cache = createCachingProvider(upstream, {
     verify,
+    ...(o.cacheEntries !== undefined && { maxEntries: o.cacheEntries }),
     ...(o.cacheDir !== undefined && { store: createDirectoryStore(o.cacheDir, { verify }) }),
     ...(o.crlPolicy !== undefined && { crlPolicy: o.crlPolicy }),
   });
+  return Object.defineProperty(cache, 'guardCounters', {
+    get: () => ({ ...upstream.guardCounters }),
+    enumerable: true,
+  }) as EndorsementStack;
 }

@@ -22,8 +22,14 @@ import {
   type ModeFix,
 } from '../../verifier/store/index.js';
 import { intOption } from '../args.js';
+import {
+  addLimitOptions,
+  fetchGuardFromFlags,
+  limitsFromFlags,
+  type ServeLimitFlags,
+} from './serve-limits.js';
 
-interface ServeCliOptions {
+interface ServeCliOptions extends ServeLimitFlags {
   port?: string;
   host?: string;
   store?: string;
@@ -113,6 +119,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
           anchors,
           ...(o.pcsUrl !== undefined && { pcsUrl: o.pcsUrl }),
           ...(o.kdsUrl !== undefined && { kdsUrl: o.kdsUrl }),
+          fetchGuard: fetchGuardFromFlags(o),
         })
       : undefined;
   try {
@@ -123,6 +130,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
       ...(provider && { provider }),
       issuer: o.issuer ?? `http://${host}:${port}`,
       trustDomain: o.trustDomain ?? 'twi.local',
+      limits: limitsFromFlags(o),
       ...(adminToken !== undefined && { adminToken }),
       provenance: {
         builders: o.builderKeys
@@ -163,7 +171,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
 }
 
 export function registerServe(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('run the verifier service (challenge, attest, appraise, JWKS, SPIFFE bundle)')
     .option('--port <n>', 'port to listen on; 0 picks a free one (default 8443)')
@@ -195,8 +203,8 @@ export function registerServe(program: Command): void {
     .option(
       '--nonce-purge-interval <ms>',
       'delete expired nonces this often (default 60000; 0: off)',
-    )
-    .action(async (opts: ServeCliOptions) => {
-      process.exitCode = await runServe(opts);
-    });
+    );
+  addLimitOptions(serve).action(async (opts: ServeCliOptions) => {
+    process.exitCode = await runServe(opts);
+  });
 }

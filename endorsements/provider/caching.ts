@@ -7,7 +7,8 @@
  */
 import { EndorsementInvalidError, EndorsementUnavailableError } from '../../verifier/errors.js';
 import type { EndorsementStore } from './directory-store.js';
-import { Lru } from './lru.js';
+import { EndorsementFetchLimitedError } from './fetch-guard.js';
+import { SegmentedLru } from './slru.js';
 import {
   requestKey,
   type CrlPolicy,
@@ -78,6 +79,12 @@ export interface CachingProvider extends EndorsementProvider {
   readonly size: number;
   /** Settles once no fetch or refresh is in flight (tests, graceful shutdown). */
   idle(): Promise<void>;
+  /**
+   * Marks the cached answers to `requests` as having served a successful verification: they
+   * move to the protected part of the LRU, which entries fetched for evidence that never
+   * verified cannot evict.
+   */
+  confirm(requests: Iterable<EndorsementRequest>): void;
 }
 
 /**
@@ -114,6 +121,9 @@ export function createCachingProvider(
       return layer.lru.size;
     },
     idle: () => layer.idle(),
+    confirm(requests) {
+      for (const r of requests) layer.lru.protect(requestKey(r));
+    },
     get: (request, getOptions) => layer.get(request, getOptions),
   };
 }
@@ -136,7 +146,7 @@ class CachingLayer {
     storeHits: 0,
     evictions: 0,
   };
-  readonly lru: Lru<string, Slot>;
+  readonly lru: SegmentedLru<string, Slot>;
   readonly #inflight = new Map<string, Promise<Endorsement>>();
   readonly #windowOf: (e: Endorsement) => number;
   readonly #refreshRetryMs: number;
@@ -145,7 +155,7 @@ class CachingLayer {
     readonly inner: EndorsementProvider,
     readonly options: CachingProviderOptions,
   ) {
-    this.lru = new Lru<string, Slot>(options.maxEntries ?? 1024, (key) => {
+    this.lru = new SegmentedLru<string, Slot>(options.maxEntries ?? 1024, (key) => {
       this.counters.evictions++;
       this.emit({ type: 'evict', key });
     });
@@ -285,7 +295,13 @@ function refreshWindow(o: CachingProviderOptions): (e: Endorsement) => number {
 }
 
 function unavailable(err: unknown, key: string, cachedCopy: Endorsement | undefined): unknown {
-  if (err instanceof EndorsementInvalidError || err instanceof TypeError) return err;
+  if (
+    err instanceof EndorsementInvalidError ||
+    err instanceof TypeError ||
+    err instanceof EndorsementFetchLimitedError
+  ) {
+    return err;
+  }
   const cached = cachedCopy
     ? `cached copy's nextUpdate ${cachedCopy.nextUpdate.toISOString()}`
     : 'none cached';

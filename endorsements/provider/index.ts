@@ -23,3 +23,6 @@ export type { OfflineProvider, OfflineProviderOptions } from './offline.js';
 export { composeProviders, createStaticProvider, crlPolicyOf } from './compose.js';
 export type { ComposeOptions } from './compose.js';
 export { sha256Hex, verifyIntegrity } from './codec.js';
+export { createFetchGuard, EndorsementFetchLimitedError, isEvidenceChosen } from './fetch-guard.js';
+export type { FetchGuardCounters, FetchGuardOptions, GuardedProvider } from './fetch-guard.js';
+export { SegmentedLru } from './slru.js';

@@ -60,7 +60,7 @@ test('the manifest has appraisable samples of every platform', { skip }, () => {
 });
 
 test(
-  'default policy: debug samples are contraindicated, the others follow their TCB status',
+  'default policy: debug samples and SEV-SNP above VMPL 0 are contraindicated, the others follow their TCB status',
   { skip },
   () => {
     for (const s of samples.filter((x) => x.expected.verifies)) {
@@ -72,6 +72,16 @@ test(
         assert.deepEqual(
           a.violations.map((v) => v.code),
           ['ERR_DEBUG_ENABLED'],
+          s.name,
+        );
+        continue;
+      }
+      const vmpl = (s.measurements as { vmpl?: number }).vmpl;
+      if (s.platform === 'sev-snp' && vmpl !== 0) {
+        // The default policy accepts SEV-SNP reports from VMPL 0 only.
+        assert.equal(a.status, 'contraindicated', `${s.name} (VMPL ${vmpl})`);
+        assert.ok(
+          a.violations.some((v) => v.code === 'ERR_VMPL_NOT_ALLOWED'),
           s.name,
         );
         continue;

@@ -8,12 +8,12 @@
  * the attest flow (issue 5): challenge → attest over HTTP against one service instance, as a
  * ratio to the core's in-process appraisals of the same evidence (`attest-bench.ts`).
  *
- * `--suite provenance` (also part of the default `verify,provenance,native-sign,shim`) adds the transparency-log
+ * `--suite provenance` (also part of the default `verify,provenance,native-sign,shim,abuse`) adds the transparency-log
  * benchmark of `provenance-bench.ts` under the JSON's `provenance` key.
  *
  * Usage: `node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro]
  * [--workers N] [--skip-attest | --attest-only] [--attest-seconds S]
- * [--suite verify,provenance,native-sign,shim]`. The JSON goes to `bench-results.json` in the project
+ * [--suite verify,provenance,native-sign,shim,abuse]`. The JSON goes to `bench-results.json` in the project
  * root by default. `--attest-only` alone runs only the attest flow.
  *
  * @module
@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../helpers/vectors.js';
+import { formatAbuseReport, runAbuse } from './abuse.js';
 import { runAttestBench } from './attest-bench.js';
 import { startWorkerPool } from './all-cores.js';
 import { floorHash, floorOperation } from './floor.js';
@@ -54,7 +55,7 @@ import {
 } from './provenance-bench.js';
 
 /** Benchmark suites `--suite` selects. */
-export const BENCH_SUITES = ['verify', 'provenance', 'native-sign', 'shim'] as const;
+export const BENCH_SUITES = ['verify', 'provenance', 'native-sign', 'shim', 'abuse'] as const;
 
 /** Parsed command line. */
 export interface BenchOptions {
@@ -126,7 +127,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       ? BENCH_SUITES.filter((x) => suites.includes(x))
       : values['attest-only']
         ? ['verify']
-        : BENCH_SUITES,
+        : // `--quick` leaves the abuse run to its own smoke test (abuse-smoke.test.ts).
+          BENCH_SUITES.filter((x) => !values.quick || x !== 'abuse'),
     core: !values['attest-only'],
     attest: !values['skip-attest'],
     attestSeconds,
@@ -287,7 +289,7 @@ async function corePart(
 }
 
 const USAGE =
-  'usage: node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro] [--workers N] [--skip-attest | --attest-only] [--attest-seconds S] [--suite verify,provenance,native-sign,shim]';
+  'usage: node dist/test/bench/run.js [--quick] [--json FILE] [--platform tdx,sev-snp,nitro] [--workers N] [--skip-attest | --attest-only] [--attest-seconds S] [--suite verify,provenance,native-sign,shim,abuse]';
 
 async function main(): Promise<void> {
   let opts: BenchOptions;
@@ -317,6 +319,14 @@ async function main(): Promise<void> {
     writeFileSync(nativeJson, JSON.stringify(native, null, 2) + '\n');
     process.stdout.write('\n' + formatNativeSign(native) + '\n');
     progress(`native sign results written to ${nativeJson}`);
+  }
+  if (opts.suites.includes('abuse')) {
+    // The bounded abuse run (issue 12): hostile traffic against `twi serve` on loopback.
+    const abuse = await runAbuse({ seconds: opts.quick ? 4 : 20, quick: opts.quick });
+    const abuseJson = join(dirname(opts.json), 'bench-results-abuse.json');
+    writeFileSync(abuseJson, JSON.stringify(abuse, null, 2) + '\n');
+    process.stdout.write('\n' + formatAbuseReport(abuse) + '\n');
+    progress(`abuse results written to ${abuseJson}`);
   }
   progress(`results written to ${opts.json} (${Math.round((Date.now() - started) / 1000)} s)`);
 }

@@ -63,6 +63,10 @@ for (const sample of samples) {
       assert.equal(out.status, 'contraindicated', 'debug TEEs are contraindicated by default');
       assert.ok(out.errors.some((e) => e.code === 'ERR_DEBUG_ENABLED'));
       assert.equal(status, 2);
+    } else if (sample.platform === 'sev-snp' && sample.measurements?.['vmpl'] !== 0) {
+      assert.equal(out.status, 'contraindicated', 'the default policy wants VMPL 0');
+      assert.ok(out.errors.some((e) => e.code === 'ERR_VMPL_NOT_ALLOWED'));
+      assert.equal(status, 2);
     } else if (sample.expected.tcb_status === 'OutOfDate') {
       assert.equal(out.status, 'warning');
       assert.equal(status, 1);

@@ -47,6 +47,13 @@ async function main(): Promise<void> {
     issuer: 'http://127.0.0.1',
     trustDomain: 'load.example',
     logLevel: 'silent',
+    // A load generator is one client sending as fast as it can: no per-client rate limit.
+    limits: {
+      rateLimit: false,
+      maxConnections: 65_536,
+      maxSubscribers: 65_536,
+      maxSubscribersPerClient: 65_536,
+    },
     ...(values['admin-token'] !== undefined && { adminToken: values['admin-token'] }),
     ...(values['sync-interval-ms'] !== undefined && {
       syncIntervalMs: Number(values['sync-interval-ms']),

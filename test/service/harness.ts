@@ -21,6 +21,17 @@ import { createService } from '../../verifier/service/index.js';
 import type { ProvenanceOptions } from '../../verifier/service/provenance.js';
 import { openStore, type Store } from '../../verifier/store/index.js';
 import { newKeyPair } from '../../verifier/key-pair.js';
+import type { ServiceLimits } from '../../verifier/service/limits.js';
+
+/**
+ * Limits for tests that send many requests from one address quickly: the rate limit and the
+ * caps are raised rather than the defaults weakened.
+ */
+export const GENEROUS_LIMITS: ServiceLimits = {
+  rateLimit: { perSecond: 100_000, burst: 100_000 },
+  maxSubscribers: 10_000,
+  maxSubscribersPerClient: 10_000,
+};
 
 export const PKI_CREATED = new Date('2025-01-01T00:00:00Z');
 export const NOW = new Date('2025-06-01T00:00:00Z');
@@ -103,17 +114,25 @@ export async function startTestService(o: {
   noncePurgeIntervalMs?: number;
   nonceTtlSeconds?: number;
   provider?: EndorsementProvider;
+  /** Limits over {@link GENEROUS_LIMITS} (the hostile-traffic tests set tight ones). */
+  limits?: ServiceLimits;
+  logLevel?: string;
+  logStream?: { write(line: string): void };
+  /** Opens the store (default a fresh SQLite file in the temp dir). */
+  openStore?: () => Promise<Store>;
 }): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), `${o.seed}-`));
   const pki = await openSimulatedPki(join(dir, 'pki'), { seed: o.seed, now: PKI_CREATED });
-  const store = await openStore('sqlite:' + join(dir, 'twi.db'));
+  const store = await (o.openStore?.() ?? openStore('sqlite:' + join(dir, 'twi.db')));
   const app = await createService({
     store,
     anchors: loadAnchorStore([join(dir, 'pki', 'roots')]),
     issuer: 'https://verifier.example',
     trustDomain: 'example.org',
     now: o.clock,
-    logLevel: 'silent',
+    logLevel: o.logLevel ?? 'silent',
+    limits: { ...GENEROUS_LIMITS, ...o.limits },
+    ...(o.logStream && { logStream: o.logStream }),
     ...(o.adminToken !== undefined && { adminToken: o.adminToken }),
     ...(o.provenance && { provenance: o.provenance }),
     ...(o.bundleRefreshHintSeconds !== undefined && {

@@ -29,6 +29,7 @@ import {
   adminCall,
   attestRaw,
   attestWit,
+  GENEROUS_LIMITS,
   medianMax,
   NOW,
   PKI_CREATED,
@@ -62,6 +63,7 @@ async function startInstance(store: Store, pkiDir: string, syncIntervalMs: numbe
     logLevel: 'silent',
     adminToken: TOKEN,
     syncIntervalMs,
+    limits: GENEROUS_LIMITS,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

@@ -19,6 +19,7 @@ import { startCollateralServer } from '../../simulators/servers/index.js';
 import type { CollateralServer } from '../../simulators/servers/index.js';
 import { createShimClient } from '../../shim/client.js';
 import { createService } from '../../verifier/service/index.js';
+import { GENEROUS_LIMITS } from '../service/harness.js';
 import { openStore, type Store } from '../../verifier/store/index.js';
 import { bundleTrust, watchBundle } from '../../verifier/wimse/bundle-watch.js';
 import type { BundleWatch } from '../../verifier/wimse/bundle-watch.js';
@@ -71,6 +72,7 @@ export async function startVerifier(o: {
         logLevel: 'silent',
         adminToken: ADMIN_TOKEN,
         heartbeatMs: 1000,
+        limits: GENEROUS_LIMITS,
         ...(o.witLifetimeSeconds !== undefined && { witLifetimeSeconds: o.witLifetimeSeconds }),
       });
       await app.listen({ host: '127.0.0.1', port });

@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
-import { parseDocument, visit } from 'yaml';
+import { visit } from 'yaml';
 import { PolicyError } from './policy-error.js';
 import type { PolicyIssue } from './policy-error.js';
 import { policySchema } from './policy-schema.js';
+import { checkPolicySize, parsePolicyYamlDocument, policyYamlToJs } from './policy-yaml.js';
 import { normalizePolicy } from './policy-normalize.js';
 import type { Policy } from './policy-types.js';
 
@@ -78,13 +79,7 @@ const LONG_HEX = /^[0-9a-fA-F]{12,}$/;
  * has 12 or more digits while every hex value does, so such scalars keep their source text.
  */
 function parseYaml(text: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new PolicyError(
-      'ERR_POLICY_INVALID',
-      doc.errors.map((e) => ({ path: '(root)', message: `YAML: ${e.message}` })),
-    );
-  }
+  const doc = parsePolicyYamlDocument(text);
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value === 'number' && node.source && LONG_HEX.test(node.source)) {
@@ -92,10 +87,11 @@ function parseYaml(text: string): unknown {
       }
     },
   });
-  return doc.toJS();
+  return policyYamlToJs(doc);
 }
 
 function parseJson(text: string): unknown {
+  checkPolicySize(text);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

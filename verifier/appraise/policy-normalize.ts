@@ -152,7 +152,9 @@ export function normalizePolicy(doc: Doc): Policy {
 
 /**
  * The policy used when none is configured: every platform allowed, no reference values,
- * debug TEEs contraindicated, TCB statuses tiered as in {@link DEFAULT_TCB_TIERS}.
+ * debug TEEs contraindicated, SEV-SNP reports only from VMPL 0 (the most privileged level, where
+ * the guest's own firmware runs: a report from a higher VMPL may come from code the guest
+ * kernel does not control), TCB statuses tiered as in {@link DEFAULT_TCB_TIERS}.
  *
  * @example
  * ```ts
@@ -160,5 +162,9 @@ export function normalizePolicy(doc: Doc): Policy {
  * ```
  */
 export function defaultPolicy(): Policy {
-  return normalizePolicy({ id: DEFAULT_POLICY_ID, platforms: [...ALL_PLATFORMS] });
+  return normalizePolicy({
+    id: DEFAULT_POLICY_ID,
+    platforms: [...ALL_PLATFORMS],
+    'sev-snp': { vmpl: [0] },
+  });
 }

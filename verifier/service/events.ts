@@ -8,6 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { problem, sendProblem } from './problem.js';
 
 /** Default interval between heartbeat comments. */
 export const HEARTBEAT_MS = 15_000;
@@ -29,6 +30,10 @@ export interface BundleEventsOptions {
   readonly build: () => Promise<BundleEventData>;
   /** Heartbeat interval (default {@link HEARTBEAT_MS}). */
   readonly heartbeatMs?: number;
+  /** Open streams in all; a further subscriber gets 429 `ERR_TOO_MANY_SUBSCRIBERS` (default 256). */
+  readonly maxSubscribers?: number;
+  /** Open streams per client address (default 8). */
+  readonly maxSubscribersPerClient?: number;
 }
 
 /** The subscriber registry of one service instance. */
@@ -51,7 +56,11 @@ export function bundleFrame(bundle: BundleEventData): string {
 interface Subscriber {
   readonly res: ServerResponse;
   readonly timer: NodeJS.Timeout;
+  readonly client: string;
 }
+
+/** Seconds a subscriber refused for a full registry is told to wait. */
+const FULL_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The registry behind `GET /v1/bundle/events`. Publications are serialised, so subscribers see
@@ -67,15 +76,21 @@ interface Subscriber {
 export function createBundleEvents(options: BundleEventsOptions): BundleEvents {
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   const subscribers = new Set<Subscriber>();
+  const perClient = new Map<string, number>();
+  const maxAll = options.maxSubscribers ?? 256;
+  const maxOne = options.maxSubscribersPerClient ?? 8;
   let chain: Promise<unknown> = Promise.resolve();
 
   const drop = (sub: Subscriber): void => {
     if (!subscribers.delete(sub)) return;
+    const left = (perClient.get(sub.client) ?? 1) - 1;
+    if (left > 0) perClient.set(sub.client, left);
+    else perClient.delete(sub.client);
     clearInterval(sub.timer);
     if (!sub.res.writableEnded) sub.res.end();
   };
 
-  const open = (res: ServerResponse, first: BundleEventData): void => {
+  const open = (res: ServerResponse, first: BundleEventData, client: string): void => {
     res.writeHead(200, {
       'content-type': `${EVENT_STREAM_TYPE}; charset=utf-8`,
       'cache-control': 'no-cache, no-transform',
@@ -85,18 +100,28 @@ export function createBundleEvents(options: BundleEventsOptions): BundleEvents {
     res.write(`retry: ${SSE_RETRY_MS}\n\n` + bundleFrame(first));
     const timer = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
     timer.unref();
-    const sub = { res, timer };
+    const sub = { res, timer, client };
     subscribers.add(sub);
+    perClient.set(client, (perClient.get(client) ?? 0) + 1);
     res.on('close', () => drop(sub));
     res.on('error', () => drop(sub));
   };
 
   return {
-    async handle(_request, reply) {
+    async handle(request, reply) {
+      const client = request.ip;
+      if (subscribers.size >= maxAll || (perClient.get(client) ?? 0) >= maxOne) {
+        reply.header('retry-after', String(FULL_RETRY_AFTER_SECONDS));
+        sendProblem(
+          reply,
+          problem(429, 'ERR_TOO_MANY_SUBSCRIBERS', 'too many open event streams; retry later'),
+        );
+        return;
+      }
       // Build before hijacking, so a store failure is still an ordinary problem response.
       const first = await options.build();
       reply.hijack();
-      open(reply.raw, first);
+      open(reply.raw, first, client);
     },
     publish() {
       const next = chain.then(async () => {

@@ -21,6 +21,7 @@ const TITLES: Readonly<Record<number, string>> = {
   422: 'Unprocessable Content',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -102,7 +103,14 @@ export function problemFor(err: unknown): Problem {
   if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
     return problem(400, 'ERR_BODY_INVALID', 'the body is not valid JSON');
   }
-  if (isTwiError(err)) return problem(twiStatus(err.code), err.code, err.message);
+  if (isTwiError(err)) {
+    // A store failure's message may quote SQL or connection details: the log has it, not the client.
+    if (err.code.startsWith('ERR_STORE')) {
+      return problem(503, err.code, 'the store is unavailable; try again later');
+    }
+    const limited = err.code === 'ERR_ENDORSEMENT_FETCH_LIMITED';
+    return problem(limited ? 429 : twiStatus(err.code), err.code, err.message);
+  }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return problem(fe.statusCode, 'ERR_REQUEST_INVALID', fe.message ?? 'bad request');
   }
@@ -121,6 +129,8 @@ export function problemErrorHandler(
   reply: FastifyReply,
 ): FastifyReply {
   const p = problemFor(err);
+  const retry = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (p.status === 429 && typeof retry === 'number') reply.header('retry-after', String(retry));
   if (p.status >= 500) request.log.error({ err }, 'request failed');
   else request.log.info({ code: p.code, status: p.status }, 'request rejected');
   return sendProblem(reply, p);

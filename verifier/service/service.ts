@@ -13,16 +13,17 @@ import type { AnchorStore } from '../verify/types.js';
 import { parseWorkloadId } from '../wimse/index.js';
 import type { CorimKey } from '../../endorsements/corim/index.js';
 import type { CachingProvider } from '../../endorsements/provider/caching.js';
+import type { FetchGuardCounters } from '../../endorsements/provider/fetch-guard.js';
 import type { EndorsementProvider } from '../../endorsements/provider/types.js';
 import {
   appraiseOnly,
-  attest,
   type AppraiseRequest,
   type AttestContext,
   type AttestRequest,
 } from './attest.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerBuildRevocationRoutes } from './build-revocation-routes.js';
+import { attestConfirming, recordingProvider } from './confirm-endorsements.js';
 import { serviceBundle, type BundleSource, type ServiceState } from './admin-state.js';
 import { createBundleEvents, type BundleEvents } from './events.js';
 import {
@@ -38,6 +39,9 @@ import { registerRegistrationRoutes } from './registrations-routes.js';
 import { loadSharedPolicy, type SharedPolicyOptions } from './shared-settings.js';
 import { createStateSync } from './sync.js';
 import { notFoundHandler, problem, problemErrorHandler, sendProblem } from './problem.js';
+import { renderGuardMetrics } from './guard-metrics.js';
+import { resolveLimits, serverTimeoutOptions, type ServiceLimits } from './limits.js';
+import { registerRequestGuard, requestLogView, type GuardCounters } from './request-guard.js';
 import { appraiseBodySchema, attestBodySchema } from './schemas.js';
 
 /** Default request body limit: 256 KiB. */
@@ -104,6 +108,10 @@ export interface ServiceOptions {
   readonly noncePurgeIntervalMs?: number;
   /** Keys reference-value CoRIMs must be signed with (default none: any CoRIM is accepted). */
   readonly referenceValueKeys?: readonly CorimKey[];
+  /** Rate limits, timeouts and caps against hostile clients (docs/service.md "Hostile traffic"). */
+  readonly limits?: ServiceLimits;
+  /** Where the log goes (default stdout); tests capture it here. */
+  readonly logStream?: { write(line: string): void };
 }
 
 function checkOptions(o: ServiceOptions): void {
@@ -134,16 +142,28 @@ function checkOptions(o: ServiceOptions): void {
 
 function fastifyOptions(o: ServiceOptions): FastifyServerOptions {
   return {
+    ...serverTimeoutOptions(resolveLimits(o.limits)),
     bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
     logger: {
       level: o.logLevel ?? 'info',
       redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' },
+      // Never the query string (it may carry a token) nor any header.
+      serializers: { req: requestLogView },
+      ...(o.logStream && { stream: o.logStream }),
     },
+    // Router failures (a malformed percent-escape in the path) answer a problem too.
+    frameworkErrors: (_err, _request, reply) =>
+      sendProblem(reply, problem(400, 'ERR_REQUEST_INVALID', 'the request URL is malformed')),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   };
 }
 
-function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds: number): void {
+function registerCoreRoutes(
+  app: FastifyInstance,
+  ctx: AttestContext,
+  ttlSeconds: number,
+  provider: EndorsementProvider | undefined,
+): void {
   app.post('/v1/challenge', async () => {
     const nonce = randomBytes(32).toString('base64url');
     const expiresAt = new Date(ctx.now().getTime() + ttlSeconds * 1000);
@@ -156,7 +176,7 @@ function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds
     async (request) => {
       const started = process.hrtime.bigint();
       try {
-        return await attest(ctx, request.body);
+        return await attestConfirming(ctx, provider, request.body);
       } finally {
         ctx.metrics.observeAttest(Number(process.hrtime.bigint() - started) / 1e9);
       }
@@ -174,6 +194,7 @@ function registerPublicRoutes(
   ctx: AttestContext,
   issuer: string,
   bundle: { source: BundleSource; events: BundleEvents },
+  guard: { provider: EndorsementProvider | undefined; counters: GuardCounters },
 ): void {
   const view = (): { now: Date; witLifetimeSeconds: number } => ({
     now: ctx.now(),
@@ -196,14 +217,22 @@ function registerPublicRoutes(
   });
   app.get('/metrics', async (_request, reply) => {
     const nonces = await ctx.store.nonces.count().catch(() => undefined);
-    const caches = cacheSnapshot(ctx);
-    return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render(nonces, caches));
+    const caches = cacheSnapshot(ctx, guard.provider);
+    const fetches = (guard.provider as { guardCounters?: FetchGuardCounters } | undefined)
+      ?.guardCounters;
+    const text =
+      ctx.metrics.render(nonces, caches) +
+      renderGuardMetrics(guard.counters, bundle.events.size(), fetches);
+    return reply.type('text/plain; version=0.0.4').send(text);
   });
 }
 
 /** The verification cache's counters and, for a caching provider, the endorsement cache's. */
-function cacheSnapshot(ctx: AttestContext): CacheSnapshot {
-  const counters = (ctx.provider as Partial<CachingProvider> | undefined)?.counters;
+function cacheSnapshot(
+  ctx: AttestContext,
+  provider: EndorsementProvider | undefined,
+): CacheSnapshot {
+  const counters = (provider as Partial<CachingProvider> | undefined)?.counters;
   return {
     verification: { ...ctx.cache.stats },
     ...(counters && { endorsements: { ...counters } }),
@@ -264,6 +293,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     trustDomain: options.trustDomain,
   };
   const { state, fromSeq } = await loadState(options, now, policyOptions);
+  const limits = resolveLimits(options.limits);
   const ctx: AttestContext = {
     store: options.store,
     anchors: options.anchors,
@@ -271,7 +301,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     get policy() {
       return state.policy;
     },
-    ...(options.provider && { provider: options.provider }),
+    ...(options.provider && { provider: recordingProvider(options.provider) }),
     get key() {
       return state.key;
     },
@@ -293,8 +323,11 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   const events = createBundleEvents({
     build: () => serviceBundle(source),
     ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
+    maxSubscribers: limits.maxSubscribers,
+    maxSubscribersPerClient: limits.maxSubscribersPerClient,
   });
   const app = Fastify(fastifyOptions(options));
+  app.server.maxConnections = limits.maxConnections;
   const sync = createStateSync({
     store: options.store,
     state,
@@ -307,6 +340,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   });
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  const guardCounters = registerRequestGuard(app, limits);
   // Only JSON bodies are accepted (the admin policy route adds YAML); else 415 from Fastify.
   app.removeContentTypeParser('text/plain');
   // Event streams never go idle: end them first, or closing would wait for them.
@@ -314,8 +348,14 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     sync.close();
     events.close();
   });
-  registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120);
-  registerPublicRoutes(app, ctx, options.issuer, { source, events });
+  registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120, options.provider);
+  registerPublicRoutes(
+    app,
+    ctx,
+    options.issuer,
+    { source, events },
+    { provider: options.provider, counters: guardCounters },
+  );
   await registerAdminRoutes(app, {
     token: options.adminToken,
     store: options.store,

@@ -1,0 +1,154 @@
+/**
+ * Limits that keep the service up under hostile traffic: per-client rate limits, HTTP
+ * timeouts, connection and event-stream caps. Every limit has a default; tests and benches
+ * that send many requests from one address pass generous values instead of weakening them.
+ *
+ * @module
+ */
+import type { FastifyServerOptions } from 'fastify';
+
+/** Token-bucket rate limit per client address (see `rate-limit.ts`). */
+export interface RateLimitOptions {
+  /** Tokens added per second (sustained requests per second). */
+  readonly perSecond: number;
+  /** Bucket size: requests a client may send at once. */
+  readonly burst: number;
+  /** Client buckets kept in memory; the least recently seen are forgotten first. */
+  readonly maxClients?: number;
+}
+
+/** What `ServiceOptions.limits` may set; every unset field takes its default. */
+export interface ServiceLimits {
+  /** Per-client rate limit of every route but `/healthz`; `false` turns it off. */
+  readonly rateLimit?: RateLimitOptions | false;
+  /** Whole request (headers and body) must arrive within this, ms. */
+  readonly requestTimeoutMs?: number;
+  /** Request headers must arrive within this, ms (≤ `requestTimeoutMs`). */
+  readonly headersTimeoutMs?: number;
+  /** A socket with no traffic either way for this long is closed, ms. */
+  readonly idleTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this, ms. */
+  readonly keepAliveTimeoutMs?: number;
+  /** Requests served on one connection before it is closed. */
+  readonly maxRequestsPerSocket?: number;
+  /** Open connections; further ones are dropped on accept. */
+  readonly maxConnections?: number;
+  /** Open `GET /v1/bundle/events` streams in all. */
+  readonly maxSubscribers?: number;
+  /** Open event streams per client address. */
+  readonly maxSubscribersPerClient?: number;
+  /** How often request and header timeouts are checked, ms. */
+  readonly timeoutCheckIntervalMs?: number;
+}
+
+/** {@link ServiceLimits} with every default applied. */
+export interface ResolvedLimits {
+  readonly rateLimit: Required<RateLimitOptions> | false;
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxRequestsPerSocket: number;
+  readonly maxConnections: number;
+  readonly maxSubscribers: number;
+  readonly maxSubscribersPerClient: number;
+  readonly timeoutCheckIntervalMs: number;
+}
+
+/** The defaults (docs/service.md "Hostile traffic"). */
+export const DEFAULT_LIMITS: ResolvedLimits = {
+  rateLimit: { perSecond: 20, burst: 100, maxClients: 10_000 },
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxRequestsPerSocket: 1_000,
+  maxConnections: 1_024,
+  maxSubscribers: 256,
+  maxSubscribersPerClient: 8,
+  timeoutCheckIntervalMs: 1_000,
+};
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isInteger(v) || v <= 0)
+    throw new RangeError(`limits.${name} must be a positive integer`);
+  return v;
+}
+
+function resolveRate(r: RateLimitOptions | false | undefined): ResolvedLimits['rateLimit'] {
+  if (r === false) return false;
+  if (r === undefined) return DEFAULT_LIMITS.rateLimit;
+  if (!(r.perSecond > 0) || !Number.isFinite(r.perSecond)) {
+    throw new RangeError('limits.rateLimit.perSecond must be a positive number');
+  }
+  const fallback = (DEFAULT_LIMITS.rateLimit as Required<RateLimitOptions>).maxClients;
+  return {
+    perSecond: r.perSecond,
+    burst: positiveInt('rateLimit.burst', r.burst),
+    maxClients: positiveInt('rateLimit.maxClients', r.maxClients ?? fallback),
+  };
+}
+
+/**
+ * Applies the defaults and checks every value.
+ *
+ * @throws RangeError for a non-positive value, or a headers timeout above the request timeout.
+ */
+export function resolveLimits(l: ServiceLimits = {}): ResolvedLimits {
+  const out: ResolvedLimits = {
+    rateLimit: resolveRate(l.rateLimit),
+    requestTimeoutMs: positiveInt(
+      'requestTimeoutMs',
+      l.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
+    ),
+    headersTimeoutMs: positiveInt(
+      'headersTimeoutMs',
+      l.headersTimeoutMs ??
+        Math.min(DEFAULT_LIMITS.headersTimeoutMs, l.requestTimeoutMs ?? Infinity),
+    ),
+    idleTimeoutMs: positiveInt('idleTimeoutMs', l.idleTimeoutMs ?? DEFAULT_LIMITS.idleTimeoutMs),
+    keepAliveTimeoutMs: positiveInt(
+      'keepAliveTimeoutMs',
+      l.keepAliveTimeoutMs ?? DEFAULT_LIMITS.keepAliveTimeoutMs,
+    ),
+    maxRequestsPerSocket: positiveInt(
+      'maxRequestsPerSocket',
+      l.maxRequestsPerSocket ?? DEFAULT_LIMITS.maxRequestsPerSocket,
+    ),
+    maxConnections: positiveInt(
+      'maxConnections',
+      l.maxConnections ?? DEFAULT_LIMITS.maxConnections,
+    ),
+    maxSubscribers: positiveInt(
+      'maxSubscribers',
+      l.maxSubscribers ?? DEFAULT_LIMITS.maxSubscribers,
+    ),
+    maxSubscribersPerClient: positiveInt(
+      'maxSubscribersPerClient',
+      l.maxSubscribersPerClient ?? DEFAULT_LIMITS.maxSubscribersPerClient,
+    ),
+    timeoutCheckIntervalMs: positiveInt(
+      'timeoutCheckIntervalMs',
+      l.timeoutCheckIntervalMs ?? DEFAULT_LIMITS.timeoutCheckIntervalMs,
+    ),
+  };
+  if (out.headersTimeoutMs > out.requestTimeoutMs) {
+    throw new RangeError('limits.headersTimeoutMs must not exceed limits.requestTimeoutMs');
+  }
+  return out;
+}
+
+/** The Fastify (and Node `http.Server`) options that carry the timeouts. */
+export function serverTimeoutOptions(l: ResolvedLimits): Partial<FastifyServerOptions> {
+  return {
+    requestTimeout: l.requestTimeoutMs,
+    connectionTimeout: l.idleTimeoutMs,
+    keepAliveTimeout: l.keepAliveTimeoutMs,
+    maxRequestsPerSocket: l.maxRequestsPerSocket,
+    http: {
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs,
+      connectionsCheckingInterval: l.timeoutCheckIntervalMs,
+    },
+  } as Partial<FastifyServerOptions>;
+}
