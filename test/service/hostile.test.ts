@@ -12,6 +12,7 @@ import { loadPolicy, PolicyError } from '../../verifier/appraise/index.js';
 import { problemFor } from '../../verifier/service/problem.js';
 import { StoreUnavailableError } from '../../verifier/store/errors.js';
 import { dropPostgresSchema } from '../../verifier/store/postgres-store.js';
+import { TEST_KEK } from '../helpers/kek.js';
 import { openStore, type Store } from '../../verifier/store/index.js';
 import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
 import { simulateSnp } from '../../simulators/index.js';
@@ -271,7 +272,7 @@ nulSuite(
   'PostgreSQL',
   pgUrl
     ? async () => {
-        const store = await openStore(pgUrl, { schema: pgSchema });
+        const store = await openStore(pgUrl, { schema: pgSchema, kek: TEST_KEK });
         const close = store.close.bind(store);
         return Object.assign(store, {
           close: async () => {
