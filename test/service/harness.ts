@@ -50,24 +50,43 @@ export function workloadKey(): Workload {
   return { jwk, spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })) };
 }
 
+/** What a test may choose in simulated evidence (48-byte values unless named otherwise). */
+export interface EvidenceOptions {
+  debug?: boolean;
+  mrtd?: Uint8Array;
+  /** TDX RTMR0; RTMR1–3 are then fixed values. */
+  rtmr0?: Uint8Array;
+  /** SEV-SNP HOST_DATA (32 bytes). */
+  hostData?: Uint8Array;
+  /** SEV-SNP MEASUREMENT. */
+  measurement?: Uint8Array;
+  pcrs?: Record<number, Uint8Array>;
+  /** Prefix of the simulators' seeds (default `svc`). */
+  seed?: string;
+}
+
+const fill48 = (b: number): Uint8Array => new Uint8Array(48).fill(b);
+
 /** A CMW collection with evidence bound to `nonce` and `key`. */
 export function evidenceCmw(
   pki: SimulatedPki,
   platform: Platform,
   nonce: string,
-  key: Workload,
-  extra: { debug?: boolean; mrtd?: Uint8Array } = {},
+  key: Pick<Workload, 'spki'> & { jwk: JsonWebKey },
+  extra: EvidenceOptions = {},
 ): Record<string, unknown> {
   const nonceBytes = new Uint8Array(Buffer.from(nonce, 'base64url'));
   const reportData = bindingReportData(nonceBytes, jwkThumbprint(key.jwk));
+  const seed = extra.seed ?? 'svc';
   const cmw: Record<string, unknown> = { __cmwc_t: 'tag:twi.dev,2026:evidence' };
   if (platform === 'tdx') {
     const sim = simulateTdx(pki.intel(), {
-      seed: 'svc-td',
+      seed: `${seed}-td`,
       now: NOW,
       reportData,
       ...(extra.debug !== undefined && { debug: extra.debug }),
       ...(extra.mrtd && { mrTd: extra.mrtd }),
+      ...(extra.rtmr0 && { rtmr: [extra.rtmr0, fill48(0x11), fill48(0x12), fill48(0x13)] }),
     });
     cmw.tdx = ['application/vnd.twi.tdx-quote', b64u(sim.quote), 4];
     cmw.collateral = [
@@ -76,17 +95,24 @@ export function evidenceCmw(
       2,
     ];
   } else if (platform === 'sev-snp') {
-    const sim = simulateSnp(pki.amd('Genoa'), { seed: 'svc-snp', reportData, debug: extra.debug });
+    const sim = simulateSnp(pki.amd('Genoa'), {
+      seed: `${seed}-snp`,
+      reportData,
+      debug: extra.debug,
+      ...(extra.hostData && { hostData: extra.hostData }),
+      ...(extra.measurement && { measurement: extra.measurement }),
+    });
     cmw.snp = ['application/vnd.twi.sev-snp-report', b64u(sim.report), 4];
     cmw.certs = ['application/vnd.twi.sev-snp-certs', b64u(sim.certTable), 2];
   } else {
     const sim = simulateNitro(pki.nitro(), {
       now: NOW,
-      seed: 'svc-nitro',
+      seed: `${seed}-nitro`,
       nonce: nonceBytes,
       publicKey: key.spki,
       userData: reportData,
       debug: extra.debug,
+      ...(extra.pcrs && { pcrs: extra.pcrs }),
     });
     cmw.nitro = ['application/vnd.twi.nitro-attestation', b64u(sim.document), 4];
   }

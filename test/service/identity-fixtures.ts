@@ -9,18 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
-import {
-  openSimulatedPki,
-  simulateNitro,
-  simulateSnp,
-  simulateTdx,
-  type SimulatedPki,
-} from '../../simulators/index.js';
+import { openSimulatedPki, type SimulatedPki } from '../../simulators/index.js';
 import type { Policy } from '../../verifier/appraise/index.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
 import { createService } from '../../verifier/service/index.js';
 import { openStore, type Store } from '../../verifier/store/index.js';
-import { b64u, NOW, PKI_CREATED, type Platform } from './harness.js';
+import { evidenceCmw, NOW, PKI_CREATED, type Platform } from './harness.js';
 
 export const TOKEN = 'identity-admin-token';
 
@@ -46,42 +39,20 @@ export function cmwWith(
   spki: Uint8Array,
   m: Measurements = {},
 ): Record<string, unknown> {
-  const nonceBytes = new Uint8Array(Buffer.from(nonce, 'base64url'));
-  const reportData = bindingReportData(nonceBytes, jwkThumbprint(jwk));
-  const cmw: Record<string, unknown> = { __cmwc_t: 'tag:twi.dev,2026:evidence' };
-  if (platform === 'tdx') {
-    const rtmr = m.rtmr0 && ([m.rtmr0, fill(0x11), fill(0x12), fill(0x13)] as const);
-    const sim = simulateTdx(pki.intel(), {
-      seed: 'id-td',
-      now: NOW,
-      reportData,
-      ...(rtmr && { rtmr: [...rtmr] }),
-      ...(m.mrTd && { mrTd: m.mrTd }),
-    });
-    cmw.tdx = ['application/vnd.twi.tdx-quote', b64u(sim.quote), 4];
-    const collateral = b64u(JSON.stringify(sim.collateral));
-    cmw.collateral = ['application/vnd.twi.tdx-collateral+json', collateral, 2];
-  } else if (platform === 'sev-snp') {
-    const sim = simulateSnp(pki.amd('Genoa'), {
-      seed: 'id-snp',
-      reportData,
+  return evidenceCmw(
+    pki,
+    platform,
+    nonce,
+    { jwk, spki },
+    {
+      seed: 'id',
+      ...(m.mrTd && { mrtd: m.mrTd }),
+      ...(m.rtmr0 && { rtmr0: m.rtmr0 }),
       ...(m.hostData && { hostData: m.hostData }),
       ...(m.measurement && { measurement: m.measurement }),
-    });
-    cmw.snp = ['application/vnd.twi.sev-snp-report', b64u(sim.report), 4];
-    cmw.certs = ['application/vnd.twi.sev-snp-certs', b64u(sim.certTable), 2];
-  } else {
-    const sim = simulateNitro(pki.nitro(), {
-      now: NOW,
-      seed: 'id-nitro',
-      nonce: nonceBytes,
-      publicKey: spki,
-      userData: reportData,
       ...(m.pcrs && { pcrs: m.pcrs }),
-    });
-    cmw.nitro = ['application/vnd.twi.nitro-attestation', b64u(sim.document), 4];
-  }
-  return cmw;
+    },
+  );
 }
 
 /** A directory with a simulated PKI and an SQLite store path, shared by service restarts. */
