@@ -8,7 +8,7 @@
  */
 import type { CollateralHistory, TdxCollateralMarks } from '../collateral-history.js';
 import { toInt, type SqlRow } from './sql-executor.js';
-import type { Guarded } from './sql-store.js';
+import type { Guarded } from './sql-guard.js';
 
 const T = 'tdx_collateral_seen';
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Dialect } from './schema.js';
+import type { Dialect } from './dialect.js';
 
 /** Statements of the provenance migration. */
 export function provenanceSchema(_dialect: Dialect): string[] {

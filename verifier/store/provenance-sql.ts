@@ -30,9 +30,9 @@ import type {
   StoredRecord,
   TreeState,
 } from './provenance-types.js';
-import { insertCredential, type Guarded } from './sql-store.js';
+import { insertCredential, type Guarded } from './sql-guard.js';
 import { toDate, toInt, type SqlExecutor, type SqlParam, type SqlRow } from './sql-executor.js';
-import type { JsonValue } from './types.js';
+import type { JsonValue } from './records.js';
 
 /** Advisory-lock key serialising log appends. */
 const LOG_LOCK = 0x7477_6903;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CredentialRecord, JsonValue } from './types.js';
+import type { CredentialRecord, JsonValue } from './records.js';
 
 /** What one log leaf is about. */
 export type LeafKind = 'issuance' | 'supply-chain';

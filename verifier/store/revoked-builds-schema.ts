@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Dialect } from './schema.js';
+import type { Dialect } from './dialect.js';
 
 /** Statements of schema version 5. */
 export function revokedBuildsSchema(_dialect: Dialect): string[] {

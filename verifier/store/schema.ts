@@ -11,7 +11,8 @@ import { provenanceSchema } from './provenance-schema.js';
 import { revokedBuildsSchema } from './revoked-builds-schema.js';
 
 /** SQL dialect of a store. */
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect.js';
+import type { Dialect } from './dialect.js';
 
 /** One schema step. */
 export interface Migration {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Dialect } from './schema.js';
+import type { Dialect } from './dialect.js';
 import { toInt, type SqlDatabase, type SqlExecutor, type SqlRow } from './sql-executor.js';
 import type {
   ChangeEvent,

@@ -6,12 +6,7 @@
  * @module
  */
 
-import {
-  StoreDuplicateError,
-  StoreSchemaError,
-  StoreUnavailableError,
-  unavailable,
-} from './errors.js';
+import { StoreSchemaError } from './errors.js';
 import {
   CREATE_MIGRATIONS_TABLE,
   MIGRATIONS,
@@ -30,11 +25,11 @@ import {
 import { toDate, toInt, type SqlDatabase, type SqlExecutor, type SqlRow } from './sql-executor.js';
 import { collateralHistory } from './collateral-sql.js';
 import { provenanceStore } from './provenance-sql.js';
-import { noKek, type Kek } from './kek.js';
+import type { Kek } from './kek.js';
 import { SIGNING_KEYS } from './sealed-keys.js';
 import { revokedBuildStore } from './revoked-builds-sql.js';
+import { Guarded, insertCredential } from './sql-guard.js';
 import type {
-  CredentialRecord,
   CredentialStore,
   JsonValue,
   KeyRecord,
@@ -79,34 +74,6 @@ export async function migrate(
     }
     return SCHEMA_VERSION;
   }, MIGRATION_LOCK);
-}
-
-/** Guards a database: maps driver failures to typed errors, refuses use after close. */
-export class Guarded {
-  closed = false;
-
-  constructor(
-    readonly db: SqlDatabase,
-    readonly dialect: Dialect,
-    /** Seals private keys on the way in and opens them on the way out. */
-    readonly kek: Kek = noKek('the store was opened without one'),
-  ) {}
-
-  async call<T>(
-    what: string,
-    body: (db: SqlDatabase) => Promise<T>,
-    entity?: [string, string],
-  ): Promise<T> {
-    if (this.closed) throw new StoreUnavailableError(`${what}: store is closed`);
-    try {
-      return await body(this.db);
-    } catch (err) {
-      if (entity && this.db.isUniqueViolation(err)) {
-        throw new StoreDuplicateError(entity[0], entity[1], { cause: err });
-      }
-      throw unavailable(what, err);
-    }
-  }
 }
 
 function nonceStore(g: Guarded): NonceStore {
@@ -172,26 +139,6 @@ function credentialFromRow(row: SqlRow): StoredCredential {
   const revokedAt = toDate(row['revoked_at']);
   if (revokedAt) credential.revokedAt = revokedAt;
   return credential;
-}
-
-/** Inserts a credential row (also used by the provenance store's issuance commit). */
-export function insertCredential(db: SqlExecutor, r: CredentialRecord): Promise<number> {
-  return db.run(
-    `INSERT INTO credentials
-      (jti, sub, iat, exp, kid, platform, ear_digest, evidence_digest, record)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
-      r.jti,
-      r.sub,
-      r.iat,
-      r.exp,
-      r.kid,
-      r.platform,
-      r.earDigest,
-      r.evidenceDigest,
-      JSON.stringify(r.record),
-    ],
-  );
 }
 
 /**

@@ -10,12 +10,10 @@
  */
 
 import type { CollateralHistory } from '../collateral-history.js';
+export type { CredentialRecord, JsonValue } from './records.js';
+import type { CredentialRecord, JsonValue } from './records.js';
 import type { ProvenanceStore } from './provenance-types.js';
 import type { RevokedBuildStore } from './revoked-builds-types.js';
-
-/** Any JSON value. */
-export type JsonValue =
-  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** Outcome of consuming a nonce. Only `'ok'` lets an attestation proceed. */
 export type NonceConsumeResult = 'ok' | 'unknown' | 'expired' | 'used';
@@ -38,28 +36,6 @@ export interface NonceStore {
   purgeExpired(now: Date): Promise<number>;
   /** Number of stored nonces (used or not, expired or not). */
   count(): Promise<number>;
-}
-
-/** What the verifier commits to the ledger before it returns a credential. */
-export interface CredentialRecord {
-  /** Credential identifier (`jti`), unique. */
-  jti: string;
-  /** Workload identifier (`sub`). */
-  sub: string;
-  /** Issued at, JWT NumericDate (seconds). */
-  iat: number;
-  /** Expiry, JWT NumericDate (seconds). */
-  exp: number;
-  /** Key id of the signing key. */
-  kid: string;
-  /** Platform the evidence came from (`tdx`, `sev-snp`, `nitro`, ...). */
-  platform: string;
-  /** Digest of the EAR that backed the credential. */
-  earDigest: string;
-  /** Digest of the evidence that was appraised. */
-  evidenceDigest: string;
-  /** The provenance record (measurements, matched reference values, supply chain...). */
-  record: JsonValue;
 }
 
 /** A ledger entry as read back. */
