@@ -39,7 +39,8 @@ export function refreshIntervalMs(
   return Math.min(max, Math.max(min, ms));
 }
 
-async function fetchBundle(
+/** One `GET` of a bundle URL (JSON with a `keys` array); throws on any other answer. */
+export async function fetchBundle(
   url: string | URL,
   doFetch: typeof fetch,
   signal: AbortSignal,
