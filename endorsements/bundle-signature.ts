@@ -5,7 +5,8 @@
  * @module
  */
 import { createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
-import { calculateJwkThumbprint, CompactSign, compactVerify, type JWK } from 'jose';
+import { CompactSign, compactVerify } from 'jose';
+import { jwkThumbprint } from '../verifier/binding.js';
 import { canonicalJson } from './bundle-canonical.js';
 
 /** `typ` of a bundle signature's protected header. */
@@ -26,10 +27,12 @@ export function algorithmOf(key: KeyObject): 'ES256' | 'ES384' {
   throw new TypeError('bundle keys must be EC P-256 (ES256) or P-384 (ES384)');
 }
 
-/** RFC 7638 thumbprint (SHA-256, base64url) of a key's public part. */
+/** RFC 7638 thumbprint (SHA-256, base64url) of a key's public part ({@link jwkThumbprint}). */
 export async function keyId(key: KeyObject): Promise<string> {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return calculateJwkThumbprint(pub.export({ format: 'jwk' }) as JWK);
+  return Promise.resolve(
+    Buffer.from(jwkThumbprint(pub.export({ format: 'jwk' }))).toString('base64url'),
+  );
 }
 
 /** Signs a summary with a private key; returns the compact JWS and its `kid`. */

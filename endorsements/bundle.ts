@@ -17,7 +17,8 @@ import type { KeyObject } from 'node:crypto';
 import { TwiError } from '../verifier/errors.js';
 import { canonicalJson } from './bundle-canonical.js';
 import { signSummary, verifySummary, type TrustedKey } from './bundle-signature.js';
-import { decodeRecord, encodeRecord, RecordFormatError, sha256Hex } from './provider/codec.js';
+import { sha256Hex } from '../verifier/platforms/bytes.js';
+import { decodeRecord, encodeRecord, RecordFormatError } from './provider/codec.js';
 import { requestKey, type Endorsement, type EndorsementVerifier } from './provider/types.js';
 
 /** The `format` of version 1 bundles. */

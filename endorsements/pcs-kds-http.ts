@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../verifier/platforms/bytes.js';
 import {
   EndorsementInvalidError,
   EndorsementUnavailableError,
@@ -144,11 +144,6 @@ export function asInvalid<T>(label: string, step: () => T): T {
 /** Throws {@link EndorsementInvalidError} with `label: message`. */
 export function invalidEndorsement(label: string, message: string): never {
   throw new EndorsementInvalidError(`${label}: ${message}`);
-}
-
-/** Lowercase hex SHA-256. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 const PEM_CRL = /^\s*-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----\s*$/;

@@ -20,6 +20,8 @@ export interface ShimConfig {
   /** Longest delay between retries while the verifier is unavailable (ms). */
   retryMaxMs?: number;
   workload?: string;
+  /** Trust domain the WIT's `sub` must be in (else pinned from the first WIT). */
+  trustDomain?: string;
   command?: string[];
 }
 
@@ -36,6 +38,7 @@ const KEYS: Record<keyof ShimConfig, (v: unknown) => boolean> = {
   renewFraction: (v) => typeof v === 'number' && v > 0 && v < 1,
   retryMaxMs: (v) => Number.isInteger(v) && (v as number) >= 100,
   workload: (v) => typeof v === 'string',
+  trustDomain: (v) => typeof v === 'string' && v !== '',
   command: (v) => Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string'),
 };
 

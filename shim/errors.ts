@@ -17,6 +17,11 @@ export type ShimErrorCode =
   | 'ERR_SHIM_NO_CREDENTIAL'
   /** The credential was revoked (bundle `revoked_jtis` or its key gone); re-attesting. */
   | 'ERR_SHIM_CREDENTIAL_REVOKED'
+  /**
+   * A WIT from the verifier failed the shim's check against its bundle (signature, `typ`,
+   * trust domain, `cnf.jwk`, expiry, revocation): not served; retried with backoff.
+   */
+  | 'ERR_SHIM_WIT_REJECTED'
   /** A bad request to the local API. */
   | 'ERR_SHIM_BAD_REQUEST'
   /** The configuration (file or options) is invalid. */

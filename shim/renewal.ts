@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { nextBackoff } from '../verifier/backoff.js';
 import type { Credential } from './credential.js';
 
 /** Options of {@link createRenewal}. */
@@ -85,7 +86,9 @@ export function createRenewal(o: RenewalOptions): Renewal {
   let latest: Credential | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  let backoff = Math.min(minMs, maxMs);
+  // Backoff ceilings: half-jittered, doubling from minMs up to maxMs.
+  const backoff = { baseMs: Math.min(minMs, maxMs), maxMs, jitter: 'half' as const, random };
+  let failStreak = 0;
   let renewals = 0;
   let failures = 0;
   let running = false;
@@ -93,7 +96,7 @@ export function createRenewal(o: RenewalOptions): Renewal {
   // Whether the pending round, and the latest credential, came from a revocation.
   let revokeRound = false;
   let latestByRevoke = false;
-  let revokeBackoff = Math.min(minMs, maxMs);
+  let revokeStreak = 0;
   let resolveReady!: (c: Credential) => void;
   let rejectReady!: (err: unknown) => void;
   const ready = new Promise<Credential>((resolve, reject) => {
@@ -118,7 +121,7 @@ export function createRenewal(o: RenewalOptions): Renewal {
       latestByRevoke = revokeRound;
       revokeRound = false;
       renewals++;
-      backoff = Math.min(minMs, maxMs);
+      failStreak = 0;
       o.onCredential?.(c);
       resolveReady(c);
       // onCredential may have revoked it already (and scheduled the next round).
@@ -127,8 +130,7 @@ export function createRenewal(o: RenewalOptions): Renewal {
       running = false;
       if (stopped) return;
       failures++;
-      const delay = Math.round(backoff * (0.5 + random() / 2));
-      backoff = Math.min(backoff * 2, maxMs);
+      const delay = nextBackoff(failStreak++, backoff);
       o.onError?.(err, delay);
       schedule(delay);
     }
@@ -145,8 +147,8 @@ export function createRenewal(o: RenewalOptions): Renewal {
       if (timer) clearTimeout(timer);
       const again = latestByRevoke && now() - latestAt < minMs;
       revokeRound = true;
-      const delay = again ? Math.round(revokeBackoff * (0.5 + random() / 2)) : 0;
-      revokeBackoff = again ? Math.min(revokeBackoff * 2, maxMs) : Math.min(minMs, maxMs);
+      const delay = again ? nextBackoff(revokeStreak++, backoff) : 0;
+      if (!again) revokeStreak = 0;
       schedule(delay);
     },
     stop() {

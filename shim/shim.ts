@@ -25,6 +25,8 @@ import {
 import { createRenewal, type Renewal } from './renewal.js';
 import { createRevocationGuard, describeRevocation, type RevocationReason } from './revocation.js';
 import { createVerifierClient } from './verifier-client.js';
+import { createWitCheck, firstBundleOf } from './wit-check.js';
+import { fetchBundle } from '../verifier/wimse/bundle-poll.js';
 import {
   watchBundle,
   type BundleWatch,
@@ -54,6 +56,13 @@ export interface ShimOptions {
   readonly maxBackoffMs?: number;
   /** Workload name appended to the identifier by the verifier. */
   readonly workload?: string;
+  /**
+   * Trust domain every WIT's `sub` must be in; without it, the first WIT that passes the check
+   * pins it (docs/shim.md "Checking the WIT").
+   */
+  readonly trustDomain?: string;
+  /** How long the first WIT waits for a trust bundle (default 10 000 ms). */
+  readonly bundleTimeoutMs?: number;
   /** Workload command to start once the first credential is ready. */
   readonly command?: readonly string[];
   /** Files to measure (default {@link shimCodeFiles}). */
@@ -130,15 +139,36 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
       enforce(renewal.current());
     },
   });
+  const bundleTimeoutMs = o.bundleTimeoutMs ?? 10_000;
+  // Every WIT is checked against the watched bundle before it is served (docs/shim.md).
+  const witCheck = createWitCheck({
+    latestBundle: () => watch.latest(),
+    firstBundle: () =>
+      firstBundleOf(
+        watch.ready,
+        () =>
+          fetchBundle(
+            new URL('v1/bundle', verifier.url),
+            fetch,
+            AbortSignal.timeout(bundleTimeoutMs),
+          ),
+        bundleTimeoutMs,
+      ),
+    publicJwk: key.publicJwk,
+    ...(o.trustDomain !== undefined && { trustDomain: o.trustDomain }),
+  });
   const renewal: Renewal = createRenewal({
-    obtain: () =>
-      obtainCredential({
+    obtain: async () => {
+      const c = await obtainCredential({
         attester: o.attester,
         key,
         verifier,
         eventLog: eventLogOf(m, register),
         ...(o.workload !== undefined && { workload: o.workload }),
-      }),
+      });
+      await witCheck.check(c.wit);
+      return c;
+    },
     ...(o.renewFraction !== undefined && { renewFraction: o.renewFraction }),
     ...(o.jitter !== undefined && { jitter: o.jitter }),
     ...(o.minBackoffMs !== undefined && { minBackoffMs: o.minBackoffMs }),

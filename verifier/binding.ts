@@ -18,7 +18,14 @@ const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {
 };
 
 /**
- * RFC 7638 JWK thumbprint (SHA-256) of a public key, as raw bytes.
+ * RFC 7638 JWK thumbprint (SHA-256) of a public key, as raw bytes. The one thumbprint
+ * implementation of twi (the bundle-signature `kid` delegates here too).
+ *
+ * Kept rather than jose's `calculateJwkThumbprint`: jose's is asynchronous (WebCrypto digest)
+ * and this one sits on synchronous paths (the appraisal's `public_key` binding check, the
+ * evidence builders of the CLI and simulators), where switching would make the appraisal
+ * checks async for a 20-line function. `test/unit/jwk-thumbprint.test.ts` checks it against
+ * the RFC 7638 §3.1 vector and against jose for EC, OKP and RSA keys.
  *
  * @throws TypeError for a key type other than EC, OKP or RSA, or missing members.
  */

@@ -25,6 +25,7 @@ export interface ShimCliOptions {
   renewFraction?: string;
   retryMaxMs?: string;
   workload?: string;
+  trustDomain?: string;
   emulate?: string;
   pki?: string;
 }
@@ -43,6 +44,7 @@ function merged(o: ShimCliOptions, command: string[]): ShimConfig {
   if (o.renewFraction !== undefined) cli.renewFraction = Number(o.renewFraction);
   if (o.retryMaxMs !== undefined) cli.retryMaxMs = Number(o.retryMaxMs);
   if (o.workload !== undefined) cli.workload = o.workload;
+  if (o.trustDomain !== undefined) cli.trustDomain = o.trustDomain;
   if (command.length > 0) cli.command = command;
   const c = { ...file, ...checkConfig(cli, 'command line') };
   if (c.verifier === undefined) throw new TypeError('twi shim needs --verifier <url>');
@@ -62,6 +64,7 @@ function childArgs(c: ShimConfig): string[] {
   add('--renew-fraction', c.renewFraction);
   add('--retry-max-ms', c.retryMaxMs);
   add('--workload', c.workload);
+  add('--trust-domain', c.trustDomain);
   if (c.command) args.push('--', ...c.command);
   return args;
 }
@@ -114,6 +117,7 @@ async function runShim(c: ShimConfig): Promise<number> {
     ...(c.renewFraction !== undefined && { renewFraction: c.renewFraction }),
     ...(c.retryMaxMs !== undefined && { maxBackoffMs: c.retryMaxMs }),
     ...(c.workload !== undefined && { workload: c.workload }),
+    ...(c.trustDomain !== undefined && { trustDomain: c.trustDomain }),
     ...(c.command !== undefined && { command: c.command }),
     log,
   });
@@ -151,6 +155,7 @@ export function registerShim(program: Command): void {
       'longest delay between retries while the verifier is down (default 30000)',
     )
     .option('--workload <name>', 'workload name appended to the identifier')
+    .option('--trust-domain <td>', "trust domain the WIT's sub must be in (default: the first's)")
     .option('--emulate <p>', 'run against the device emulator of tdx | sev-snp | nitro')
     .option('--pki <dir>', 'with --emulate: simulated PKI directory')
     .passThroughOptions()

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../verifier/platforms/bytes.js';
 import { EndorsementInvalidError } from '../../verifier/errors.js';
 import {
   requestKey,
@@ -39,11 +39,6 @@ export class RecordFormatError extends Error {
     super(`${field}: ${message}`);
     this.name = 'RecordFormatError';
   }
-}
-
-/** Lowercase hex SHA-256 of some bytes. */
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { nextBackoff } from '../../verifier/backoff.js';
 import { TwiError } from '../../verifier/errors.js';
 import type { Fetcher, HttpResponse } from './types.js';
 
@@ -126,8 +127,12 @@ function settings(o: RetryOptions): Settings {
     sleep: o.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
     onRetry: o.onRetry,
     backoff(attempt) {
-      const ceiling = Math.min(max, base * 2 ** attempt);
-      return o.jitter === 'none' ? ceiling : Math.floor(random() * ceiling);
+      return nextBackoff(attempt, {
+        baseMs: base,
+        maxMs: max,
+        jitter: o.jitter === 'none' ? 'none' : 'full',
+        random,
+      });
     },
     retryAfter(res) {
       if (res.status !== 429 && res.status !== 503) return undefined;

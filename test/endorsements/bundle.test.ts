@@ -9,7 +9,7 @@ import {
   importBundle,
   type ImportBundleOptions,
 } from '../../endorsements/bundle.js';
-import { sha256Hex } from '../../endorsements/provider/codec.js';
+import { sha256Hex } from '../../verifier/platforms/bytes.js';
 import { createOfflineProvider } from '../../endorsements/provider/offline.js';
 import { requestKey, type EndorsementVerifier } from '../../endorsements/provider/types.js';
 import {

@@ -6,7 +6,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCachingProvider, type CacheEvent } from '../../endorsements/provider/caching.js';
-import { sha256Hex } from '../../endorsements/provider/codec.js';
+import { sha256Hex } from '../../verifier/platforms/bytes.js';
 import { createDirectoryStore } from '../../endorsements/provider/directory-store.js';
 import {
   requestKey,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { EvidenceMalformedError } from '../errors.js';
 
 /** Reads fields from a byte buffer, refusing to read past its end. */
@@ -145,6 +146,19 @@ export function plainBytes(bytes: Uint8Array): Uint8Array {
   return Object.getPrototypeOf(bytes) === Uint8Array.prototype
     ? bytes
     : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * SHA-256 (lowercase hex) over the concatenation of `parts`; strings are hashed as UTF-8. twi's
+ * one definition: content keys of endorsement records and caches, collateral digests.
+ *
+ * @example
+ * sha256Hex(qeReportBytes, qeReportSignature); // '3f1c…'
+ */
+export function sha256Hex(...parts: readonly (Uint8Array | string)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
 }
 
 /** Lowercase hex of bytes. */

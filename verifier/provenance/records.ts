@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import {
   corimIdText,
   corimToPolicy,
@@ -17,6 +16,7 @@ import {
   decodeCorim,
   type CorimKey,
 } from '../../endorsements/corim/index.js';
+import { sha256Hex } from '../platforms/bytes.js';
 import { canonicalJson } from './canonical.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope, type BuilderKey } from './dsse.js';
 import { ProvenanceError, type ProvenanceCode } from './errors.js';
@@ -74,7 +74,7 @@ export interface RecordKey {
   readonly key: string;
 }
 
-const sha256 = (b: Uint8Array): string => 'sha256:' + createHash('sha256').update(b).digest('hex');
+const sha256 = (b: Uint8Array): string => 'sha256:' + sha256Hex(b);
 
 function acceptDsse(envelope: unknown, trust: RecordTrust): SupplyChainRecord {
   const text = canonicalJsonSafe(envelope);

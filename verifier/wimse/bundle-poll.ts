@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { nextBackoff } from '../backoff.js';
 import type { BundleWatch, WatchedBundle } from './bundle-watch.js';
 
 /** Options of {@link pollBundle}. */
@@ -39,7 +40,8 @@ export function refreshIntervalMs(
   return Math.min(max, Math.max(min, ms));
 }
 
-async function fetchBundle(
+/** One `GET` of a bundle URL (JSON with a `keys` array); throws on any other answer. */
+export async function fetchBundle(
   url: string | URL,
   doFetch: typeof fetch,
   signal: AbortSignal,
@@ -82,7 +84,7 @@ export function pollBundle(url: string | URL, options: PollBundleOptions = {}): 
   let resolveReady!: (bundle: WatchedBundle) => void;
   const ready = new Promise<WatchedBundle>((resolve) => (resolveReady = resolve));
   let timer: NodeJS.Timeout | undefined;
-  let backoff = 250;
+  let failures = 0;
 
   const schedule = (ms: number): void => {
     if (controller.signal.aborted) return;
@@ -94,7 +96,7 @@ export function pollBundle(url: string | URL, options: PollBundleOptions = {}): 
     try {
       const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)]);
       const bundle = await fetchBundle(url, doFetch, signal);
-      backoff = 250;
+      failures = 0;
       const text = JSON.stringify(bundle);
       if (text !== latestText) {
         latest = bundle;
@@ -106,8 +108,8 @@ export function pollBundle(url: string | URL, options: PollBundleOptions = {}): 
     } catch (err) {
       if (controller.signal.aborted) return;
       options.onError?.(err);
-      schedule(Math.min(backoff, interval));
-      backoff *= 2;
+      // 250 ms doubling, never later than the interval; no jitter.
+      schedule(nextBackoff(failures++, { baseMs: 250, maxMs: interval, jitter: 'none' }));
     }
   };
 

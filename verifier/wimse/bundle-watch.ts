@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { nextBackoff } from '../backoff.js';
 import { createJwksCache, type Jwks, type JwksResolver } from './jwks.js';
 
 /** A bundle as pushed by the issuer: a JWKS with SPIFFE members and revoked credential ids. */
@@ -141,11 +142,11 @@ export function watchBundle(url: string | URL, options: WatchBundleOptions = {})
   let latest: WatchedBundle | undefined;
   let resolveReady!: (bundle: WatchedBundle) => void;
   const ready = new Promise<WatchedBundle>((resolve) => (resolveReady = resolve));
-  let backoff = minMs;
+  let attempt = 0;
 
   const deliver = (bundle: WatchedBundle): void => {
     latest = bundle;
-    backoff = minMs;
+    attempt = 0;
     resolveReady(bundle);
     for (const listener of listeners) listener(bundle);
   };
@@ -158,8 +159,8 @@ export function watchBundle(url: string | URL, options: WatchBundleOptions = {})
         if (controller.signal.aborted) break;
         options.onError?.(err);
       }
-      await sleep(backoff * (0.5 + Math.random() / 2), controller.signal);
-      backoff = Math.min(backoff * 2, maxMs);
+      const wait = nextBackoff(attempt++, { baseMs: minMs, maxMs, jitter: 'half' });
+      await sleep(wait, controller.signal);
     }
   })();
 

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { EvidenceMalformedError } from '../errors.js';
+import { sha256Hex } from '../platforms/bytes.js';
 import { parseSignatureAlgorithm } from './algorithm.js';
 import type { SignatureAlgorithm } from './algorithm.js';
 import {
@@ -134,7 +135,7 @@ export function parseCertificateDer(der: Uint8Array, field = 'certificate'): Cer
   checkPublicKey(x509, `${field}.tbsCertificate.subjectPublicKeyInfo`);
   const cert: Certificate = {
     der: bytes,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256: sha256Hex(bytes),
     x509,
     ...tbs.fields,
     issuerCn: tbs.fields.issuer.cn,

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { isTwiError, VerificationError } from '../errors.js';
+import { sha256Hex } from '../platforms/bytes.js';
 import { isSupportedAlgorithm, parseSignatureAlgorithm, verifySignature } from './algorithm.js';
 import type { SignatureAlgorithm } from './algorithm.js';
 import { certLabel, parseExtensions } from './certificate.js';
@@ -122,7 +122,7 @@ function parseCrlUnchecked(der: Uint8Array, field: string): Crl {
   const crlNumberExt = extensions.get(OID_CRL_NUMBER);
   const crl: Crl = {
     der,
-    sha256: createHash('sha256').update(der).digest('hex'),
+    sha256: sha256Hex(der),
     version,
     issuer,
     thisUpdate,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../bytes.js';
 import type { KeyObject } from 'node:crypto';
 import { VerificationError } from '../../errors.js';
 import { cached } from '../../verify/cache.js';
@@ -52,11 +52,6 @@ interface CertTableContents {
 }
 
 const OID_RSASSA_PSS = '1.2.840.113549.1.1.10';
-
-/** Lowercase hex SHA-256: the content key of every cache entry. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 function isPem(bytes: Uint8Array): boolean {
   let i = 0;

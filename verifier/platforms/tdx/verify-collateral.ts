@@ -14,7 +14,8 @@ import { cached } from '../../verify/cache.js';
 import type { VerificationCache } from '../../verify/cache.js';
 import { parseTdxCollateral, verifyTdxCollateral } from './collateral.js';
 import type { TdxCollateral, VerifiedTdxCollateral } from './collateral.js';
-import { rememberedSha256, sha256Hex, tdxKeys } from './verify-keys.js';
+import { sha256Hex } from '../bytes.js';
+import { rememberedSha256, tdxKeys } from './verify-keys.js';
 
 /** Collateral as supplied, parsed but not yet authenticated. */
 export interface SuppliedTdxCollateral {

@@ -7,21 +7,9 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../bytes.js';
 import type { VerificationCache } from '../../verify/cache.js';
 import type { TrustAnchors } from '../../x509/chain.js';
-
-/**
- * SHA-256 (lowercase hex) over the concatenation of `parts`; strings are hashed as UTF-8.
- *
- * @example
- * sha256Hex(qeReportBytes, qeReportSignature); // '3f1c…'
- */
-export function sha256Hex(...parts: readonly (Uint8Array | string)[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest('hex');
-}
 
 interface Remembered {
   readonly input: string | Buffer;

@@ -10,7 +10,7 @@
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { VerificationError } from '../../errors.js';
-import { bytesEqual, isZero } from '../bytes.js';
+import { bytesEqual, isZero, sha256Hex } from '../bytes.js';
 import { certLabel } from '../../x509/certificate.js';
 import type { Certificate } from '../../x509/certificate.js';
 import { cached } from '../../verify/cache.js';
@@ -18,7 +18,7 @@ import type { VerificationCache } from '../../verify/cache.js';
 import { serializeSgxReportBody } from './sgx-report.js';
 import { quoteSignedBytes } from './quote.js';
 import type { TdxQuote, TdxSignatureData } from './types.js';
-import { sha256Hex, tdxKeys } from './verify-keys.js';
+import { tdxKeys } from './verify-keys.js';
 
 /** A QE report that verified under a PCK leaf and binds the attestation key. */
 export interface QeBinding {
