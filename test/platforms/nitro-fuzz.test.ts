@@ -156,7 +156,6 @@ test(
     assert.ok(seen.parsed > 0, 'some mutations still parse');
     const ms = performance.now() - started;
     t.diagnostic(`${JSON.stringify(seen)} in ${Math.round(ms)} ms`);
-    assert.ok(ms < 15_000 * Math.max(1, RUNS / 12_000), 'about 1 ms per input at most');
   },
 );
 
