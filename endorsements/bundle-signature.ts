@@ -6,7 +6,7 @@
  */
 import { createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
 import { calculateJwkThumbprint, CompactSign, compactVerify, type JWK } from 'jose';
-import { canonicalJson } from './bundle-canonical.js';
+import { canonicalJson } from '../verifier/canonical-json.js';
 
 /** `typ` of a bundle signature's protected header. */
 export const BUNDLE_JWS_TYP = 'twi-endorsements-bundle+jws';

@@ -15,7 +15,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { TwiError } from '../verifier/errors.js';
-import { canonicalJson } from './bundle-canonical.js';
+import { canonicalJson } from '../verifier/canonical-json.js';
 import { signSummary, verifySummary, type TrustedKey } from './bundle-signature.js';
 import { decodeRecord, encodeRecord, RecordFormatError, sha256Hex } from './provider/codec.js';
 import { requestKey, type Endorsement, type EndorsementVerifier } from './provider/types.js';
