@@ -7,7 +7,7 @@
 import { createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
 import { CompactSign, compactVerify } from 'jose';
 import { jwkThumbprint } from '../verifier/binding.js';
-import { canonicalJson } from './bundle-canonical.js';
+import { canonicalJson } from '../verifier/canonical-json.js';
 
 /** `typ` of a bundle signature's protected header. */
 export const BUNDLE_JWS_TYP = 'twi-endorsements-bundle+jws';

@@ -15,7 +15,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { TwiError } from '../verifier/errors.js';
-import { canonicalJson } from './bundle-canonical.js';
+import { canonicalJson } from '../verifier/canonical-json.js';
 import { signSummary, verifySummary, type TrustedKey } from './bundle-signature.js';
 import { sha256Hex } from '../verifier/platforms/bytes.js';
 import { decodeRecord, encodeRecord, RecordFormatError } from './provider/codec.js';

@@ -4,13 +4,18 @@
  * first, so a flood of keys that are never confirmed (collateral fetched for evidence that then
  * failed) cannot push out entries that served successful verifications.
  *
+ * Each segment is an lru-cache instance; this class only adds the shared bound and the moves
+ * between segments.
+ *
  * @module
  */
 
+import { LRUCache } from 'lru-cache';
+
 /** A bounded map of `max` entries in two segments; see the module comment. */
-export class SegmentedLru<K, V> {
-  readonly #probation = new Map<K, V>();
-  readonly #protected = new Map<K, V>();
+export class SegmentedLru<K extends NonNullable<unknown>, V extends NonNullable<unknown>> {
+  readonly #probation: LRUCache<K, V>;
+  readonly #protected: LRUCache<K, V>;
   readonly #max: number;
   readonly #protectedMax: number;
   readonly #onEvict: ((key: K, value: V) => void) | undefined;
@@ -23,9 +28,24 @@ export class SegmentedLru<K, V> {
   constructor(max: number, onEvict?: (key: K, value: V) => void) {
     if (!Number.isInteger(max) || max < 1) throw new TypeError('maxEntries must be an integer ≥ 1');
     this.#max = max;
-    // At least a quarter (and one entry) stays for probation.
-    this.#protectedMax = max - Math.max(1, Math.floor(max / 4));
     this.#onEvict = onEvict;
+    // The shared bound is enforced by #trim; probation alone may fill all of it, and its own
+    // eviction (a new key while it holds all `max` entries) is reported like the shared one.
+    this.#probation = new LRUCache<K, V>({
+      max,
+      dispose: (value, key, reason) => {
+        if (reason === 'evict') this.#onEvict?.(key, value);
+      },
+    });
+    // At least a quarter (and one entry) stays for probation. The protected segment's own bound
+    // demotes its least recently used entry back to probation (at the most recent end).
+    this.#protectedMax = max - Math.max(1, Math.floor(max / 4));
+    this.#protected = new LRUCache<K, V>({
+      max: Math.max(1, this.#protectedMax),
+      dispose: (value, key, reason) => {
+        if (reason === 'evict') this.#probation.set(key, value);
+      },
+    });
   }
 
   /** Entries held in both segments. */
@@ -40,56 +60,45 @@ export class SegmentedLru<K, V> {
 
   /** The value, marked as most recently used within its segment. */
   get(key: K): V | undefined {
-    for (const segment of [this.#protected, this.#probation]) {
-      const value = segment.get(key);
-      if (value !== undefined) {
-        segment.delete(key);
-        segment.set(key, value);
-        return value;
-      }
-    }
-    return undefined;
+    return this.#protected.get(key) ?? this.#probation.get(key);
   }
 
   /** The value, without touching its recency. */
   peek(key: K): V | undefined {
-    return this.#protected.get(key) ?? this.#probation.get(key);
+    return this.#protected.peek(key) ?? this.#probation.peek(key);
   }
 
   /** Stores `value`: in place for a known key, else on probation. */
   set(key: K, value: V): void {
-    const segment = this.#protected.has(key) ? this.#protected : this.#probation;
-    segment.delete(key);
-    segment.set(key, value);
+    (this.#protected.has(key) ? this.#protected : this.#probation).set(key, value);
     this.#trim();
   }
 
   /** Moves a probation entry to the protected segment (a no-op for unknown keys). */
   protect(key: K): void {
-    const value = this.#probation.get(key) ?? this.#protected.get(key);
+    const value = this.#probation.peek(key) ?? this.#protected.peek(key);
     if (value === undefined) return;
-    this.#probation.delete(key);
-    this.#protected.delete(key);
-    this.#protected.set(key, value);
-    while (this.#protected.size > this.#protectedMax) {
-      const [k, v] = this.#protected.entries().next().value as [K, V];
-      this.#protected.delete(k);
-      this.#probation.set(k, v);
+    if (this.#protectedMax < 1) {
+      this.#probation.get(key); // nothing can be protected: only refresh its recency
+      return;
     }
+    this.#probation.delete(key);
+    this.#protected.set(key, value);
     this.#trim();
   }
 
   /** Keys of both segments, protected first, each least recently used first. */
   keys(): K[] {
-    return [...this.#protected.keys(), ...this.#probation.keys()];
+    return [...this.#protected.rkeys(), ...this.#probation.rkeys()];
   }
 
   #trim(): void {
     while (this.size > this.#max) {
       const segment = this.#probation.size > 0 ? this.#probation : this.#protected;
-      const [k, v] = segment.entries().next().value as [K, V];
-      segment.delete(k);
-      this.#onEvict?.(k, v);
+      const key = segment.rkeys().next().value as K;
+      const value = segment.peek(key) as V;
+      segment.delete(key);
+      this.#onEvict?.(key, value);
     }
   }
 }

@@ -10,7 +10,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { integer, sequence } from './der.js';
-import { HmacDrbg, bigintToBytes, bytesToBigint } from './drbg.js';
+import { bigintToBytes, bytesToBigint, drbgBytes } from './drbg.js';
 import { generateRsaKey, signPssDeterministic } from './rsa.js';
 
 /** NIST curves the vendors use: P-256 (Intel), P-384 (AMD VCEK/VLEK, AWS Nitro). */
@@ -76,7 +76,7 @@ export function deriveEcKey(seed: string, label: string, curve: EcCurve): EcKeyP
   if (!c) throw new TypeError(`unsupported curve ${String(curve)}`);
   const n = c.ecdsa.Point.Fn.ORDER;
   // 64 extra bits make the bias of the reduction negligible (FIPS 186-5 A.2.1).
-  const x = bytesToBigint(new HmacDrbg(c.hash, seed, `ec-${curve}/${label}`).generate(c.size + 8));
+  const x = bytesToBigint(drbgBytes(c.hash, seed, `ec-${curve}/${label}`, c.size + 8));
   const secret = bigintToBytes((x % (n - 1n)) + 1n, c.size);
   const point = c.ecdsa.getPublicKey(secret, false);
   const publicRaw = point.slice(1);

@@ -14,7 +14,7 @@ import {
   privateEncrypt,
   type KeyObject,
 } from 'node:crypto';
-import { HmacDrbg, bytesToBigint } from './drbg.js';
+import { bytesToBigint, drbgBytes, drbgUntil } from './drbg.js';
 
 const E = 65537n;
 
@@ -30,8 +30,7 @@ const SMALL_PRIMES: readonly number[] = (() => {
  * Incremental search from a random odd start: a sieve of small primes discards most
  * candidates in JavaScript, so OpenSSL's Miller-Rabin (`checkPrimeSync`) runs on few.
  */
-function findPrime(drbg: HmacDrbg, bits: number): bigint {
-  const start = drbg.generate(bits / 8);
+function findPrime(start: Uint8Array): bigint {
   start[0]! |= 0xc0; // top two bits set: the product has exactly 2·bits bits
   start[start.length - 1]! |= 1;
   const base = bytesToBigint(start);
@@ -72,10 +71,13 @@ export function generateRsaKey(
   if (!Number.isInteger(bits) || bits < 1024 || bits % 16 !== 0) {
     throw new RangeError(`unsupported RSA size ${bits}`);
   }
-  const drbg = new HmacDrbg('sha512', seed, `rsa-${bits}/${label}`);
-  let p = findPrime(drbg, bits / 2);
-  let q = findPrime(drbg, bits / 2);
-  while (p === q) q = findPrime(drbg, bits / 2);
+  // Successive DRBG outputs start the searches for p, then q (again while q equals p).
+  const found: bigint[] = [];
+  let [p, q] = drbgUntil('sha512', seed, `rsa-${bits}/${label}`, bits / 16, (start) => {
+    const prime = findPrime(start);
+    if (!found.includes(prime)) found.push(prime);
+    return found.length === 2 ? (found as [bigint, bigint]) : undefined;
+  });
   if (p < q) [p, q] = [q, p];
   const n = p * q;
   const d = modInverse(E, (p - 1n) * (q - 1n));
@@ -134,7 +136,7 @@ export function signPssDeterministic(
   message: Uint8Array,
 ): Uint8Array {
   const digest = createHash('sha384').update(message).digest('hex');
-  const salt = new HmacDrbg('sha384', seed, `pss-salt/${label}/${digest}`).generate(48);
+  const salt = drbgBytes('sha384', seed, `pss-salt/${label}/${digest}`, 48);
   const em = emsaPssEncode(message, salt, modulusBits - 1);
   const k = Math.ceil(modulusBits / 8);
   const padded = Buffer.concat([Buffer.alloc(k - em.length), em]);

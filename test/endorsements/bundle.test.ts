@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type KeyObject } from 'node:crypto';
-import { canonicalJson } from '../../endorsements/bundle-canonical.js';
+import { canonicalJson } from '../../verifier/canonical-json.js';
 import {
   BUNDLE_FORMAT,
   BundleInvalidError,

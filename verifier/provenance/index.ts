@@ -6,7 +6,7 @@
  *
  * @module
  */
-export { canonicalBytes, canonicalJson } from './canonical.js';
+export { canonicalBytes, canonicalJson } from '../canonical-json.js';
 export {
   builderKey,
   decodeBase64,

@@ -17,7 +17,7 @@ import {
   type CorimKey,
 } from '../../endorsements/corim/index.js';
 import { sha256Hex } from '../platforms/bytes.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../canonical-json.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope, type BuilderKey } from './dsse.js';
 import { ProvenanceError, type ProvenanceCode } from './errors.js';
 import { algOfHex, digestKey, referenceValuesOf, type ReferenceValue } from './measurements.js';

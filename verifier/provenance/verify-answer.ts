@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { canonicalBytes } from './canonical.js';
+import { canonicalBytes } from '../canonical-json.js';
 import { ProvenanceError } from './errors.js';
 import { leafHash, verifyConsistency, verifyInclusion } from './merkle.js';
 import {

@@ -1,70 +1,69 @@
 /**
- * `/metrics` lines of the defences against hostile traffic: refused requests, open event
- * streams and the endorsement fetch guard.
+ * `/metrics` series of the defences against hostile traffic: refused requests, open event
+ * streams and the endorsement fetch guard, registered on the service's prom-client registry and
+ * read from their owners at scrape time.
  *
  * @module
  */
+import type { Registry } from 'prom-client';
 import type { FetchGuardCounters } from '../../endorsements/provider/fetch-guard.js';
+import { mirrorCounter, mirrorGauge } from './metrics.js';
 import type { GuardCounters } from './request-guard.js';
 
-function line(name: string, type: 'counter' | 'gauge', help: string, value: number): string[] {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`];
-}
-
-/** The exposition lines (ending in a newline). */
-export function renderGuardMetrics(
+/**
+ * Registers the guard series on `registry` (once per service). The fetch guard's series are
+ * registered only when `fetches` returns counters (a caching provider with a fetch guard).
+ */
+export function registerGuardMetrics(
+  registry: Registry,
   c: GuardCounters,
-  subscribers: number,
-  fetches: FetchGuardCounters | undefined,
-): string {
-  const lines = [
-    ...line(
-      'twi_rate_limited_total',
-      'counter',
-      'Requests refused with 429 ERR_RATE_LIMITED.',
-      c.rateLimited,
-    ),
-    ...line(
-      'twi_requests_invalid_total',
-      'counter',
-      'Requests refused for NUL bytes or invalid UTF-8 in the URL or JSON body.',
-      c.invalidRequests,
-    ),
-    ...line(
-      'twi_tokens_in_query_total',
-      'counter',
-      'Requests refused for a credential in the query string.',
-      c.tokensInQuery,
-    ),
-    ...line('twi_event_subscribers', 'gauge', 'Open GET /v1/bundle/events streams.', subscribers),
-  ];
-  if (fetches) {
-    lines.push(
-      ...line(
-        'twi_endorsement_guard_fetches_total',
-        'counter',
-        'Evidence-driven endorsement fetches (VCEK, TCB Info) let through to the vendor.',
-        fetches.allowed,
-      ),
-      ...line(
-        'twi_endorsement_guard_limited_total',
-        'counter',
-        'Evidence-driven endorsement fetches refused by the concurrency or window cap.',
-        fetches.limited,
-      ),
-      ...line(
-        'twi_endorsement_negative_hits_total',
-        'counter',
-        'Endorsement requests answered from the negative (404) cache.',
-        fetches.negativeHits,
-      ),
-      ...line(
-        'twi_endorsement_negative_entries',
-        'gauge',
-        'Keys in the negative (404) cache.',
-        fetches.negativeEntries,
-      ),
-    );
-  }
-  return lines.join('\n') + '\n';
+  subscribers: () => number,
+  fetches: () => FetchGuardCounters | undefined,
+): void {
+  const r = [registry];
+  mirrorCounter(
+    r,
+    'twi_rate_limited_total',
+    'Requests refused with 429 ERR_RATE_LIMITED.',
+    () => c.rateLimited,
+  );
+  mirrorCounter(
+    r,
+    'twi_requests_invalid_total',
+    'Requests refused for NUL bytes or invalid UTF-8 in the URL or JSON body.',
+    () => c.invalidRequests,
+  );
+  mirrorCounter(
+    r,
+    'twi_tokens_in_query_total',
+    'Requests refused for a credential in the query string.',
+    () => c.tokensInQuery,
+  );
+  mirrorGauge(r, 'twi_event_subscribers', 'Open GET /v1/bundle/events streams.', subscribers);
+  if (!fetches()) return;
+  const f = (): FetchGuardCounters | undefined => fetches();
+  mirrorCounter(
+    r,
+    'twi_endorsement_guard_fetches_total',
+    'Evidence-driven endorsement fetches (VCEK, TCB Info) let through to the vendor.',
+    () => f()?.allowed ?? 0,
+  );
+  mirrorCounter(
+    r,
+    'twi_endorsement_guard_limited_total',
+    'Evidence-driven endorsement fetches refused by the concurrency or window cap.',
+    () => f()?.limited ?? 0,
+  );
+  mirrorCounter(
+    r,
+    'twi_endorsement_negative_hits_total',
+    'Endorsement requests answered from the negative (404) cache.',
+    () => f()?.negativeHits ?? 0,
+  );
+  mirrorGauge(
+    r,
+    'twi_endorsement_negative_entries',
+    'Keys in the negative (404) cache.',
+    () => f()?.negativeEntries ?? 0,
+  );
 }

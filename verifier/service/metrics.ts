@@ -1,10 +1,13 @@
 /**
- * A tiny Prometheus text-format registry (exposition format 0.0.4): appraisal counters by
- * platform and status, the attest latency histogram, the stored nonce count and purges, and
- * the hit and miss counters of the verification cache and the endorsement (collateral) cache.
+ * The service's Prometheus metrics on a prom-client `Registry` of its own (never the global
+ * default registry: several services may run in one process): appraisal counters by platform
+ * and status, the attest latency histogram, an HTTP request duration histogram, the stored nonce
+ * count and purges, the hit and miss counters of the verification cache and the endorsement
+ * (collateral) cache, and prom-client's default process metrics.
  *
  * @module
  */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Upper bounds (seconds) of the attest latency histogram. */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -27,99 +30,160 @@ export interface CacheSnapshot {
   };
 }
 
+/** What the metrics read from their owners when `/metrics` is scraped. */
+export interface ScrapeSources {
+  /** Nonces in the store; a rejection keeps the last value. */
+  nonces(): Promise<number>;
+  /** The cache counters. */
+  caches(): CacheSnapshot;
+}
+
 /** The counters the service keeps. */
 export interface ServiceMetrics {
+  /** This service's registry (also holds the guard metrics and the process metrics). */
+  readonly registry: Registry;
   /** Counts one appraisal of `platform` ending in `status`. */
   recordAppraisal(platform: string, status: string): void;
   /** Records the duration of one `/v1/attest` request. */
   observeAttest(seconds: number): void;
+  /** Records one HTTP request: `route` is the route pattern, never the raw URL. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
   /** Counts `n` nonces deleted by one purge. */
   recordPurge(n: number): void;
-  /** The exposition text, with the nonce gauge set to `nonces` and the cache counters. */
-  render(nonces: number | undefined, caches?: CacheSnapshot): string;
+  /** Registers the metrics read from `sources` at scrape time (call once). */
+  watch(sources: ScrapeSources): void;
+  /** The exposition text (Prometheus text format 0.0.4). */
+  render(): Promise<string>;
 }
 
-function label(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/**
+ * Registers a counter whose total is kept elsewhere and read at scrape time.
+ *
+ * @internal
+ */
+export function mirrorCounter(
+  registers: Registry[],
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
 }
 
-function counter(name: string, help: string, value: number): string[] {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`];
+/**
+ * Registers a gauge whose value is read at scrape time.
+ *
+ * @internal
+ */
+export function mirrorGauge(
+  registers: Registry[],
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Gauge({
+    name,
+    help,
+    registers,
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
-function cacheLines(c: CacheSnapshot): string[] {
-  const v = c.verification;
-  const lines = [
-    ...counter('twi_verification_cache_hits_total', 'Verification cache hits.', v.hits),
-    ...counter('twi_verification_cache_misses_total', 'Verification cache misses.', v.misses),
-    '# HELP twi_verification_cache_entries Entries in the verification cache.',
-    '# TYPE twi_verification_cache_entries gauge',
-    `twi_verification_cache_entries ${v.size}`,
-  ];
-  const e = c.endorsements;
-  if (e) {
-    const rows: [string, string, number][] = [
-      ['hits', 'Endorsement (collateral) requests answered from the cache.', e.hits],
-      ['misses', 'Endorsement requests that found no valid cached copy.', e.misses],
-      ['fetches', 'Endorsement fetches from upstream (foreground and background).', e.fetches],
-      ['coalesced', 'Endorsement requests that joined a fetch in flight.', e.coalesced],
-      ['refreshes', 'Background refreshes of endorsements.', e.refreshes],
-      ['stale_served', 'Cached endorsements served while upstream was failing.', e.staleServed],
-      ['errors', 'Failed endorsement fetches.', e.errors],
-    ];
-    for (const [k, help, value] of rows) {
-      lines.push(...counter(`twi_endorsement_cache_${k}_total`, help, value));
-    }
+const ENDORSEMENT_ROWS: [string, string, keyof NonNullable<CacheSnapshot['endorsements']>][] = [
+  ['hits', 'Endorsement (collateral) requests answered from the cache.', 'hits'],
+  ['misses', 'Endorsement requests that found no valid cached copy.', 'misses'],
+  ['fetches', 'Endorsement fetches from upstream (foreground and background).', 'fetches'],
+  ['coalesced', 'Endorsement requests that joined a fetch in flight.', 'coalesced'],
+  ['refreshes', 'Background refreshes of endorsements.', 'refreshes'],
+  ['stale_served', 'Cached endorsements served while upstream was failing.', 'staleServed'],
+  ['errors', 'Failed endorsement fetches.', 'errors'],
+];
+
+function watchCaches(registers: Registry[], caches: () => CacheSnapshot): void {
+  const v = (): CacheSnapshot['verification'] => caches().verification;
+  mirrorCounter(
+    registers,
+    'twi_verification_cache_hits_total',
+    'Verification cache hits.',
+    () => v().hits,
+  );
+  mirrorCounter(
+    registers,
+    'twi_verification_cache_misses_total',
+    'Verification cache misses.',
+    () => v().misses,
+  );
+  mirrorGauge(
+    registers,
+    'twi_verification_cache_entries',
+    'Entries in the verification cache.',
+    () => v().size,
+  );
+  if (!caches().endorsements) return;
+  for (const [suffix, help, field] of ENDORSEMENT_ROWS) {
+    const read = (): number => caches().endorsements?.[field] ?? 0;
+    mirrorCounter(registers, `twi_endorsement_cache_${suffix}_total`, help, read);
   }
-  return lines;
 }
 
-/** A fresh registry. */
+/** A fresh registry with the process metrics and the service's own. */
 export function createMetrics(): ServiceMetrics {
-  const appraisals = new Map<string, number>();
-  const buckets = LATENCY_BUCKETS.map(() => 0);
-  let count = 0;
-  let sum = 0;
-  let purged = 0;
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+  const appraisals = new Counter({
+    name: 'twi_appraisals_total',
+    help: 'Appraisals by platform and AR4SI status.',
+    labelNames: ['platform', 'status'] as const,
+    registers,
+  });
+  const attest = new Histogram({
+    name: 'twi_attest_duration_seconds',
+    help: 'Duration of POST /v1/attest.',
+    buckets: [...LATENCY_BUCKETS],
+    registers,
+  });
+  const requests = new Histogram({
+    name: 'twi_http_request_duration_seconds',
+    help: 'Duration of HTTP requests by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [...LATENCY_BUCKETS],
+    registers,
+  });
+  const purged = new Counter({
+    name: 'twi_nonces_purged_total',
+    help: 'Expired nonces deleted.',
+    registers,
+  });
   return {
-    recordAppraisal(platform, status) {
-      const key = `platform="${label(platform)}",status="${label(status)}"`;
-      appraisals.set(key, (appraisals.get(key) ?? 0) + 1);
-    },
-    observeAttest(seconds) {
-      count += 1;
-      sum += seconds;
-      LATENCY_BUCKETS.forEach((le, i) => {
-        if (seconds <= le) buckets[i]! += 1;
+    registry,
+    recordAppraisal: (platform, status) => appraisals.inc({ platform, status }),
+    observeAttest: (seconds) => attest.observe(seconds),
+    observeRequest: (method, route, status, seconds) =>
+      requests.observe({ method, route, status: String(status) }, seconds),
+    recordPurge: (n) => purged.inc(n),
+    watch(sources) {
+      new Gauge({
+        name: 'twi_nonces',
+        help: 'Nonces in the store (used or not, expired or not).',
+        registers,
+        async collect() {
+          const n = await sources.nonces().catch(() => undefined);
+          if (n !== undefined) this.set(n);
+        },
       });
+      watchCaches(registers, sources.caches);
     },
-    recordPurge(n) {
-      purged += n;
-    },
-    render(nonces, caches) {
-      const lines = [
-        '# HELP twi_appraisals_total Appraisals by platform and AR4SI status.',
-        '# TYPE twi_appraisals_total counter',
-        ...[...appraisals].map(([k, v]) => `twi_appraisals_total{${k}} ${v}`),
-        '# HELP twi_attest_duration_seconds Duration of POST /v1/attest.',
-        '# TYPE twi_attest_duration_seconds histogram',
-        ...LATENCY_BUCKETS.map(
-          (le, i) => `twi_attest_duration_seconds_bucket{le="${le}"} ${buckets[i]}`,
-        ),
-        `twi_attest_duration_seconds_bucket{le="+Inf"} ${count}`,
-        `twi_attest_duration_seconds_sum ${sum}`,
-        `twi_attest_duration_seconds_count ${count}`,
-      ];
-      if (nonces !== undefined) {
-        lines.push(
-          '# HELP twi_nonces Nonces in the store (used or not, expired or not).',
-          '# TYPE twi_nonces gauge',
-          `twi_nonces ${nonces}`,
-        );
-      }
-      lines.push(...counter('twi_nonces_purged_total', 'Expired nonces deleted.', purged));
-      if (caches) lines.push(...cacheLines(caches));
-      return lines.join('\n') + '\n';
-    },
+    render: () => registry.metrics(),
   };
 }

@@ -39,7 +39,7 @@ import { registerRegistrationRoutes } from './registrations-routes.js';
 import { loadSharedPolicy, type SharedPolicyOptions } from './shared-settings.js';
 import { createStateSync } from './sync.js';
 import { notFoundHandler, problem, problemErrorHandler, sendProblem } from './problem.js';
-import { renderGuardMetrics } from './guard-metrics.js';
+import { registerGuardMetrics } from './guard-metrics.js';
 import { resolveLimits, serverTimeoutOptions, type ServiceLimits } from './limits.js';
 import { registerRequestGuard, requestLogView, type GuardCounters } from './request-guard.js';
 import { appraiseBodySchema, attestBodySchema } from './schemas.js';
@@ -215,15 +215,26 @@ function registerPublicRoutes(
       return sendProblem(reply, problem(503, 'ERR_NOT_READY', 'the store is not reachable'));
     }
   });
-  app.get('/metrics', async (_request, reply) => {
-    const nonces = await ctx.store.nonces.count().catch(() => undefined);
-    const caches = cacheSnapshot(ctx, guard.provider);
-    const fetches = (guard.provider as { guardCounters?: FetchGuardCounters } | undefined)
-      ?.guardCounters;
-    const text =
-      ctx.metrics.render(nonces, caches) +
-      renderGuardMetrics(guard.counters, bundle.events.size(), fetches);
-    return reply.type('text/plain; version=0.0.4').send(text);
+  ctx.metrics.watch({
+    nonces: () => ctx.store.nonces.count(),
+    caches: () => cacheSnapshot(ctx, guard.provider),
+  });
+  registerGuardMetrics(
+    ctx.metrics.registry,
+    guard.counters,
+    () => bundle.events.size(),
+    () => (guard.provider as { guardCounters?: FetchGuardCounters } | undefined)?.guardCounters,
+  );
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.render()),
+  );
+}
+
+/** Observes every answered request in the HTTP duration histogram, by route pattern. */
+function observeRequests(app: FastifyInstance, ctx: AttestContext): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    ctx.metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 }
 
@@ -341,6 +352,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   const guardCounters = registerRequestGuard(app, limits);
+  observeRequests(app, ctx);
   // Only JSON bodies are accepted (the admin policy route adds YAML); else 415 from Fastify.
   app.removeContentTypeParser('text/plain');
   // Event streams never go idle: end them first, or closing would wait for them.

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { LRUCache } from 'lru-cache';
+
 /** What the verifiers need of a cache: keys are content hashes, values immutable results. */
 export interface VerificationCache {
   get<T>(key: string): T | undefined;
@@ -13,30 +15,29 @@ export interface VerificationCache {
   readonly stats: { hits: number; misses: number; size: number };
 }
 
-/** Least-recently-used cache holding at most `maxEntries` results (default 4096). */
+/**
+ * Least-recently-used cache holding at most `maxEntries` results (default 4096), built on
+ * lru-cache. Stored values must not be `undefined` (the verifiers store objects).
+ */
 export function createVerificationCache(maxEntries = 4096): VerificationCache {
   if (!Number.isInteger(maxEntries) || maxEntries < 1)
     throw new TypeError('maxEntries must be ≥ 1');
-  const map = new Map<string, unknown>();
+  const lru = new LRUCache<string, object>({ max: maxEntries });
   const stats = { hits: 0, misses: 0, size: 0 };
   return {
     stats,
     get<T>(key: string): T | undefined {
-      if (!map.has(key)) {
+      const value = lru.get(key);
+      if (value === undefined) {
         stats.misses++;
         return undefined;
       }
-      const value = map.get(key);
-      map.delete(key);
-      map.set(key, value);
       stats.hits++;
       return value as T;
     },
     set<T>(key: string, value: T): void {
-      map.delete(key);
-      map.set(key, value);
-      if (map.size > maxEntries) map.delete(map.keys().next().value as string);
-      stats.size = map.size;
+      lru.set(key, value as object);
+      stats.size = lru.size;
     },
   };
 }

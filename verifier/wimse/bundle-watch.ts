@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createParser } from 'eventsource-parser';
 import { nextBackoff } from '../backoff.js';
 import { createJwksCache, type Jwks, type JwksResolver } from './jwks.js';
 
@@ -46,32 +47,18 @@ export interface SseEvent {
 }
 
 /**
- * Splits server-sent event text into events (WHATWG HTML "event stream interpretation"):
- * feed chunks, get complete events; comments and `id`/`retry` fields are ignored.
+ * Splits server-sent event text into events (WHATWG HTML "event stream interpretation", by
+ * eventsource-parser): feed chunks, get complete events; comments and `id`/`retry` fields are
+ * ignored.
  */
 export function createSseParser(): (chunk: string) => SseEvent[] {
-  let buffer = '';
-  let event = '';
-  let data: string[] = [];
+  let out: SseEvent[] = [];
+  const parser = createParser({
+    onEvent: (message) => out.push({ event: message.event ?? 'message', data: message.data }),
+  });
   return (chunk) => {
-    buffer += chunk;
-    const out: SseEvent[] = [];
-    const lines = buffer.split(/\r\n|\r|\n/);
-    buffer = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line === '') {
-        if (data.length > 0) out.push({ event: event || 'message', data: data.join('\n') });
-        event = '';
-        data = [];
-        continue;
-      }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-    }
+    out = [];
+    parser.feed(chunk);
     return out;
   };
 }
