@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateKey } from '../../native/index.js';
+import { nativeWorkloadKey } from './native-key.js';
 import type { WorkloadKey } from '../../shim/attester.js';
 import { createShimClient, ShimApiError } from '../../shim/client.js';
 import type { Credential } from '../../shim/credential.js';
@@ -22,18 +22,6 @@ import { createMemoryReplayCache } from '../../verifier/wimse/replay.js';
 import { issueWit, verifyWit } from '../../verifier/wimse/wit.js';
 import { verifyWpt } from '../../verifier/wimse/wpt.js';
 import { newKeyPair } from '../../verifier/key-pair.js';
-
-function nativeWorkloadKey(): WorkloadKey {
-  const key = generateKey('P-256');
-  const { jwk, spki } = key.publicKey();
-  return {
-    alg: 'ES256',
-    publicJwk: { ...jwk, alg: 'ES256' },
-    spki,
-    sign: (d) => key.sign(d),
-    dispose: () => key.dispose(),
-  };
-}
 
 function raw(
   socketPath: string,

@@ -12,8 +12,8 @@ import type { Server, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateKey } from '../../native/index.js';
-import type { AttesterDevice, WorkloadKey } from '../../shim/attester.js';
+import { nativeWorkloadKey } from './native-key.js';
+import type { AttesterDevice } from '../../shim/attester.js';
 import { createShimClient } from '../../shim/client.js';
 import { startShim } from '../../shim/shim.js';
 import type { Shim } from '../../shim/shim.js';
@@ -24,18 +24,6 @@ import { signCompact } from '../../verifier/wimse/jws.js';
 import { issueWit } from '../../verifier/wimse/wit.js';
 
 const SUB = 'wimse://wit.example/workload';
-
-function nativeWorkloadKey(): WorkloadKey {
-  const key = generateKey('P-256');
-  const { jwk, spki } = key.publicKey();
-  return {
-    alg: 'ES256',
-    publicJwk: { ...jwk, alg: 'ES256' },
-    spki,
-    sign: (d) => key.sign(d),
-    dispose: () => key.dispose(),
-  };
-}
 
 interface Issuer {
   readonly privateKey: KeyObject;
