@@ -7,11 +7,16 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
-import { importPublicJwk, keyFitsAlg, type JwsAlg } from '../wimse/index.js';
+import {
+  CNF_JWK_MEMBERS,
+  importPublicJwk,
+  keyFitsAlg,
+  PRIVATE_JWK_MEMBERS,
+  type JwsAlg,
+} from '../wimse/index.js';
 import { ProblemError } from './problem.js';
 
-/** JWK members that hold private or symmetric key material (RFC 7518 §6.2.2, §6.3.2, §6.4). */
-export const PRIVATE_JWK_MEMBERS: readonly string[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+export { PRIVATE_JWK_MEMBERS };
 
 /** Most members a workload JWK may have. */
 export const MAX_JWK_MEMBERS = 32;
@@ -22,12 +27,6 @@ export const ALG_OF_CURVE: Readonly<Record<string, JwsAlg>> = {
   'EC/P-384': 'ES384',
   'EC/P-521': 'ES512',
   'OKP/Ed25519': 'EdDSA',
-};
-
-/** Public members of each key type, in the RFC 7638 order. */
-const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
-  EC: ['crv', 'kty', 'x', 'y'],
-  OKP: ['crv', 'kty', 'x'],
 };
 
 /** A checked workload key. */
@@ -47,7 +46,7 @@ function bad(detail: string): ProblemError {
 
 function publicMembers(jwk: Record<string, unknown>, kty: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of PUBLIC_MEMBERS[kty]!) {
+  for (const m of CNF_JWK_MEMBERS[kty]!) {
     const v = jwk[m];
     if (typeof v !== 'string' || (m !== 'kty' && m !== 'crv' && !B64U.test(v))) {
       throw bad(`key.${m} must be a base64url string`);
@@ -81,7 +80,7 @@ export function checkWorkloadKey(value: unknown): WorkloadKey {
     throw bad('key must be a public JWK; it carries private key members');
   }
   const kty = jwk.kty;
-  if (typeof kty !== 'string' || !(kty in PUBLIC_MEMBERS)) throw bad('key.kty must be EC or OKP');
+  if (typeof kty !== 'string' || !(kty in CNF_JWK_MEMBERS)) throw bad('key.kty must be EC or OKP');
   const inferred = ALG_OF_CURVE[`${kty}/${String(jwk.crv)}`];
   if (!inferred) throw bad(`key.crv ${JSON.stringify(jwk.crv)} is not accepted for ${kty}`);
   if (jwk.alg !== undefined && jwk.alg !== inferred) {

@@ -109,7 +109,8 @@ export const CNF_JWK_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   OKP: ['kty', 'crv', 'x'],
 };
 
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+/** JWK members that hold private or symmetric key material (RFC 7518 §6.2.2, §6.3.2, §6.4). */
+export const PRIVATE_JWK_MEMBERS: readonly string[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
  * The `cnf.jwk` of a WIT: the public members of the key type and `alg`, nothing else (no
