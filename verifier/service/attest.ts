@@ -226,6 +226,9 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
   const sub = granted.sub;
   const now = ctx.now();
   const earDigest = tokenHash(ear);
+  // A revoked build is refused before the WIT is signed; supplied records count for the check.
+  for (const record of supplied) await ctx.provenance.store(record, now, true);
+  await refuseRevokedBuild(ctx.store, report.platform, report.claims);
   const { wit, jti, exp } = await issueWit({
     sub,
     cnfJwk: workloadKey.jwk,
@@ -235,8 +238,6 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
     now,
     earDigest,
   });
-  for (const record of supplied) await ctx.provenance.store(record, now, true);
-  await refuseRevokedBuild(ctx.store, report.platform, report.claims);
   const credential = {
     jti,
     sub,
