@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { FetchGuardOptions } from '../../endorsements/provider/fetch-guard.js';
-import type { ServiceLimits } from '../../verifier/service/limits.js';
+import { DEFAULT_LIMITS, type ServiceLimits } from '../../verifier/service/limits.js';
 import { intOption } from '../args.js';
 
 /** The flags as commander hands them over. */
@@ -48,9 +48,12 @@ export function addLimitOptions(cmd: Command): Command {
 
 function rate(f: ServeLimitFlags): ServiceLimits['rateLimit'] {
   if (f.rateLimit === undefined && f.rateBurst === undefined) return undefined;
-  const perSecond = f.rateLimit === undefined ? 20 : intOption('--rate-limit', f.rateLimit, 0, 1e6);
+  const defaults = DEFAULT_LIMITS.rateLimit || { perSecond: 0, burst: 0 };
+  const perSecond =
+    f.rateLimit === undefined ? defaults.perSecond : intOption('--rate-limit', f.rateLimit, 0, 1e6);
   if (perSecond === 0) return false;
-  const burst = f.rateBurst === undefined ? 100 : intOption('--rate-burst', f.rateBurst, 1, 1e6);
+  const burst =
+    f.rateBurst === undefined ? defaults.burst : intOption('--rate-burst', f.rateBurst, 1, 1e6);
   return { perSecond, burst };
 }
 

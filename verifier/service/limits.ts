@@ -69,6 +69,19 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   timeoutCheckIntervalMs: 1_000,
 };
 
+/** The limits that are plain positive integers with a fixed default. */
+const NUMERIC_LIMITS = [
+  'requestTimeoutMs',
+  'idleTimeoutMs',
+  'keepAliveTimeoutMs',
+  'maxRequestsPerSocket',
+  'maxConnections',
+  'maxSubscribers',
+  'maxSubscribersPerClient',
+  'timeoutCheckIntervalMs',
+] as const;
+type NumericLimit = (typeof NUMERIC_LIMITS)[number];
+
 function positiveInt(name: string, v: number): number {
   if (!Number.isInteger(v) || v <= 0)
     throw new RangeError(`limits.${name} must be a positive integer`);
@@ -95,41 +108,17 @@ function resolveRate(r: RateLimitOptions | false | undefined): ResolvedLimits['r
  * @throws RangeError for a non-positive value, or a headers timeout above the request timeout.
  */
 export function resolveLimits(l: ServiceLimits = {}): ResolvedLimits {
+  const counts = Object.fromEntries(
+    NUMERIC_LIMITS.map((name) => [name, positiveInt(name, l[name] ?? DEFAULT_LIMITS[name])]),
+  ) as Pick<ResolvedLimits, NumericLimit>;
   const out: ResolvedLimits = {
+    ...counts,
     rateLimit: resolveRate(l.rateLimit),
-    requestTimeoutMs: positiveInt(
-      'requestTimeoutMs',
-      l.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
-    ),
+    // Unset, the headers timeout never exceeds a request timeout the caller lowered.
     headersTimeoutMs: positiveInt(
       'headersTimeoutMs',
       l.headersTimeoutMs ??
         Math.min(DEFAULT_LIMITS.headersTimeoutMs, l.requestTimeoutMs ?? Infinity),
-    ),
-    idleTimeoutMs: positiveInt('idleTimeoutMs', l.idleTimeoutMs ?? DEFAULT_LIMITS.idleTimeoutMs),
-    keepAliveTimeoutMs: positiveInt(
-      'keepAliveTimeoutMs',
-      l.keepAliveTimeoutMs ?? DEFAULT_LIMITS.keepAliveTimeoutMs,
-    ),
-    maxRequestsPerSocket: positiveInt(
-      'maxRequestsPerSocket',
-      l.maxRequestsPerSocket ?? DEFAULT_LIMITS.maxRequestsPerSocket,
-    ),
-    maxConnections: positiveInt(
-      'maxConnections',
-      l.maxConnections ?? DEFAULT_LIMITS.maxConnections,
-    ),
-    maxSubscribers: positiveInt(
-      'maxSubscribers',
-      l.maxSubscribers ?? DEFAULT_LIMITS.maxSubscribers,
-    ),
-    maxSubscribersPerClient: positiveInt(
-      'maxSubscribersPerClient',
-      l.maxSubscribersPerClient ?? DEFAULT_LIMITS.maxSubscribersPerClient,
-    ),
-    timeoutCheckIntervalMs: positiveInt(
-      'timeoutCheckIntervalMs',
-      l.timeoutCheckIntervalMs ?? DEFAULT_LIMITS.timeoutCheckIntervalMs,
     ),
   };
   if (out.headersTimeoutMs > out.requestTimeoutMs) {
