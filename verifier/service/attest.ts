@@ -10,11 +10,12 @@ import type { Expectations, Policy } from '../appraise/index.js';
 import { jwkThumbprint } from '../binding.js';
 import { buildEar, signEar } from '../ear/index.js';
 import { appraiseEvidenceWithProvider } from '../pipeline.js';
-import type { EvidenceReport } from '../pipeline.js';
+import type { EvidenceReport, ProvidedEvidenceReport } from '../pipeline.js';
 import type { JsonValue, Store } from '../store/index.js';
 import type { VerificationCache } from '../verify/cache.js';
 import type { AnchorStore } from '../verify/types.js';
 import { issueWit, tokenHash } from '../wimse/index.js';
+import type { CachingProvider } from '../../endorsements/provider/caching.js';
 import type { EndorsementProvider } from '../../endorsements/provider/types.js';
 import { parseEvidenceCmw, type ParsedCmw } from './cmw.js';
 import type { ServiceSigningKey } from './keys.js';
@@ -96,7 +97,7 @@ async function runAppraisal(
   ctx: AttestContext,
   cmw: ParsedCmw,
   expectations: Expectations,
-): Promise<EvidenceReport> {
+): Promise<ProvidedEvidenceReport> {
   const input = {
     evidence: cmw.evidence,
     platform: cmw.codec.platform,
@@ -257,6 +258,10 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
     ...(ctx.policy && { policy: ctx.policy }),
     identity: identityRecord(granted) as JsonValue,
   });
+  // The endorsements behind an issued credential may not be evicted by unconfirmed ones.
+  (ctx.provider as Partial<CachingProvider> | undefined)?.confirm?.(
+    report.endorsementsUsed.map((e) => e.request),
+  );
   return { ear, wit, expires_at: new Date(exp * 1000).toISOString() };
 }
 

@@ -17,13 +17,13 @@ import type { FetchGuardCounters } from '../../endorsements/provider/fetch-guard
 import type { EndorsementProvider } from '../../endorsements/provider/types.js';
 import {
   appraiseOnly,
+  attest,
   type AppraiseRequest,
   type AttestContext,
   type AttestRequest,
 } from './attest.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerBuildRevocationRoutes } from './build-revocation-routes.js';
-import { attestConfirming, recordingProvider } from './confirm-endorsements.js';
 import { serviceBundle, type BundleSource, type ServiceState } from './admin-state.js';
 import { createBundleEvents, type BundleEvents } from './events.js';
 import {
@@ -158,12 +158,7 @@ function fastifyOptions(o: ServiceOptions): FastifyServerOptions {
   };
 }
 
-function registerCoreRoutes(
-  app: FastifyInstance,
-  ctx: AttestContext,
-  ttlSeconds: number,
-  provider: EndorsementProvider | undefined,
-): void {
+function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds: number): void {
   app.post('/v1/challenge', async () => {
     const nonce = randomBytes(32).toString('base64url');
     const expiresAt = new Date(ctx.now().getTime() + ttlSeconds * 1000);
@@ -176,7 +171,7 @@ function registerCoreRoutes(
     async (request) => {
       const started = process.hrtime.bigint();
       try {
-        return await attestConfirming(ctx, provider, request.body);
+        return await attest(ctx, request.body);
       } finally {
         ctx.metrics.observeAttest(Number(process.hrtime.bigint() - started) / 1e9);
       }
@@ -312,7 +307,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     get policy() {
       return state.policy;
     },
-    ...(options.provider && { provider: recordingProvider(options.provider) }),
+    ...(options.provider && { provider: options.provider }),
     get key() {
       return state.key;
     },
@@ -360,7 +355,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     sync.close();
     events.close();
   });
-  registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120, options.provider);
+  registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120);
   registerPublicRoutes(
     app,
     ctx,
