@@ -46,6 +46,12 @@ export function reportError(err: unknown): number {
     process.stderr.write(`twi: ERR_USAGE: ${err.message}\n`);
     return EXIT_UNPROCESSABLE;
   }
+  const sys = err as NodeJS.ErrnoException;
+  if (err instanceof Error && typeof sys.syscall === 'string' && typeof sys.code === 'string') {
+    // An operating-system refusal (port in use, path is a file, missing file): not a bug.
+    process.stderr.write(`twi: ${sys.code}: ${err.message}\n`);
+    return EXIT_UNPROCESSABLE;
+  }
   process.stderr.write(`twi: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
   return 70;
 }
