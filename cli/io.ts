@@ -3,7 +3,7 @@
  * exit codes (0 ok/affirming, 1 warning, 2 contraindicated, 3 could not process).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { isTwiError, TwiError } from '../verifier/errors.js';
+import { isTwiError, TwiError } from '../common/errors.js';
 
 /** Exit code for input that could not be processed (usage, unreadable, malformed). */
 export const EXIT_UNPROCESSABLE = 3;

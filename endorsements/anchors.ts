@@ -7,13 +7,13 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { TwiError } from '../verifier/errors.js';
+import { TwiError } from '../common/errors.js';
 import {
   parseCertificateDer,
   parsePemChain,
   type Certificate,
-} from '../verifier/x509/certificate.js';
-import { createTrustAnchors } from '../verifier/x509/chain.js';
+} from '../common/x509/certificate.js';
+import { createTrustAnchors } from '../common/x509/chain.js';
 import type { AnchorStore } from '../verifier/verify/types.js';
 import { AMD_INTERMEDIATES, VENDOR_ROOT_PINS, VENDOR_ROOTS } from './vendor-roots.js';
 

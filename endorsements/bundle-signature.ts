@@ -6,8 +6,8 @@
  */
 import { createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
 import { CompactSign, compactVerify } from 'jose';
-import { jwkThumbprint } from '../verifier/binding.js';
-import { canonicalJson } from '../verifier/canonical-json.js';
+import { jwkThumbprint } from '../wire/binding.js';
+import { canonicalJson } from '../common/canonical-json.js';
 
 /** `typ` of a bundle signature's protected header. */
 export const BUNDLE_JWS_TYP = 'twi-endorsements-bundle+jws';

@@ -14,10 +14,10 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
-import { TwiError } from '../verifier/errors.js';
-import { canonicalJson } from '../verifier/canonical-json.js';
+import { TwiError } from '../common/errors.js';
+import { canonicalJson } from '../common/canonical-json.js';
 import { signSummary, verifySummary, type TrustedKey } from './bundle-signature.js';
-import { sha256Hex } from '../verifier/platforms/bytes.js';
+import { sha256Hex } from '../common/bytes.js';
 import { decodeRecord, encodeRecord, RecordFormatError } from './provider/codec.js';
 import { requestKey, type Endorsement, type EndorsementVerifier } from './provider/types.js';
 

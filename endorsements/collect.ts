@@ -11,23 +11,26 @@
  *
  * @module
  */
-import { EndorsementUnavailableError, EvidenceMalformedError } from '../verifier/errors.js';
-import { toHex } from '../verifier/platforms/bytes.js';
+import { EndorsementUnavailableError, EvidenceMalformedError } from '../common/errors.js';
+import { toHex } from '../common/bytes.js';
 import {
   decodeSnpSignerInfo,
-  decodeSnpTcb,
-  parseSnpCertTable,
-  type SnpReport,
   type SnpSigningKey,
-} from '../verifier/platforms/sev-snp/index.js';
-import { productFromCertificate } from '../verifier/platforms/sev-snp/vcek-extensions.js';
-import type { TdxQuote } from '../verifier/platforms/tdx/index.js';
-import { parsePckExtensions, pckCaKind } from '../verifier/platforms/tdx/pck-extensions.js';
+} from '../verifier/platforms/sev-snp/abi/bit-fields.js';
+import { decodeSnpTcb } from '../verifier/platforms/sev-snp/abi/tcb.js';
+import { parseSnpCertTable } from '../verifier/platforms/sev-snp/abi/cert-table.js';
+import type { SnpReport } from '../verifier/platforms/sev-snp/abi/types.js';
+import { productFromCertificate } from '../verifier/platforms/sev-snp/collateral/vcek-extensions.js';
+import type { TdxQuote } from '../verifier/platforms/tdx/abi/types.js';
+import {
+  parsePckExtensions,
+  pckCaKind,
+} from '../verifier/platforms/tdx/collateral/pck-extensions.js';
 import type { CollateralSource, SuppliedEndorsements } from '../verifier/verify/types.js';
-import { parseCertificateDer, parsePemChain } from '../verifier/x509/certificate.js';
+import { parseCertificateDer, parsePemChain } from '../common/x509/certificate.js';
 import { isKdsRequest } from './kds.js';
 import { tdxCollateralFromEndorsements } from './pcs-collateral.js';
-import { crlPolicyOf } from './provider/index.js';
+import { crlPolicyOf } from './provider/compose.js';
 import type {
   AmdProduct,
   CrlPolicy,

@@ -6,14 +6,14 @@
  *
  * @module
  */
-import { parseVcekExtensions } from '../verifier/platforms/sev-snp/vcek-extensions.js';
-import { isTwiError } from '../verifier/errors.js';
+import { parseVcekExtensions } from '../verifier/platforms/sev-snp/collateral/vcek-extensions.js';
+import { isTwiError } from '../common/errors.js';
 import type { AnchorStore } from '../verifier/verify/types.js';
-import { parseCertificateDer, parsePemChain } from '../verifier/x509/certificate.js';
-import type { Certificate } from '../verifier/x509/certificate.js';
-import { checkChainAt, createTrustAnchors, verifyChainSignatures } from '../verifier/x509/chain.js';
-import type { TrustAnchors } from '../verifier/x509/chain.js';
-import { checkCrlCurrent, parseCrlDer } from '../verifier/x509/crl.js';
+import { parseCertificateDer, parsePemChain } from '../common/x509/certificate.js';
+import type { Certificate } from '../common/x509/certificate.js';
+import { checkChainAt, createTrustAnchors, verifyChainSignatures } from '../common/x509/chain.js';
+import type { TrustAnchors } from '../common/x509/chain.js';
+import { checkCrlCurrent, parseCrlDer } from '../common/x509/crl.js';
 import { asInvalid, crlSignedByOneOf, invalidEndorsement } from './pcs-kds-http.js';
 import type { AmdProduct, EndorsementRequest } from './provider/types.js';
 

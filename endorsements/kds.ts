@@ -6,8 +6,8 @@
  * @module
  */
 import type { AnchorStore } from '../verifier/verify/types.js';
-import { parseCertificateDer, parsePemChain } from '../verifier/x509/certificate.js';
-import type { Certificate } from '../verifier/x509/certificate.js';
+import { parseCertificateDer, parsePemChain } from '../common/x509/certificate.js';
+import type { Certificate } from '../common/x509/certificate.js';
 import {
   certificateOf,
   checkAmdCrl,

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { toHex } from '../verifier/platforms/bytes.js';
-import type { TdxCollateralV3 } from '../verifier/platforms/tdx/collateral.js';
+import { toHex } from '../common/bytes.js';
+import type { TdxCollateralV3 } from '../verifier/platforms/tdx/collateral/v3.js';
 import { splitSignedJson } from './pcs-verify.js';
 import type { Endorsement, EndorsementRequest } from './provider/types.js';
 

@@ -18,15 +18,15 @@
  *
  * @module
  */
-import { sha256Hex } from '../verifier/platforms/bytes.js';
+import { sha256Hex } from '../common/bytes.js';
 import {
   EndorsementInvalidError,
   EndorsementUnavailableError,
   isTwiError,
-} from '../verifier/errors.js';
-import type { Certificate } from '../verifier/x509/certificate.js';
-import { verifyCrlSignature } from '../verifier/x509/crl.js';
-import type { Crl } from '../verifier/x509/crl.js';
+} from '../common/errors.js';
+import type { Certificate } from '../common/x509/certificate.js';
+import { verifyCrlSignature } from '../common/x509/crl.js';
+import type { Crl } from '../common/x509/crl.js';
 import type {
   Endorsement,
   EndorsementRequest,

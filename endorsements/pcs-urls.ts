@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { Certificate } from '../verifier/x509/certificate.js';
-import { contextTag, derChildren, derSequence, parseDer } from '../verifier/x509/der.js';
+import type { Certificate } from '../common/x509/certificate.js';
+import { contextTag, derChildren, derSequence, parseDer } from '../common/x509/der.js';
 import { joinUrl } from './pcs-kds-http.js';
 import type { PcsRequest } from './pcs-verify.js';
 

@@ -9,20 +9,20 @@
  *
  * @module
  */
-import { parseTdQeIdentity } from '../verifier/platforms/tdx/collateral-qe-identity.js';
+import { parseTdQeIdentity } from '../verifier/platforms/tdx/collateral/qe-identity.js';
 import {
   TCB_SIGNING_CN,
   verifyIntelJsonSignature,
   verifyIntelSigningChain,
-} from '../verifier/platforms/tdx/collateral-signature.js';
-import { parseTdxTcbInfo } from '../verifier/platforms/tdx/collateral-tcb-info.js';
+} from '../verifier/platforms/tdx/collateral/signature.js';
+import { parseTdxTcbInfo } from '../verifier/platforms/tdx/collateral/tcb-info.js';
 import type { AnchorStore } from '../verifier/verify/types.js';
-import { parsePemChain } from '../verifier/x509/certificate.js';
-import type { Certificate } from '../verifier/x509/certificate.js';
-import { checkChainAt } from '../verifier/x509/chain.js';
-import type { VerifiedChain } from '../verifier/x509/chain.js';
-import { checkCrlCurrent, parseCrlDer, verifyCrlSignature } from '../verifier/x509/crl.js';
-import type { Crl } from '../verifier/x509/crl.js';
+import { parsePemChain } from '../common/x509/certificate.js';
+import type { Certificate } from '../common/x509/certificate.js';
+import { checkChainAt } from '../common/x509/chain.js';
+import type { VerifiedChain } from '../common/x509/chain.js';
+import { checkCrlCurrent, parseCrlDer, verifyCrlSignature } from '../common/x509/crl.js';
+import type { Crl } from '../common/x509/crl.js';
 import { asInvalid, crlSignedByOneOf, invalidEndorsement } from './pcs-kds-http.js';
 import { decodeUtf8Strict, JsonSliceError, jsonMemberSpans } from './pcs-json.js';
 import type { EndorsementRequest } from './provider/types.js';

@@ -6,7 +6,7 @@
  * @module
  */
 import type { AnchorStore } from '../verifier/verify/types.js';
-import { EndorsementUnavailableError } from '../verifier/errors.js';
+import { EndorsementUnavailableError } from '../common/errors.js';
 import { createKdsClient, isKdsRequest, verifyKdsEndorsement } from './kds.js';
 import { createPcsClient, verifyPcsEndorsement } from './pcs.js';
 import {
@@ -14,14 +14,11 @@ import {
   type FetchGuardCounters,
   type FetchGuardOptions,
 } from './provider/fetch-guard.js';
-import {
-  composeProviders,
-  createCachingProvider,
-  createDirectoryStore,
-  createHttpFetcher,
-  withRetry,
-  type CachingProvider,
-} from './provider/index.js';
+import { composeProviders } from './provider/compose.js';
+import { createCachingProvider, type CachingProvider } from './provider/caching.js';
+import { createDirectoryStore } from './provider/directory-store.js';
+import { createHttpFetcher } from './provider/http-fetcher.js';
+import { withRetry } from './provider/retry.js';
 import type {
   CrlPolicy,
   Endorsement,

@@ -5,7 +5,7 @@
  * @module
  */
 import { createRequire } from 'node:module';
-import { TwiError } from '../verifier/errors.js';
+import { TwiError } from '../common/errors.js';
 
 /** What the addon's device probe reports per interface. */
 export interface RawInterfaceProbe {

@@ -6,7 +6,7 @@
  * @module
  */
 import { constants } from 'node:os';
-import { TwiError } from '../verifier/errors.js';
+import { TwiError } from '../common/errors.js';
 
 /** Stable codes of device failures. */
 export type DeviceErrorCode =

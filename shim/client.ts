@@ -13,8 +13,8 @@
  * @module
  */
 import { Agent, request } from 'node:http';
-import { TwiError } from '../verifier/errors.js';
-import { tokenHash } from '../verifier/wimse/jws.js';
+import { TwiError } from '../common/errors.js';
+import { tokenHash } from '../wimse/jws.js';
 
 /** The local API answered a problem (its `code`, e.g. `ERR_SHIM_NO_CREDENTIAL`), or is unreachable. */
 export class ShimApiError extends TwiError {

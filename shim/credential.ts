@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { bindingReportData, jwkThumbprint } from '../verifier/binding.js';
-import { decodeCompact } from '../verifier/wimse/jws.js';
+import { bindingReportData, jwkThumbprint } from '../wire/binding.js';
+import { decodeCompact } from '../wimse/jws.js';
 import type { AttesterDevice, CollectedEvidence, WorkloadKey } from './attester.js';
 import { ShimError } from './errors.js';
 import type { VerifierClient } from './verifier-client.js';

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { TwiError } from '../verifier/errors.js';
+import { TwiError } from '../common/errors.js';
 
 /** Stable codes of {@link ShimError}. */
 export type ShimErrorCode =

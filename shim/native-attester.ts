@@ -4,8 +4,11 @@
  *
  * @module
  */
-import { generateKey, openTeeDevice, tdxExtendRtmr } from '../native/index.js';
-import type { NativeKey, TeeDevice } from '../native/index.js';
+import { generateKey } from '../native/keys.js';
+import { openTeeDevice } from '../native/evidence.js';
+import { tdxExtendRtmr } from '../native/devices.js';
+import type { NativeKey } from '../native/keys.js';
+import type { TeeDevice } from '../native/evidence.js';
 import type {
   AttesterDevice,
   CollectedEvidence,

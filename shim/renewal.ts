@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { nextBackoff } from '../verifier/backoff.js';
+import { nextBackoff } from '../common/backoff.js';
 import type { Credential } from './credential.js';
 
 /** Options of {@link createRenewal}. */

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { decodeCompact } from '../verifier/wimse/jws.js';
-import type { WatchedBundle } from '../verifier/wimse/bundle-watch.js';
+import { decodeCompact } from '../wimse/jws.js';
+import type { WatchedBundle } from '../wimse/bundle-watch.js';
 import type { Credential } from './credential.js';
 
 /** Why a credential stopped being served. */

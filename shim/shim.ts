@@ -26,12 +26,8 @@ import { createRenewal, type Renewal } from './renewal.js';
 import { createRevocationGuard, describeRevocation, type RevocationReason } from './revocation.js';
 import { createVerifierClient } from './verifier-client.js';
 import { createWitCheck, firstBundleOf } from './wit-check.js';
-import { fetchBundle } from '../verifier/wimse/bundle-poll.js';
-import {
-  watchBundle,
-  type BundleWatch,
-  type WatchedBundle,
-} from '../verifier/wimse/bundle-watch.js';
+import { fetchBundle } from '../wimse/bundle-poll.js';
+import { watchBundle, type BundleWatch, type WatchedBundle } from '../wimse/bundle-watch.js';
 
 /** Environment variable with the WIT given to the child (the first credential's). */
 export const ENV_WIT = 'WIMSE_WIT';

@@ -8,14 +8,14 @@
  *
  * @module
  */
-import { jwkThumbprint } from '../verifier/binding.js';
-import { isTwiError } from '../verifier/errors.js';
-import type { WatchedBundle } from '../verifier/wimse/bundle-watch.js';
-import { WimseError } from '../verifier/wimse/errors.js';
-import { staticJwks } from '../verifier/wimse/jwks.js';
-import type { Jwks } from '../verifier/wimse/jwks.js';
-import { verifyWit } from '../verifier/wimse/wit.js';
-import type { VerifiedWit } from '../verifier/wimse/wit.js';
+import { jwkThumbprint } from '../wire/binding.js';
+import { isTwiError } from '../common/errors.js';
+import type { WatchedBundle } from '../wimse/bundle-watch.js';
+import { WimseError } from '../wimse/errors.js';
+import { staticJwks } from '../wimse/jwks.js';
+import type { Jwks } from '../wimse/jwks.js';
+import { verifyWit } from '../wimse/wit.js';
+import type { VerifiedWit } from '../wimse/wit.js';
 import { ShimError } from './errors.js';
 
 /** Options of {@link createWitCheck}. */

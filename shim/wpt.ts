@@ -6,8 +6,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { signCompact, tokenHash } from '../verifier/wimse/jws.js';
-import { WPT_TYP } from '../verifier/wimse/wpt.js';
+import { signCompact, tokenHash } from '../wimse/jws.js';
+import { WPT_TYP } from '../wimse/wpt.js';
 import type { WorkloadKey } from './attester.js';
 import { ShimError } from './errors.js';
 

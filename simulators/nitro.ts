@@ -9,12 +9,14 @@
 import { createHash } from 'node:crypto';
 import {
   encodeCoseSign1,
-  encodeNitroPayload,
   encodeNitroProtectedHeader,
   encodeSigStructure,
-} from '../verifier/platforms/nitro/index.js';
-import type { NitroPayload } from '../verifier/platforms/nitro/index.js';
-import type { EcKeyPair, IssuedCert, NitroPki } from './pki/index.js';
+} from '../verifier/platforms/nitro/cose.js';
+import { encodeNitroPayload } from '../verifier/platforms/nitro/payload.js';
+import type { NitroPayload } from '../verifier/platforms/nitro/types.js';
+import type { EcKeyPair } from './pki/keys.js';
+import type { IssuedCert } from './pki/x509.js';
+import type { NitroPki } from './pki/aws.js';
 
 /** An optional field: bytes, `null` (what the NSM writes when not requested) or `'absent'`. */
 export type NitroSimField = Uint8Array | null | 'absent';

@@ -7,16 +7,15 @@ import { createHash } from 'node:crypto';
 import {
   encodeSnpPlatformInfo,
   encodeSnpPolicy,
-  SNP_PRODUCT_CPUID,
-} from '../verifier/platforms/sev-snp/index.js';
+} from '../verifier/platforms/sev-snp/abi/bit-fields.js';
+import { SNP_PRODUCT_CPUID } from '../verifier/platforms/sev-snp/abi/tcb.js';
 import type {
   SnpCpuid,
   SnpFirmwareVersion,
-  SnpPlatformInfo,
-  SnpPolicy,
   SnpTcbParts,
-} from '../verifier/platforms/sev-snp/index.js';
-import type { AmdProduct } from './pki/index.js';
+} from '../verifier/platforms/sev-snp/abi/types.js';
+import type { SnpPlatformInfo, SnpPolicy } from '../verifier/platforms/sev-snp/abi/bit-fields.js';
+import type { AmdProduct } from './pki/amd.js';
 
 /** Options of {@link simulateSnp}; every field has a default. */
 export interface SnpSimOptions {

@@ -6,17 +6,16 @@
  *
  * @module
  */
-import {
-  encodeSnpSignerInfo,
-  encodeSnpTcb,
-  serializeSnpCertTable,
-  serializeSnpReport,
-  SNP_SIG_ALGO_ECDSA_P384_SHA384,
-  snpSignatureFromRS,
-  snpSignedBytes,
-} from '../verifier/platforms/sev-snp/index.js';
-import type { SnpReport } from '../verifier/platforms/sev-snp/index.js';
-import type { AmdPki, EcKeyPair, IssuedCert } from './pki/index.js';
+import { encodeSnpSignerInfo } from '../verifier/platforms/sev-snp/abi/bit-fields.js';
+import { encodeSnpTcb } from '../verifier/platforms/sev-snp/abi/tcb.js';
+import { serializeSnpCertTable } from '../verifier/platforms/sev-snp/abi/cert-table.js';
+import { serializeSnpReport } from '../verifier/platforms/sev-snp/abi/report.js';
+import { SNP_SIG_ALGO_ECDSA_P384_SHA384 } from '../verifier/platforms/sev-snp/abi/layout.js';
+import { snpSignatureFromRS, snpSignedBytes } from '../verifier/platforms/sev-snp/abi/signature.js';
+import type { SnpReport } from '../verifier/platforms/sev-snp/abi/types.js';
+import type { AmdPki } from './pki/amd.js';
+import type { EcKeyPair } from './pki/keys.js';
+import type { IssuedCert } from './pki/x509.js';
 import {
   chipIdFor,
   cpuidOf,

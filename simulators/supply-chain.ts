@@ -6,12 +6,8 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
-import {
-  IN_TOTO_PAYLOAD_TYPE,
-  signEnvelope,
-  SLSA_PROVENANCE_V1,
-  STATEMENT_V1,
-} from '../verifier/provenance/index.js';
+import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../provenance/dsse.js';
+import { SLSA_PROVENANCE_V1, STATEMENT_V1 } from '../provenance/statement.js';
 
 /** A subject: a name and a digest set (`{ sha384: hex }` …). */
 export interface SimulatedSubject {

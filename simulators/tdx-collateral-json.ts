@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { toHex } from '../verifier/platforms/bytes.js';
+import { toHex } from '../common/bytes.js';
 import type { SimQeTcbLevel, SimTcbLevel, TcbStatus } from './tdx-options.js';
 
 /** Uppercase hex, as Intel writes hex values in collateral JSON. */

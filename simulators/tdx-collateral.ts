@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { toHex } from '../verifier/platforms/bytes.js';
-import type { TdxCollateralV3 } from '../verifier/platforms/tdx/index.js';
-import type { IntelPki, PckCa } from './pki/index.js';
+import { toHex } from '../common/bytes.js';
+import type { TdxCollateralV3 } from '../verifier/platforms/tdx/collateral/v3.js';
+import type { IntelPki, PckCa } from './pki/intel.js';
 import { intelDate, qeIdentityText, tcbInfoText } from './tdx-collateral-json.js';
 import { resolveTcbLevels } from './tdx-levels.js';
 import { SIM_DEFAULTS, SIM_QE_MRSIGNER } from './tdx-options.js';

@@ -4,8 +4,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { TdxBodyType } from '../verifier/platforms/tdx/index.js';
-import type { TcbStatus } from '../verifier/platforms/tdx/tcb-status.js';
+import type { TdxBodyType } from '../verifier/platforms/tdx/abi/types.js';
+import type { TcbStatus } from '../verifier/platforms/tdx/verify/tcb-status.js';
 
 /** A TCB status as written in Intel TCB Info / QE identity JSON. */
 export type { TcbStatus };

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { fromHex } from '../verifier/platforms/bytes.js';
+import { fromHex } from '../common/bytes.js';
 import {
   ATT_KEY_TYPE_ECDSA_P256,
   BODY_TYPE_TD10,
@@ -13,19 +13,18 @@ import {
   CERT_TYPE_QE_REPORT,
   INTEL_QE_VENDOR_ID,
   TEE_TYPE_TDX,
-  pckCertChainFromPem,
-  quoteSignedBytes,
-  serializeSgxReportBody,
-  serializeTdxQuote,
-} from '../verifier/platforms/tdx/index.js';
+} from '../verifier/platforms/tdx/abi/types.js';
+import { pckCertChainFromPem } from '../verifier/platforms/tdx/collateral/pem.js';
+import { quoteSignedBytes, serializeTdxQuote } from '../verifier/platforms/tdx/abi/quote.js';
+import { serializeSgxReportBody } from '../verifier/platforms/tdx/abi/sgx-report.js';
 import type {
   SgxReportBody,
   TdReportBody,
   TdxBodyType,
   TdxQuote,
   TdxQuoteHeader,
-} from '../verifier/platforms/tdx/index.js';
-import type { EcKeyPair } from './pki/index.js';
+} from '../verifier/platforms/tdx/abi/types.js';
+import type { EcKeyPair } from './pki/keys.js';
 import {
   SIM_DEFAULTS,
   SIM_QE_MRENCLAVE,

@@ -11,8 +11,8 @@
  * @module
  */
 import { createHash, createHmac } from 'node:crypto';
-import { BODY_TYPE_TD15 } from '../verifier/platforms/tdx/index.js';
-import type { TdReportBody } from '../verifier/platforms/tdx/index.js';
+import { BODY_TYPE_TD15 } from '../verifier/platforms/tdx/abi/types.js';
+import type { TdReportBody } from '../verifier/platforms/tdx/abi/types.js';
 
 export const TDREPORT_SIZE = 1024;
 /** TDREPORT type: TEE type 0x81 (TDX), subtype 0. */

@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { fromHex } from '../verifier/platforms/bytes.js';
-import type { TdxCollateralV3 } from '../verifier/platforms/tdx/index.js';
-import { deriveEcKey, pemChain } from './pki/index.js';
-import type { IntelPki } from './pki/index.js';
+import { fromHex } from '../common/bytes.js';
+import type { TdxCollateralV3 } from '../verifier/platforms/tdx/collateral/v3.js';
+import { deriveEcKey } from './pki/keys.js';
+import { pemChain } from './pki/x509.js';
+import type { IntelPki } from './pki/intel.js';
 import { buildSimCollateral } from './tdx-collateral.js';
 import { SIM_DEFAULTS } from './tdx-options.js';
 import type { TdxSimOptions } from './tdx-options.js';

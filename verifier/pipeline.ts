@@ -5,9 +5,12 @@
  *
  * @module
  */
-import { isTwiError } from './errors.js';
-import { appraise, defaultPolicy } from './appraise/index.js';
-import type { Appraisal, Expectations, Policy, Tier } from './appraise/index.js';
+import { isTwiError } from '../common/errors.js';
+import { appraise } from './appraise/appraise.js';
+import { defaultPolicy } from './policy/normalize.js';
+import type { Appraisal, Expectations } from './appraise/types.js';
+import type { Policy } from './policy/types.js';
+import type { Tier } from './policy/ar4si.js';
 import {
   detectPlatform,
   getPlatform,
@@ -27,10 +30,10 @@ import {
   raisesRecord,
   tdxMarksOf,
   type CollateralHistory,
-} from './collateral-history.js';
-import { describeCollateral } from './collateral-sources.js';
-import { checkSnpEndorsementSyntax } from './platforms/sev-snp/endorsement-syntax.js';
-import type { SnpReport } from './platforms/sev-snp/types.js';
+} from './verify/collateral-history.js';
+import { describeCollateral } from './verify/collateral-sources.js';
+import { checkSnpEndorsementSyntax } from './platforms/sev-snp/collateral/endorsement-syntax.js';
+import type { SnpReport } from './platforms/sev-snp/abi/types.js';
 import { collectEndorsements, suppliedSources, type CrlPolicy } from '../endorsements/collect.js';
 import type { Endorsement, EndorsementProvider } from '../endorsements/provider/types.js';
 

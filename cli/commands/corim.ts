@@ -5,13 +5,10 @@
  * invalid, expired, or its signature does not verify.
  */
 import type { Command } from 'commander';
-import {
-  decodeCorim,
-  describeCorim,
-  describeCorimText,
-  loadCorimKeys,
-} from '../../endorsements/corim/index.js';
-import type { CorimDescription } from '../../endorsements/corim/index.js';
+import { decodeCorim } from '../../endorsements/corim/decode-corim.js';
+import { describeCorim, describeCorimText } from '../../endorsements/corim/describe.js';
+import { loadCorimKeys } from '../../endorsements/corim/load.js';
+import type { CorimDescription } from '../../endorsements/corim/describe.js';
 import { collect, instantOption } from '../args.js';
 import { printJson, readInputFile } from '../io.js';
 

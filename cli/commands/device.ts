@@ -11,10 +11,14 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
-import { DeviceError, detectPlatforms, getEvidence, keyStoreInfo } from '../../native/index.js';
-import type { DeviceErrorCode, EvidenceRequest, TeePlatform } from '../../native/index.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
-import { parseSnpCertTable } from '../../verifier/platforms/sev-snp/cert-table.js';
+import { DeviceError } from '../../native/errors.js';
+import { detectPlatforms } from '../../native/devices.js';
+import { getEvidence } from '../../native/evidence.js';
+import { keyStoreInfo } from '../../native/keys.js';
+import type { DeviceErrorCode } from '../../native/errors.js';
+import type { EvidenceRequest, TeePlatform } from '../../native/evidence.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
+import { parseSnpCertTable } from '../../verifier/platforms/sev-snp/abi/cert-table.js';
 import { hexOption, instantOption, padTo, readPublicKey } from '../args.js';
 import { printJson } from '../io.js';
 

@@ -5,13 +5,10 @@
  * Exit 0 ok/verified, 2 proof failed, 3 usage error, unreadable input or a refused request.
  */
 import type { Command } from 'commander';
-import { TwiError } from '../../verifier/errors.js';
-import {
-  ProvenanceError,
-  verifyProvenanceAnswer,
-  type ProvenanceAnswer,
-  type PublishedLogKey,
-} from '../../verifier/provenance/index.js';
+import { TwiError } from '../../common/errors.js';
+import { ProvenanceError } from '../../provenance/errors.js';
+import { verifyProvenanceAnswer, type ProvenanceAnswer } from '../../provenance/verify-answer.js';
+import type { PublishedLogKey } from '../../provenance/tree-head.js';
 import { printJson, readInputFile } from '../io.js';
 
 /** Exit code when a proof does not verify. */

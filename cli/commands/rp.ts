@@ -4,11 +4,11 @@
  * printed), 3 usage error or unreadable input (including an unreachable JWKS).
  */
 import type { Command } from 'commander';
-import { WimseError } from '../../verifier/wimse/errors.js';
-import { staticJwks } from '../../verifier/wimse/jwks.js';
-import type { Jwks } from '../../verifier/wimse/jwks.js';
-import { createMemoryReplayCache } from '../../verifier/wimse/replay.js';
-import { verifyWorkloadRequest } from '../../verifier/wimse/request.js';
+import { WimseError } from '../../wimse/errors.js';
+import { staticJwks } from '../../wimse/jwks.js';
+import type { Jwks } from '../../wimse/jwks.js';
+import { createMemoryReplayCache } from '../../wimse/replay.js';
+import { verifyWorkloadRequest } from '../../wimse/request.js';
 import { instantOption } from '../args.js';
 import { InputFileError, printJson, readInputFile } from '../io.js';
 

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { FetchGuardOptions } from '../../endorsements/provider/fetch-guard.js';
-import { DEFAULT_LIMITS, type ServiceLimits } from '../../verifier/service/limits.js';
+import { DEFAULT_LIMITS, type ServiceLimits } from '../../service/limits.js';
 import { intOption } from '../args.js';
 
 /** The flags as commander hands them over. */

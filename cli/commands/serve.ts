@@ -6,21 +6,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
-import { loadCorimKeys } from '../../endorsements/corim/index.js';
-import { parseBuilderKeys } from '../../verifier/provenance/index.js';
+import { loadCorimKeys } from '../../endorsements/corim/load.js';
+import { parseBuilderKeys } from '../../provenance/builder-config.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
-import { loadPolicy } from '../../verifier/appraise/index.js';
-import { createService } from '../../verifier/service/index.js';
+import { loadPolicy } from '../../verifier/policy/loader.js';
+import { createService } from '../../service/service.js';
+import { decodeKek, KekError } from '../../service/store/kek.js';
+import { openStore, parseStoreUrl } from '../../service/store/open.js';
+import { readKekFile } from '../../service/store/kek-file.js';
 import {
-  decodeKek,
-  KekError,
-  openStore,
-  parseStoreUrl,
-  readKekFile,
   securePrivateDir,
   secureSqliteFiles,
   type ModeFix,
-} from '../../verifier/store/index.js';
+} from '../../service/store/file-modes.js';
 import { intOption } from '../args.js';
 import {
   addLimitOptions,

@@ -9,12 +9,9 @@
  * `latency:500`, `tampered:/tdx`.
  */
 import type { Command } from 'commander';
-import { openSimulatedPki } from '../../simulators/pki/index.js';
-import {
-  mergeFaults,
-  parseFaultSpec,
-  startCollateralServer,
-} from '../../simulators/servers/index.js';
+import { openSimulatedPki } from '../../simulators/pki/store.js';
+import { mergeFaults, parseFaultSpec } from '../../simulators/servers/faults.js';
+import { startCollateralServer } from '../../simulators/servers/collateral-server.js';
 import { collect, instantOption, intOption } from '../args.js';
 
 /** Options of `twi simulate serve`, as commander hands them over. */

@@ -5,20 +5,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
-import {
-  openSimulatedPki,
-  simulateNitro,
-  simulateSnp,
-  simulateTdx,
-  type AmdProduct,
-  type SimulatedPki,
-} from '../../simulators/index.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
+import { openSimulatedPki, type SimulatedPki } from '../../simulators/pki/store.js';
+import { simulateNitro } from '../../simulators/nitro.js';
+import { simulateSnp } from '../../simulators/sev-snp.js';
+import { simulateTdx } from '../../simulators/tdx.js';
+import type { AmdProduct } from '../../simulators/pki/amd.js';
 import {
   TCB_STATUSES,
   isTcbStatus,
   type TcbStatus,
-} from '../../verifier/platforms/tdx/tcb-status.js';
+} from '../../verifier/platforms/tdx/verify/tcb-status.js';
 import {
   collect,
   fixedHexOption,

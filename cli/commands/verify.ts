@@ -7,9 +7,11 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
-import { jwkThumbprint } from '../../verifier/binding.js';
-import { loadPolicy, type Tier } from '../../verifier/appraise/index.js';
-import { buildEar, generateEarKey, signEar, type EarAlg } from '../../verifier/ear/index.js';
+import { jwkThumbprint } from '../../wire/binding.js';
+import { loadPolicy } from '../../verifier/policy/loader.js';
+import type { Tier } from '../../verifier/policy/ar4si.js';
+import { buildEar } from '../../verifier/ear/claims.js';
+import { generateEarKey, signEar, type EarAlg } from '../../verifier/ear/jwt.js';
 import {
   appraiseEvidence,
   appraiseEvidenceWithProvider,
@@ -20,7 +22,7 @@ import { isPlatformName, type PlatformName } from '../../verifier/platforms/regi
 import { createVerificationCache } from '../../verifier/verify/cache.js';
 import type { SuppliedEndorsements } from '../../verifier/verify/types.js';
 import { collect, hexOption, instantOption, readPublicKey } from '../args.js';
-import { applyCorimFiles } from '../../endorsements/corim/index.js';
+import { applyCorimFiles } from '../../endorsements/corim/load.js';
 import { printJson, readInputFile } from '../io.js';
 
 interface VerifyCliOptions {

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { decodeSnpTcb } from '../../verifier/platforms/sev-snp/tcb.js';
-import { isTwiError } from '../../verifier/errors.js';
+import { decodeSnpTcb } from '../../verifier/platforms/sev-snp/abi/tcb.js';
+import { isTwiError } from '../../common/errors.js';
 import { idText } from './ids.js';
 import { hex } from './map-kit.js';
 import { corimIdText, corimToPolicy } from './policy.js';

@@ -13,7 +13,7 @@ import { decodeCorim } from './decode-corim.js';
 import { CorimError } from './errors.js';
 import { corimToPolicy, mergePolicies, referencePlatforms } from './policy.js';
 import type { CorimReferences } from './policy.js';
-import type { Policy } from '../../verifier/appraise/policy-types.js';
+import type { Policy } from '../../verifier/policy/types.js';
 
 const MAX_KEY_FILE = 64 * 1024;
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { NitroReferences } from '../../verifier/appraise/policy-types.js';
+import type { NitroReferences } from '../../verifier/policy/types.js';
 import { invalid, unsupported } from './errors.js';
 import { expectOnly, hex } from './map-kit.js';
 import { mergeNitro } from './merge-references.js';

@@ -9,9 +9,9 @@ import type {
   SnpReferences,
   SnpTcbComponent,
   VmplRule,
-} from '../../verifier/appraise/policy-types.js';
-import { decodeSnpTcb, snpProductFromCpuid } from '../../verifier/platforms/sev-snp/tcb.js';
-import type { SnpProduct } from '../../verifier/platforms/sev-snp/types.js';
+} from '../../verifier/policy/types.js';
+import { decodeSnpTcb, snpProductFromCpuid } from '../../verifier/platforms/sev-snp/abi/tcb.js';
+import type { SnpProduct } from '../../verifier/platforms/sev-snp/abi/types.js';
 import { invalid, unsupported } from './errors.js';
 import { exactValues, expectOnly, fullMask, hex, rawBytes, rawInt, svnFloor } from './map-kit.js';
 import { mergeSnp } from './merge-references.js';

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { TdAttributesRule, TdxReferences } from '../../verifier/appraise/policy-types.js';
+import type { TdAttributesRule, TdxReferences } from '../../verifier/policy/types.js';
 import { invalid, unsupported } from './errors.js';
 import { digestValues, exactValues, expectOnly, fullMask, hex, rawBytes } from './map-kit.js';
 import { mergeTdx } from './merge-references.js';

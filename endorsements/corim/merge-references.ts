@@ -17,7 +17,7 @@ import type {
   TdAttributesRule,
   TdxReferences,
   VmplRule,
-} from '../../verifier/appraise/policy-types.js';
+} from '../../verifier/policy/types.js';
 
 /** Union of two accepted-value lists (order kept, duplicates dropped). */
 export function unionReference(a?: Reference, b?: Reference): Reference | undefined {

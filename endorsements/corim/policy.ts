@@ -5,15 +5,15 @@
  *
  * @module
  */
-import { parsePolicy } from '../../verifier/appraise/policy-loader.js';
-import { ALL_PLATFORMS, DEFAULT_TCB_TIERS } from '../../verifier/appraise/policy-normalize.js';
+import { parsePolicy } from '../../verifier/policy/loader.js';
+import { ALL_PLATFORMS, DEFAULT_TCB_TIERS } from '../../verifier/policy/normalize.js';
 import type {
   NitroReferences,
   Policy,
   PolicyPlatform,
   SnpReferences,
   TdxReferences,
-} from '../../verifier/appraise/policy-types.js';
+} from '../../verifier/policy/types.js';
 import { idText } from './ids.js';
 import { nitroReferences } from './map-nitro.js';
 import { snpReferences } from './map-snp.js';

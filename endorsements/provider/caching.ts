@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { EndorsementInvalidError, EndorsementUnavailableError } from '../../verifier/errors.js';
+import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';
 import type { EndorsementStore } from './directory-store.js';
 import { EndorsementFetchLimitedError } from './fetch-guard.js';
 import { SegmentedLru } from './slru.js';

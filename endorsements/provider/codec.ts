@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { sha256Hex } from '../../verifier/platforms/bytes.js';
-import { EndorsementInvalidError } from '../../verifier/errors.js';
+import { sha256Hex } from '../../common/bytes.js';
+import { EndorsementInvalidError } from '../../common/errors.js';
 import {
   requestKey,
   type AmdProduct,

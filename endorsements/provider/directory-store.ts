@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { EndorsementInvalidError } from '../../verifier/errors.js';
+import { EndorsementInvalidError } from '../../common/errors.js';
 import { decodeRecord, encodeRecord, recordedSource } from './codec.js';
 import type { Endorsement, EndorsementVerifier } from './types.js';
 

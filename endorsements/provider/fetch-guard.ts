@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { EndorsementUnavailableError, TwiError } from '../../verifier/errors.js';
+import { EndorsementUnavailableError, TwiError } from '../../common/errors.js';
 import {
   requestKey,
   type Endorsement,

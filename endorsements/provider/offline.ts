@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { EndorsementInvalidError, EndorsementUnavailableError } from '../../verifier/errors.js';
+import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';
 import {
   requestKey,
   type CrlPolicy,

@@ -5,8 +5,8 @@
  * @module
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { nextBackoff } from '../../verifier/backoff.js';
-import { TwiError } from '../../verifier/errors.js';
+import { nextBackoff } from '../../common/backoff.js';
+import { TwiError } from '../../common/errors.js';
 import type { Fetcher, HttpResponse } from './types.js';
 
 /** Options of {@link withRetry}; every field says what happens when unset. */

@@ -9,7 +9,7 @@
  * @module
  */
 import { createHmac } from 'node:crypto';
-import type { AmdProduct } from '../pki/index.js';
+import type { AmdProduct } from '../pki/amd.js';
 import { simulateSnp } from '../sev-snp.js';
 import type { SnpSimOptions } from '../sev-snp-options.js';
 import { DeviceErrno, errno, fail } from './protocol.js';

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { TdxCollateralV3 } from '../../verifier/platforms/tdx/index.js';
-import type { SimulatedPki } from '../pki/index.js';
+import type { TdxCollateralV3 } from '../../verifier/platforms/tdx/collateral/v3.js';
+import type { SimulatedPki } from '../pki/store.js';
 import type { FaultQueue } from './faults.js';
 
 /** Which TEE the emulated machine is. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { parseDer, Tag } from '../../verifier/x509/der.js';
+import { parseDer, Tag } from '../../common/x509/der.js';
 
 /** Universal tag bytes, shared with the verifier's reader. */
 export { Tag };

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { derBitString, derSequence, parseDer } from '../../verifier/x509/der.js';
+import { derBitString, derSequence, parseDer } from '../../common/x509/der.js';
 import { bitString, boolean, enumerated, integer, octetString, sequence, tlv } from './der.js';
 import { Oids, type Extension } from './x509.js';
 

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TwiError } from '../../verifier/errors.js';
+import { TwiError } from '../../common/errors.js';
 import { createAmdPki, type AmdPki, type AmdProduct } from './amd.js';
 import { createNitroPki, type NitroPki } from './aws.js';
 import { createIntelPki, type IntelPki } from './intel.js';

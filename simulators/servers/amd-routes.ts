@@ -14,8 +14,8 @@
  *
  * @module
  */
-import type { AmdProduct, AmdTcb } from '../pki/index.js';
-import { toPem } from '../pki/index.js';
+import type { AmdProduct, AmdTcb } from '../pki/amd.js';
+import { toPem } from '../pki/x509.js';
 import { simWindows } from '../tdx-collateral.js';
 import { contentInstant, maybeTamper, tamperDer, textResponse } from './routes.js';
 import type { Route, RouteContext, SimResponse } from './routes.js';

@@ -8,7 +8,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SimulatedPki } from '../pki/index.js';
+import type { SimulatedPki } from '../pki/store.js';
 import { amdRoute } from './amd-routes.js';
 import { FaultState } from './faults.js';
 import type { FaultConfig, FaultDecision } from './faults.js';

@@ -14,9 +14,9 @@
  *
  * @module
  */
-import { fromHex } from '../../verifier/platforms/bytes.js';
-import { toPem } from '../pki/index.js';
-import type { PckCa } from '../pki/index.js';
+import { fromHex } from '../../common/bytes.js';
+import { toPem } from '../pki/x509.js';
+import type { PckCa } from '../pki/intel.js';
 import { buildSimCollateral } from '../tdx-collateral.js';
 import { contentInstant, maybeTamper, tamperDer, tamperText, textResponse } from './routes.js';
 import type { Route, RouteContext, SimResponse } from './routes.js';

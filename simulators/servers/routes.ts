@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SimulatedPki } from '../pki/index.js';
+import type { SimulatedPki } from '../pki/store.js';
 import type { TdxSimOptions } from '../tdx-options.js';
 
 /** A response of the simulated server. */

@@ -22,8 +22,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openSimulatedPki, simulateSnp, type SimulatedPki } from '../../simulators/index.js';
-import { startCollateralServer } from '../../simulators/servers/index.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
+import { startCollateralServer } from '../../simulators/servers/collateral-server.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
 import { summariseLatency, type LatencySummary } from '../load/stats.js';
 import { workloadKey } from '../service/harness.js';
 import {

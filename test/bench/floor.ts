@@ -8,7 +8,7 @@
 import { randomBytes, sign, verify } from 'node:crypto';
 import type { FloorCurve } from './samples.js';
 import type { Operation } from './timing.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const CURVES: Record<FloorCurve, { namedCurve: string; hash: string }> = {
   'P-256': { namedCurve: 'prime256v1', hash: 'sha256' },

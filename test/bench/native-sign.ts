@@ -12,11 +12,11 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateKey } from '../../native/index.js';
+import { generateKey } from '../../native/keys.js';
 import { projectRoot } from '../helpers/vectors.js';
 import { localSubject, measureGroup } from './timing.js';
 import type { Rate, TimingPlan } from './timing.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 /** One curve's rates and the native ÷ node:crypto ratios. */
 export interface NativeSignRow {

@@ -19,14 +19,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import {
-  canonicalJson,
-  leafHash,
-  verifyConsistency,
-  verifyInclusion,
-} from '../../verifier/provenance/index.js';
-import { openPostgresStore, openSqliteStore, type Store } from '../../verifier/store/index.js';
-import { dropPostgresSchema } from '../../verifier/store/postgres-store.js';
+import { canonicalJson } from '../../common/canonical-json.js';
+import { leafHash, verifyConsistency, verifyInclusion } from '../../provenance/merkle.js';
+import { openPostgresStore } from '../../service/store/postgres-store.js';
+import { openSqliteStore } from '../../service/store/sqlite-store.js';
+import type { Store } from '../../service/store/types.js';
+import { dropPostgresSchema } from '../../service/store/postgres-store.js';
 import { TEST_KEK } from '../helpers/kek.js';
 
 /** Sizes of one run. */

@@ -10,9 +10,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey } from '../../native/index.js';
+import { generateKey } from '../../native/keys.js';
 import { createShimClient } from '../../shim/client.js';
-import { signCompact, tokenHash } from '../../verifier/wimse/jws.js';
+import { signCompact, tokenHash } from '../../wimse/jws.js';
 import { startShimProcess, startVerifier, waitForCredential } from '../shim/setup.js';
 import type { TestVerifier } from '../shim/setup.js';
 import { median, round1, timeBoxAsync } from './timing.js';

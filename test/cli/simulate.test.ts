@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
 import { parseTdxQuote, tdxClaims } from '../../verifier/platforms/tdx/index.js';
 import {
   decodeSnpSignerInfo,
@@ -13,7 +13,7 @@ import {
   snpClaims,
 } from '../../verifier/platforms/sev-snp/index.js';
 import { parseNitroDocument, nitroClaims } from '../../verifier/platforms/nitro/index.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const at = '2026-06-01T12:00:00Z';
 const pkiSeed = 'cli-test-seed';

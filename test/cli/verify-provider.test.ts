@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliPath } from '../helpers/cli.js';
 import { openSimulatedPki } from '../../simulators/index.js';
-import { startCollateralServer } from '../../simulators/servers/index.js';
+import { startCollateralServer } from '../../simulators/servers/collateral-server.js';
 
 const run = promisify(execFile);
 

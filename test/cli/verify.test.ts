@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { runCli } from '../helpers/cli.js';
-import { buildCorim, tdxReferenceTriple } from '../../endorsements/corim/index.js';
+import { buildCorim } from '../../endorsements/corim/encode.js';
+import { tdxReferenceTriple } from '../../endorsements/corim/templates.js';
 import { loadManifest, vectorsDir } from '../helpers/vectors.js';
 
 const evidenceKey: Record<string, string> = {

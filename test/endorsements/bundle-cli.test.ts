@@ -7,7 +7,7 @@ import { verifyIntegrity } from '../../endorsements/provider/codec.js';
 import { createDirectoryStore } from '../../endorsements/provider/directory-store.js';
 import { runCli } from '../helpers/cli.js';
 import { AMD_CRL, at, DAY, makeEndorsement, QE, TCB, VCEK } from './provider-fixtures.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const root = mkdtempSync(join(tmpdir(), 'twi-bundle-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type KeyObject } from 'node:crypto';
-import { canonicalJson } from '../../verifier/canonical-json.js';
+import { canonicalJson } from '../../common/canonical-json.js';
 import {
   BUNDLE_FORMAT,
   BundleInvalidError,
@@ -9,7 +9,7 @@ import {
   importBundle,
   type ImportBundleOptions,
 } from '../../endorsements/bundle.js';
-import { sha256Hex } from '../../verifier/platforms/bytes.js';
+import { sha256Hex } from '../../common/bytes.js';
 import { createOfflineProvider } from '../../endorsements/provider/offline.js';
 import { requestKey, type EndorsementVerifier } from '../../endorsements/provider/types.js';
 import {
@@ -22,7 +22,7 @@ import {
   TCB,
   VCEK,
 } from './provider-fixtures.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const entries = [
   makeEndorsement(VCEK),

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { collectEndorsements } from '../../endorsements/collect.js';
-import { createHttpFetcher } from '../../endorsements/provider/index.js';
+import { createHttpFetcher } from '../../endorsements/provider/http-fetcher.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
 import {
   openSimulatedPki,
@@ -19,12 +19,16 @@ import {
   simulateTdx,
   type SimulatedPki,
 } from '../../simulators/index.js';
-import { startCollateralServer, type CollateralServer } from '../../simulators/servers/index.js';
-import { parsePolicy } from '../../verifier/appraise/index.js';
+import {
+  startCollateralServer,
+  type CollateralServer,
+} from '../../simulators/servers/collateral-server.js';
+import { parsePolicy } from '../../verifier/policy/loader.js';
 import { parseSnpReport } from '../../verifier/platforms/sev-snp/index.js';
 import { parseTdxQuote } from '../../verifier/platforms/tdx/index.js';
 import { appraiseEvidence, appraiseEvidenceWithProvider } from '../../verifier/pipeline.js';
-import { openStore, type Store } from '../../verifier/store/index.js';
+import { openStore } from '../../service/store/open.js';
+import type { Store } from '../../service/store/types.js';
 import { createVerificationCache } from '../../verifier/verify/cache.js';
 import type { AnchorStore } from '../../verifier/verify/types.js';
 

@@ -7,22 +7,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { buildCorim, signCorim } from '../../endorsements/corim/encode.js';
+import { corimToPolicy, mergePolicies } from '../../endorsements/corim/policy.js';
+import { decodeCorim } from '../../endorsements/corim/decode-corim.js';
 import {
-  buildCorim,
-  corimToPolicy,
-  decodeCorim,
-  mergePolicies,
   nitroReferenceTriple,
-  signCorim,
   snpReferenceTriple,
   tdxReferenceTriple,
-  SNP_PROFILE,
-  TWI_PROFILE,
-} from '../../endorsements/corim/index.js';
-import type { Corim, ReferenceTriple } from '../../endorsements/corim/index.js';
+} from '../../endorsements/corim/templates.js';
+import { SNP_PROFILE, TWI_PROFILE } from '../../endorsements/corim/profiles.js';
+import type { Corim, ReferenceTriple } from '../../endorsements/corim/types.js';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
-import { appraise, defaultPolicy, parsePolicy } from '../../verifier/appraise/index.js';
-import type { Policy } from '../../verifier/appraise/index.js';
+import { appraise } from '../../verifier/appraise/appraise.js';
+import { defaultPolicy } from '../../verifier/policy/normalize.js';
+import { parsePolicy } from '../../verifier/policy/loader.js';
+import type { Policy } from '../../verifier/policy/types.js';
 import { parseNitroDocument, verifyNitro } from '../../verifier/platforms/nitro/index.js';
 import { parseSnpReport, verifySnp } from '../../verifier/platforms/sev-snp/index.js';
 import { parseTdxQuote, verifyTdx } from '../../verifier/platforms/tdx/index.js';
@@ -30,7 +29,7 @@ import { createVerificationCache } from '../../verifier/verify/cache.js';
 import type { VerifiedEvidence } from '../../verifier/verify/types.js';
 import { haveVectors, loadManifest, readVector } from '../helpers/vectors.js';
 import type { Sample } from '../helpers/vectors.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const skip = haveVectors ? false : 'real vectors not present';
 const manifest = haveVectors ? loadManifest() : { samples: [] as Sample[] };

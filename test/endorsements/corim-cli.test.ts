@@ -7,18 +7,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  buildCorim,
-  nitroReferenceTriple,
-  platformEnvironment,
-  signCorim,
-  SNP_MKEY,
-  SNP_PROFILE,
-  tdxReferenceTriple,
-} from '../../endorsements/corim/index.js';
-import type { Corim, CorimDescription } from '../../endorsements/corim/index.js';
+import { buildCorim, signCorim } from '../../endorsements/corim/encode.js';
+import { nitroReferenceTriple, tdxReferenceTriple } from '../../endorsements/corim/templates.js';
+import { platformEnvironment, SNP_MKEY, SNP_PROFILE } from '../../endorsements/corim/profiles.js';
+import type { Corim } from '../../endorsements/corim/types.js';
+import type { CorimDescription } from '../../endorsements/corim/describe.js';
 import { runCli } from '../helpers/cli.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twi-corim-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,17 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { buildComid, buildCorim } from '../../endorsements/corim/encode.js';
+import { decodeCorim } from '../../endorsements/corim/decode-corim.js';
 import {
-  buildComid,
-  buildCorim,
-  decodeCorim,
   nitroReferenceTriple,
   snpReferenceTriple,
   tdxReferenceTriple,
-  SNP_PROFILE,
-  TWI_PROFILE,
-} from '../../endorsements/corim/index.js';
-import type { Corim, DecodeCorimOptions } from '../../endorsements/corim/index.js';
+} from '../../endorsements/corim/templates.js';
+import { SNP_PROFILE, TWI_PROFILE } from '../../endorsements/corim/profiles.js';
+import type { Corim } from '../../endorsements/corim/types.js';
+import type { DecodeCorimOptions } from '../../endorsements/corim/decode-corim.js';
 import { encodeCbor, tag } from '../../endorsements/corim/cbor.js';
 import { oidToBytes, oidToString } from '../../endorsements/corim/ids.js';
 

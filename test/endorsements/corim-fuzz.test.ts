@@ -7,19 +7,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { buildCorim, signCorim } from '../../endorsements/corim/encode.js';
+import { corimToPolicy } from '../../endorsements/corim/policy.js';
+import { CorimError } from '../../endorsements/corim/errors.js';
+import { decodeCorim } from '../../endorsements/corim/decode-corim.js';
+import { describeCorim } from '../../endorsements/corim/describe.js';
 import {
-  buildCorim,
-  corimToPolicy,
-  CorimError,
-  decodeCorim,
-  describeCorim,
   nitroReferenceTriple,
-  signCorim,
   snpReferenceTriple,
   tdxReferenceTriple,
-} from '../../endorsements/corim/index.js';
-import type { Corim, DecodedCorim } from '../../endorsements/corim/index.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+} from '../../endorsements/corim/templates.js';
+import type { Corim, DecodedCorim } from '../../endorsements/corim/types.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const RUNS = Number(process.env.TWI_FUZZ_RUNS ?? 3_000);
 const NOW = new Date('2026-01-01T00:00:00Z');

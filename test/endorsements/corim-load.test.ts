@@ -8,17 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  buildCorim,
-  loadCorimKeys,
-  loadCorimPolicies,
-  mergePolicies,
-  signCorim,
-  tdxReferenceTriple,
-} from '../../endorsements/corim/index.js';
-import type { Corim } from '../../endorsements/corim/index.js';
-import { loadPolicy } from '../../verifier/appraise/index.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { buildCorim, signCorim } from '../../endorsements/corim/encode.js';
+import { loadCorimKeys, loadCorimPolicies } from '../../endorsements/corim/load.js';
+import { mergePolicies } from '../../endorsements/corim/policy.js';
+import { tdxReferenceTriple } from '../../endorsements/corim/templates.js';
+import type { Corim } from '../../endorsements/corim/types.js';
+import { loadPolicy } from '../../verifier/policy/loader.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twi-corim-load-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,17 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { corimToPolicy, mergePolicies } from '../../endorsements/corim/policy.js';
 import {
-  corimToPolicy,
-  mergePolicies,
   nitroReferenceTriple,
-  platformEnvironment,
   snpReferenceTriple,
   tdxReferenceTriple,
-  SNP_MKEY,
-} from '../../endorsements/corim/index.js';
-import type { Corim, Measurement, ReferenceTriple } from '../../endorsements/corim/index.js';
-import { loadPolicy, parsePolicy } from '../../verifier/appraise/index.js';
+} from '../../endorsements/corim/templates.js';
+import { platformEnvironment, SNP_MKEY } from '../../endorsements/corim/profiles.js';
+import type { Corim, Measurement, ReferenceTriple } from '../../endorsements/corim/types.js';
+import { loadPolicy, parsePolicy } from '../../verifier/policy/loader.js';
 
 const H = (byte: string, n = 48) => byte.repeat(n);
 const corimOf = (...triples: ReferenceTriple[]): Corim => ({

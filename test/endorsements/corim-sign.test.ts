@@ -7,15 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
-import {
-  buildCorim,
-  decodeCorim,
-  signCorim,
-  tdxReferenceTriple,
-} from '../../endorsements/corim/index.js';
-import type { Corim, CorimKey } from '../../endorsements/corim/index.js';
+import { buildCorim, signCorim } from '../../endorsements/corim/encode.js';
+import { decodeCorim } from '../../endorsements/corim/decode-corim.js';
+import { tdxReferenceTriple } from '../../endorsements/corim/templates.js';
+import type { Corim } from '../../endorsements/corim/types.js';
+import type { CorimKey } from '../../endorsements/corim/cose.js';
 import { encodeCbor, tag } from '../../endorsements/corim/cbor.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const corim: Corim = {

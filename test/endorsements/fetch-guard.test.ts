@@ -14,7 +14,7 @@ import type {
   EndorsementProvider,
   EndorsementRequest,
 } from '../../endorsements/provider/types.js';
-import { EndorsementUnavailableError } from '../../verifier/errors.js';
+import { EndorsementUnavailableError } from '../../common/errors.js';
 
 const T = { now: new Date('2025-06-01T00:00:00Z') };
 const tcb = (fmspc: string): EndorsementRequest => ({ kind: 'tdx-tcb-info', fmspc });

@@ -24,13 +24,13 @@ import type {
   EndorsementRequest,
   Fetcher,
 } from '../../endorsements/provider/types.js';
-import { createIntelPki } from '../../simulators/pki/index.js';
-import type { SimulatedPki } from '../../simulators/pki/index.js';
-import { startCollateralServer } from '../../simulators/servers/index.js';
-import type { CollateralServer } from '../../simulators/servers/index.js';
+import { createIntelPki } from '../../simulators/pki/intel.js';
+import type { SimulatedPki } from '../../simulators/pki/store.js';
+import { startCollateralServer } from '../../simulators/servers/collateral-server.js';
+import type { CollateralServer } from '../../simulators/servers/collateral-server.js';
 import { simulateTdx } from '../../simulators/tdx.js';
 import { parseTdxQuote } from '../../verifier/platforms/tdx/index.js';
-import { verifyTdx } from '../../verifier/platforms/tdx/verify.js';
+import { verifyTdx } from '../../verifier/platforms/tdx/verify/verify.js';
 import { createVerificationCache } from '../../verifier/verify/cache.js';
 import type { AnchorStore } from '../../verifier/verify/types.js';
 import { recording, rejection } from './fixtures-http.js';

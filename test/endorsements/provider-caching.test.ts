@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCachingProvider, type CacheEvent } from '../../endorsements/provider/caching.js';
 import { requestKey, type EndorsementRequest } from '../../endorsements/provider/types.js';
-import { EndorsementInvalidError, EndorsementUnavailableError } from '../../verifier/errors.js';
+import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';
 import { at, DAY, FakeUpstream, flush, HOUR, QE, T0, TCB, VCEK } from './provider-fixtures.js';
 
 test('first get fetches, the next 1000 are hits', async () => {

@@ -1,7 +1,7 @@
 /** Shared fixtures of the provider and bundle tests: endorsements with an HMAC "signature". */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { EndorsementInvalidError, EndorsementUnavailableError } from '../../verifier/errors.js';
-import { sha256Hex } from '../../verifier/platforms/bytes.js';
+import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';
+import { sha256Hex } from '../../common/bytes.js';
 import type {
   Endorsement,
   EndorsementProvider,

@@ -8,7 +8,7 @@ import {
 } from '../../endorsements/provider/compose.js';
 import { createOfflineProvider } from '../../endorsements/provider/offline.js';
 import { isCrlRequest, type EndorsementProvider } from '../../endorsements/provider/types.js';
-import { EndorsementInvalidError, EndorsementUnavailableError } from '../../verifier/errors.js';
+import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';
 import {
   AMD_CRL,
   at,

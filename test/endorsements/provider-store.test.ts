@@ -6,14 +6,14 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCachingProvider, type CacheEvent } from '../../endorsements/provider/caching.js';
-import { sha256Hex } from '../../verifier/platforms/bytes.js';
+import { sha256Hex } from '../../common/bytes.js';
 import { createDirectoryStore } from '../../endorsements/provider/directory-store.js';
 import {
   requestKey,
   type EndorsementRequest,
   type EndorsementVerifier,
 } from '../../endorsements/provider/types.js';
-import { EndorsementInvalidError } from '../../verifier/errors.js';
+import { EndorsementInvalidError } from '../../common/errors.js';
 import {
   AMD_CRL,
   at,

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
-import { createHttpFetcher, withRetry } from '../../endorsements/provider/index.js';
+import { createHttpFetcher } from '../../endorsements/provider/http-fetcher.js';
+import { withRetry } from '../../endorsements/provider/retry.js';
 import type { Fetcher } from '../../endorsements/provider/types.js';
 import {
   openSimulatedPki,
@@ -17,7 +18,10 @@ import {
   simulateTdx,
   type SimulatedPki,
 } from '../../simulators/index.js';
-import { startCollateralServer, type CollateralServer } from '../../simulators/servers/index.js';
+import {
+  startCollateralServer,
+  type CollateralServer,
+} from '../../simulators/servers/collateral-server.js';
 import { appraiseEvidenceWithProvider } from '../../verifier/pipeline.js';
 import { createVerificationCache } from '../../verifier/verify/cache.js';
 import type { AnchorStore } from '../../verifier/verify/types.js';

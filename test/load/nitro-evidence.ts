@@ -11,8 +11,8 @@ import { randomBytes, type JsonWebKey } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNitroPki, simulateNitro, type NitroPki } from '../../simulators/index.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 /** Seed of the load PKI (its keys are derived from it; test material only). */
 const LOAD_PKI_SEED = 'twi-load';

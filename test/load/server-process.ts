@@ -12,8 +12,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
-import { createService } from '../../verifier/service/index.js';
-import { openStore } from '../../verifier/store/index.js';
+import { createService } from '../../service/service.js';
+import { openStore } from '../../service/store/open.js';
 import { TEST_KEK } from '../helpers/kek.js';
 
 /** What a server process sends its parent. */

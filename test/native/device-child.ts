@@ -4,8 +4,10 @@
  * command per stdin line, one JSON answer per stdout line; bytes travel as base64.
  */
 import { createInterface } from 'node:readline';
-import * as native from '../../native/index.js';
-import type { NativeKey } from '../../native/index.js';
+import * as nativeDevices from '../../native/devices.js';
+import * as nativeEvidence from '../../native/evidence.js';
+import * as nativeKeys from '../../native/keys.js';
+import type { NativeKey } from '../../native/keys.js';
 
 type Json = Record<string, unknown>;
 
@@ -16,13 +18,13 @@ const b = (s: unknown): Uint8Array => new Uint8Array(Buffer.from(String(s), 'bas
 const s = (u: Uint8Array): string => Buffer.from(u).toString('base64');
 
 async function evidence(a: Json): Promise<Json> {
-  const req: native.EvidenceRequest = {};
+  const req: nativeEvidence.EvidenceRequest = {};
   for (const f of ['reportData', 'nonce', 'userData', 'publicKey'] as const) {
     if (a[f] !== undefined) req[f] = b(a[f]);
   }
-  const ev = await native.getEvidence({
+  const ev = await nativeEvidence.getEvidence({
     ...req,
-    ...(a.platform ? { platform: a.platform as native.TeePlatform } : {}),
+    ...(a.platform ? { platform: a.platform as nativeEvidence.TeePlatform } : {}),
   });
   return {
     platform: ev.platform,
@@ -34,36 +36,41 @@ async function evidence(a: Json): Promise<Json> {
 }
 
 const ops: Record<string, (a: Json) => Promise<unknown>> = {
-  detect: () => native.detectPlatforms(),
+  detect: () => nativeDevices.detectPlatforms(),
   evidence,
   tsm: async (a) => {
-    const r = await native.tsmReport(b(a.inblob), a.provider as 'tdx_guest');
+    const r = await nativeDevices.tsmReport(b(a.inblob), a.provider as 'tdx_guest');
     return { ...r, outblob: s(r.outblob), auxblob: s(r.auxblob) };
   },
   snpReport: async (a) => {
-    const r = await native.snpGetReport(b(a.userData), { extended: Boolean(a.extended) });
+    const r = await nativeDevices.snpGetReport(b(a.userData), { extended: Boolean(a.extended) });
     return { ...r, report: s(r.report), certs: s(r.certs) };
   },
-  tdxReport: async (a) => s(await native.tdxGetReport0(b(a.reportData))),
-  rtmrExtend: async (a) => native.tdxExtendRtmr(Number(a.index), b(a.digest)),
-  rtmrRead: async (a) => s(await native.tdxReadRtmr(Number(a.index))),
+  tdxReport: async (a) => s(await nativeDevices.tdxGetReport0(b(a.reportData))),
+  rtmrExtend: async (a) => nativeDevices.tdxExtendRtmr(Number(a.index), b(a.digest)),
+  rtmrRead: async (a) => s(await nativeDevices.tdxReadRtmr(Number(a.index))),
   nsm: async (a) =>
     s(
-      await native.nsmGetAttestation({
+      await nativeDevices.nsmGetAttestation({
         ...(a.userData !== undefined && { userData: b(a.userData) }),
         ...(a.nonce !== undefined && { nonce: b(a.nonce) }),
         ...(a.publicKey !== undefined && { publicKey: b(a.publicKey) }),
       }),
     ),
   generateKey: async (a) => {
-    const key = native.generateKey((a.curve as native.KeyCurve) ?? 'P-256');
+    const key = nativeKeys.generateKey((a.curve as nativeKeys.KeyCurve) ?? 'P-256');
     keys.set(nextKey, key);
     return { id: nextKey++, jwk: key.publicKey().jwk };
   },
   seal: async (a) =>
-    s(await native.sealKey(keys.get(Number(a.id))!, (a.options as native.SealOptions) ?? {})),
+    s(
+      await nativeKeys.sealKey(
+        keys.get(Number(a.id))!,
+        (a.options as nativeKeys.SealOptions) ?? {},
+      ),
+    ),
   unseal: async (a) => {
-    const key = await native.unsealKey(b(a.sealed));
+    const key = await nativeKeys.unsealKey(b(a.sealed));
     keys.set(nextKey, key);
     return { id: nextKey++, jwk: key.publicKey().jwk };
   },

@@ -1,18 +1,17 @@
 /** Without emulation (this machine has no TEE): every device is ERR_DEVICE_UNAVAILABLE. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DeviceError } from '../../native/errors.js';
 import {
-  DeviceError,
   detectPlatforms,
-  getEvidence,
   nsmGetAttestation,
-  openTeeDevice,
   snpGetReport,
   tdxExtendRtmr,
   tdxGetReport0,
   tdxReadRtmr,
   tsmReport,
-} from '../../native/index.js';
+} from '../../native/devices.js';
+import { getEvidence, openTeeDevice } from '../../native/evidence.js';
 
 const noTee = !process.env.TWI_DEVEMU_SOCKET && (await detectPlatforms()).every((p) => !p.usable);
 const skip = !noTee && 'this machine (or environment) has a TEE interface';

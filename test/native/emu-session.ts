@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { startDeviceEmulator } from '../../simulators/index.js';
 import type { DeviceEmulator, DeviceEmulatorOptions } from '../../simulators/index.js';
-import type { Expectations } from '../../verifier/appraise/index.js';
+import type { Expectations } from '../../verifier/appraise/types.js';
 import { appraiseEvidence } from '../../verifier/pipeline.js';
 import type { EvidenceReport } from '../../verifier/pipeline.js';
 import type { PlatformName } from '../../verifier/platforms/registry.js';

@@ -3,14 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { inspect } from 'node:util';
-import {
-  KeyDisposedError,
-  generateKey,
-  keyStoreInfo,
-  sealKey,
-  unsealKey,
-} from '../../native/index.js';
-import type { NativeKey } from '../../native/index.js';
+import { KeyDisposedError } from '../../native/errors.js';
+import { generateKey, keyStoreInfo, sealKey, unsealKey } from '../../native/keys.js';
+import type { NativeKey } from '../../native/keys.js';
 
 const HASH = { 'P-256': 'sha256', 'P-384': 'sha384' } as const;
 

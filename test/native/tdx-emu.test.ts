@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
 import { b64, startSession, unb64 } from './emu-session.js';
 import type { Session } from './emu-session.js';
 

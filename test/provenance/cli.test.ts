@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { builderKey, generateLogKey, publishLogKey } from '../../verifier/provenance/index.js';
+import { builderKey } from '../../provenance/dsse.js';
+import { generateLogKey, publishLogKey } from '../../provenance/tree-head.js';
 import { simulateSlsaProvenance } from '../../simulators/index.js';
 import { cliPath } from '../helpers/cli.js';
 import {
@@ -19,7 +20,7 @@ import {
   workloadKey,
   type TestService,
 } from '../service/harness.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const TOKEN = 'cli-provenance-token-0123456789';
 const BUILDER = 'https://ci.example/cli@v1';

@@ -4,8 +4,8 @@
  * simulated PKI roots directory and the clock instant (ISO).
  */
 import { loadAnchorStore } from '../../endorsements/anchors.js';
-import { createService } from '../../verifier/service/index.js';
-import { openStore } from '../../verifier/store/index.js';
+import { createService } from '../../service/service.js';
+import { openStore } from '../../service/store/open.js';
 
 const [file, roots, at] = process.argv.slice(2) as [string, string, string];
 const store = await openStore(`sqlite:${file}`);

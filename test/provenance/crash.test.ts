@@ -12,8 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { openSimulatedPki } from '../../simulators/index.js';
-import { leafHash, verifyInclusion } from '../../verifier/provenance/index.js';
-import { openStore } from '../../verifier/store/index.js';
+import { leafHash, verifyInclusion } from '../../provenance/merkle.js';
+import { openStore } from '../../service/store/open.js';
 import { evidenceCmw, NOW, PKI_CREATED, workloadKey } from '../service/harness.js';
 
 const child = join(dirname(fileURLToPath(import.meta.url)), 'crash-child.js');

@@ -18,8 +18,8 @@ import {
   verifyConsistency,
   verifyInclusion,
   type LeafRange,
-} from '../../verifier/provenance/index.js';
-import { appendNodes } from '../../verifier/provenance/merkle.js';
+} from '../../provenance/merkle.js';
+import { appendNodes } from '../../provenance/merkle.js';
 
 const hx = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

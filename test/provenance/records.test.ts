@@ -6,24 +6,23 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sign, type KeyObject } from 'node:crypto';
-import { signCorim, tdxReferenceTriple } from '../../endorsements/corim/index.js';
+import { signCorim } from '../../endorsements/corim/encode.js';
+import { tdxReferenceTriple } from '../../endorsements/corim/templates.js';
+import { acceptRecord, recordKeys, type RecordTrust } from '../../provenance/records.js';
 import {
-  acceptRecord,
   builderKey,
   IN_TOTO_PAYLOAD_TYPE,
   pae,
   parseEnvelope,
-  recordKeys,
   verifyEnvelope,
-  type RecordTrust,
-} from '../../verifier/provenance/index.js';
+} from '../../provenance/dsse.js';
 import {
   signStatement,
   simulateSbom,
   simulateSlsaProvenance,
   slsaStatement,
 } from '../../simulators/index.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const BUILDER = 'https://builder.example/ci@v1';

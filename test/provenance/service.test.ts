@@ -9,21 +9,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { builderKey } from '../../provenance/dsse.js';
 import {
-  builderKey,
   verifyConsistencyAnswer,
   verifyProvenanceAnswer,
   type ProvenanceAnswer,
-  type PublishedLogKey,
-  type SignedTreeHead,
-} from '../../verifier/provenance/index.js';
-import {
-  bundleTrust,
-  verifyWit,
-  WimseError,
-  type BundleWatch,
-} from '../../verifier/wimse/index.js';
-import { watchBundle } from '../../verifier/wimse/index.js';
+} from '../../provenance/verify-answer.js';
+import type { PublishedLogKey, SignedTreeHead } from '../../provenance/tree-head.js';
+import { bundleTrust, verifyWit, WimseError, type BundleWatch } from '../../wimse/rp.js';
+import { watchBundle } from '../../wimse/rp.js';
 import { signStatement, simulateSlsaProvenance, slsaStatement } from '../../simulators/index.js';
 import {
   evidenceCmw,
@@ -32,7 +26,7 @@ import {
   workloadKey,
   type TestService,
 } from '../service/harness.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const TOKEN = 'provenance-admin-token-0123456789';
 const BUILDER = 'https://ci.example/builders/tee-image@v1';

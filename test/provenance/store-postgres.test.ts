@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openPostgresStore } from '../../verifier/store/index.js';
-import { dropPostgresSchema } from '../../verifier/store/postgres-store.js';
+import { openPostgresStore } from '../../service/store/postgres-store.js';
+import { dropPostgresSchema } from '../../service/store/postgres-store.js';
 import { provenanceStoreSuite } from './store-suite.js';
 import { TEST_KEK } from '../helpers/kek.js';
 

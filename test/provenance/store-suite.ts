@@ -8,15 +8,16 @@
  */
 import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { canonicalJson } from '../../common/canonical-json.js';
 import {
-  canonicalJson,
   emptyRoot,
   leafHash,
   rootOf,
   verifyConsistency,
   verifyInclusion,
-} from '../../verifier/provenance/index.js';
-import type { CredentialRecord, Store } from '../../verifier/store/index.js';
+} from '../../provenance/merkle.js';
+import type { CredentialRecord } from '../../provenance/ledger-record.js';
+import type { Store } from '../../service/store/types.js';
 
 /** How the suite reaches an implementation. */
 export interface ProvenanceHarness {

@@ -4,8 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import type { SimulatedPki } from '../../simulators/index.js';
-import { createService } from '../../verifier/service/index.js';
-import type { Store } from '../../verifier/store/index.js';
+import { createService } from '../../service/service.js';
+import type { Store } from '../../service/store/types.js';
 import {
   bundleTrust,
   verifyWit,
@@ -13,7 +13,7 @@ import {
   WimseError,
   type BundleTrust,
   type BundleWatch,
-} from '../../verifier/wimse/index.js';
+} from '../../wimse/rp.js';
 import {
   b64u,
   evidenceCmw,

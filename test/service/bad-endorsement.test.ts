@@ -10,8 +10,8 @@ import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simulateSnp } from '../../simulators/index.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
-import { parseCertificateDer } from '../../verifier/x509/certificate.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
+import { parseCertificateDer } from '../../common/x509/certificate.js';
 import { runCli } from '../helpers/cli.js';
 import { b64u, NOW, startTestService, workloadKey, type TestService } from './harness.js';
 

@@ -6,8 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newKeyPair } from '../../verifier/key-pair.js';
-import { builderKey } from '../../verifier/provenance/index.js';
+import { newKeyPair } from '../../common/key-pair.js';
+import { builderKey } from '../../provenance/dsse.js';
 import { simulateSlsaProvenance } from '../../simulators/index.js';
 import { evidenceCmw, NOW, startTestService, workloadKey, type TestService } from './harness.js';
 

@@ -9,12 +9,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
-import { createHttpFetcher } from '../../endorsements/provider/index.js';
+import { createHttpFetcher } from '../../endorsements/provider/http-fetcher.js';
 import type { EndorsementProvider } from '../../endorsements/provider/types.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
 import { simulateSnp, simulateTdx, type SimulatedPki } from '../../simulators/index.js';
-import { startCollateralServer, type CollateralServer } from '../../simulators/servers/index.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
+import {
+  startCollateralServer,
+  type CollateralServer,
+} from '../../simulators/servers/collateral-server.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
 import type { TdxCollateralV3 } from '../../verifier/platforms/tdx/index.js';
 import { b64u, NOW, startTestService, workloadKey, type TestService } from './harness.js';
 

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createBundleEvents, type BundleEvents } from '../../verifier/service/index.js';
-import { createSseParser, watchBundle, type WatchedBundle } from '../../verifier/wimse/index.js';
+import { createBundleEvents, type BundleEvents } from '../../service/events.js';
+import { createSseParser, watchBundle, type WatchedBundle } from '../../wimse/rp.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

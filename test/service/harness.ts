@@ -16,12 +16,13 @@ import {
   simulateTdx,
   type SimulatedPki,
 } from '../../simulators/index.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
-import { createService } from '../../verifier/service/index.js';
-import type { ProvenanceOptions } from '../../verifier/service/provenance.js';
-import { openStore, type Store } from '../../verifier/store/index.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
-import type { ServiceLimits } from '../../verifier/service/limits.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
+import { createService } from '../../service/service.js';
+import type { ProvenanceOptions } from '../../service/provenance.js';
+import { openStore } from '../../service/store/open.js';
+import type { Store } from '../../service/store/types.js';
+import { newKeyPair } from '../../common/key-pair.js';
+import type { ServiceLimits } from '../../service/limits.js';
 
 /**
  * Limits for tests that send many requests from one address quickly: the rate limit and the

@@ -13,10 +13,14 @@ import type { FastifyInstance } from 'fastify';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
 import { openSimulatedPki, simulateSnp, type SimulatedPki } from '../../simulators/index.js';
-import { startCollateralServer, type CollateralServer } from '../../simulators/servers/index.js';
-import { bindingReportData, jwkThumbprint } from '../../verifier/binding.js';
-import { createService } from '../../verifier/service/index.js';
-import { openStore, type Store } from '../../verifier/store/index.js';
+import {
+  startCollateralServer,
+  type CollateralServer,
+} from '../../simulators/servers/collateral-server.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
+import { createService } from '../../service/service.js';
+import { openStore } from '../../service/store/open.js';
+import type { Store } from '../../service/store/types.js';
 import { b64u, GENEROUS_LIMITS, NOW, PKI_CREATED, workloadKey } from './harness.js';
 
 const MAX_FETCHES = 10;

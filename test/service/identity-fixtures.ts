@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { openSimulatedPki, type SimulatedPki } from '../../simulators/index.js';
-import type { Policy } from '../../verifier/appraise/index.js';
-import { createService } from '../../verifier/service/index.js';
-import { openStore, type Store } from '../../verifier/store/index.js';
+import type { Policy } from '../../verifier/policy/types.js';
+import { createService } from '../../service/service.js';
+import { openStore } from '../../service/store/open.js';
+import type { Store } from '../../service/store/types.js';
 import { evidenceCmw, NOW, PKI_CREATED, type Platform } from './harness.js';
 
 export const TOKEN = 'identity-admin-token';

@@ -6,12 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePolicy, PolicyError, type Policy } from '../../verifier/appraise/index.js';
-import {
-  IDENTITY_FIELDS,
-  measurementDigest,
-  TWI_IDENTITY_CLAIM,
-} from '../../verifier/service/index.js';
+import { parsePolicy } from '../../verifier/policy/loader.js';
+import { PolicyError } from '../../verifier/policy/errors.js';
+import type { Policy } from '../../verifier/policy/types.js';
+import { IDENTITY_FIELDS, measurementDigest } from '../../service/subject.js';
+import { TWI_IDENTITY_CLAIM } from '../../service/identity.js';
 import { workloadKey, type Platform } from './harness.js';
 import {
   challenge,

@@ -12,9 +12,13 @@ import type { FastifyInstance } from 'fastify';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
 import { openSimulatedPki, type SimulatedPki } from '../../simulators/index.js';
-import { startCollateralServer, type CollateralServer } from '../../simulators/servers/index.js';
-import { createService } from '../../verifier/service/index.js';
-import { openStore, type Store } from '../../verifier/store/index.js';
+import {
+  startCollateralServer,
+  type CollateralServer,
+} from '../../simulators/servers/collateral-server.js';
+import { createService } from '../../service/service.js';
+import { openStore } from '../../service/store/open.js';
+import type { Store } from '../../service/store/types.js';
 import {
   evidenceCmw,
   NOW,

@@ -7,13 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonWebKey } from 'node:crypto';
-import { refreshIntervalMs } from '../../verifier/wimse/bundle-poll.js';
-import {
-  bundleTrust,
-  pollBundle,
-  verifyWit,
-  type BundleWatch,
-} from '../../verifier/wimse/index.js';
+import { refreshIntervalMs } from '../../wimse/bundle-poll.js';
+import { bundleTrust, pollBundle, verifyWit, type BundleWatch } from '../../wimse/rp.js';
 import {
   adminCall,
   attestWit,

@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import type { SimulatedPki } from '../../simulators/index.js';
-import { createService } from '../../verifier/service/index.js';
-import type { Store } from '../../verifier/store/index.js';
+import { createService } from '../../service/service.js';
+import type { Store } from '../../service/store/types.js';
 import {
   b64u,
   evidenceCmw,

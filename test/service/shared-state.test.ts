@@ -12,19 +12,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildCorim, tdxReferenceTriple, TWI_PROFILE } from '../../endorsements/corim/index.js';
+import { buildCorim } from '../../endorsements/corim/encode.js';
+import { tdxReferenceTriple } from '../../endorsements/corim/templates.js';
+import { TWI_PROFILE } from '../../endorsements/corim/profiles.js';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { openSimulatedPki, type SimulatedPki } from '../../simulators/index.js';
-import { createService } from '../../verifier/service/index.js';
-import { openStore, type Store } from '../../verifier/store/index.js';
-import { dropPostgresSchema } from '../../verifier/store/postgres-store.js';
+import { createService } from '../../service/service.js';
+import { openStore } from '../../service/store/open.js';
+import type { Store } from '../../service/store/types.js';
+import { dropPostgresSchema } from '../../service/store/postgres-store.js';
 import {
   bundleTrust,
   verifyWit,
   watchBundle,
   type BundleTrust,
   type BundleWatch,
-} from '../../verifier/wimse/index.js';
+} from '../../wimse/rp.js';
 import {
   adminCall,
   attestRaw,

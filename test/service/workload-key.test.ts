@@ -6,9 +6,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
-import { newKeyPair } from '../../verifier/key-pair.js';
-import { checkWorkloadKey, ProblemError } from '../../verifier/service/index.js';
-import { jwkThumbprint } from '../../verifier/binding.js';
+import { newKeyPair } from '../../common/key-pair.js';
+import { checkWorkloadKey } from '../../service/workload-key.js';
+import { ProblemError } from '../../service/problem.js';
+import { jwkThumbprint } from '../../wire/binding.js';
 import {
   challenge,
   cmwWith,

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decodeCompact } from '../../verifier/wimse/jws.js';
+import { decodeCompact } from '../../wimse/jws.js';
 import { startRp, startShimProcess, startVerifier, WORKLOAD } from './setup.js';
 import type { TestRp, TestVerifier } from './setup.js';
 

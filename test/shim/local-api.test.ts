@@ -16,12 +16,12 @@ import { createShimClient, ShimApiError } from '../../shim/client.js';
 import type { Credential } from '../../shim/credential.js';
 import { startLocalApi } from '../../shim/local-api.js';
 import type { LocalApi } from '../../shim/local-api.js';
-import { tokenHash } from '../../verifier/wimse/jws.js';
-import { staticJwks } from '../../verifier/wimse/jwks.js';
-import { createMemoryReplayCache } from '../../verifier/wimse/replay.js';
-import { issueWit, verifyWit } from '../../verifier/wimse/wit.js';
-import { verifyWpt } from '../../verifier/wimse/wpt.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { tokenHash } from '../../wimse/jws.js';
+import { staticJwks } from '../../wimse/jwks.js';
+import { createMemoryReplayCache } from '../../wimse/replay.js';
+import { issueWit, verifyWit } from '../../wimse/wit.js';
+import { verifyWpt } from '../../wimse/wpt.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 function raw(
   socketPath: string,

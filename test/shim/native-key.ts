@@ -2,7 +2,7 @@
  * A workload key of the native addon (non-exportable P-256) in the shim's `WorkloadKey` shape,
  * for shim tests that run without a device.
  */
-import { generateKey } from '../../native/index.js';
+import { generateKey } from '../../native/keys.js';
 import type { WorkloadKey } from '../../shim/attester.js';
 
 /** A fresh native ES256 workload key. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createShimClient, ShimApiError } from '../../shim/client.js';
 import type { ShimClient } from '../../shim/client.js';
-import { decodeCompact } from '../../verifier/wimse/jws.js';
+import { decodeCompact } from '../../wimse/jws.js';
 import {
   ADMIN_TOKEN,
   startRp,

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import type { Credential } from '../../shim/credential.js';
 import { createRenewal } from '../../shim/renewal.js';
 import { createRevocationGuard, describeRevocation, witKid } from '../../shim/revocation.js';
-import type { WatchedBundle } from '../../verifier/wimse/bundle-watch.js';
+import type { WatchedBundle } from '../../wimse/bundle-watch.js';
 
 const b64u = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 

@@ -18,10 +18,10 @@ import { createShimClient } from '../../shim/client.js';
 import { startShim } from '../../shim/shim.js';
 import type { Shim } from '../../shim/shim.js';
 import { createWitCheck, firstBundleOf, witSvidKeys } from '../../shim/wit-check.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
-import type { WatchedBundle } from '../../verifier/wimse/bundle-watch.js';
-import { signCompact } from '../../verifier/wimse/jws.js';
-import { issueWit } from '../../verifier/wimse/wit.js';
+import { newKeyPair } from '../../common/key-pair.js';
+import type { WatchedBundle } from '../../wimse/bundle-watch.js';
+import { signCompact } from '../../wimse/jws.js';
+import { issueWit } from '../../wimse/wit.js';
 
 const SUB = 'wimse://wit.example/workload';
 

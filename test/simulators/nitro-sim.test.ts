@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { createNitroPki } from '../../simulators/pki/index.js';
+import { createNitroPki } from '../../simulators/pki/aws.js';
 import { simulateNitro, simulatedNitroModuleId } from '../../simulators/nitro.js';
 import {
   describeNitroFormat,
@@ -14,7 +14,7 @@ import {
   parseNitroDocument,
   serializeNitroDocument,
 } from '../../verifier/platforms/nitro/index.js';
-import { bytesEqual, fromHex, isZero } from '../../verifier/platforms/bytes.js';
+import { bytesEqual, fromHex, isZero } from '../../common/bytes.js';
 import { signatureVerifies } from '../helpers/nitro.js';
 
 const pki = createNitroPki({ seed: 'nitro-sim-test', notBefore: new Date('2025-01-01T00:00:00Z') });

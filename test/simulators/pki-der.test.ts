@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { der } from '../../simulators/pki/index.js';
+import * as der from '../../simulators/pki/der.js';
 import {
   derBitString,
   derBoolean,
@@ -13,7 +13,7 @@ import {
   derString,
   derTime,
   parseDer,
-} from '../../verifier/x509/der.js';
+} from '../../common/x509/der.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));

@@ -7,21 +7,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { decode } from 'cbor-x';
-import {
-  AmdOids,
-  Oids,
-  SgxOids,
-  createAmdPki,
-  createIntelPki,
-  createNitroPki,
-  type AmdProduct,
-} from '../../simulators/pki/index.js';
+import { AmdOids, createAmdPki, type AmdProduct } from '../../simulators/pki/amd.js';
+import { Oids } from '../../simulators/pki/x509.js';
+import { SgxOids, createIntelPki } from '../../simulators/pki/intel.js';
+import { createNitroPki } from '../../simulators/pki/aws.js';
 import {
   parseCertificateDer,
   type Certificate,
   type Extension,
-} from '../../verifier/x509/certificate.js';
-import { parseCrlDer, type Crl } from '../../verifier/x509/crl.js';
+} from '../../common/x509/certificate.js';
+import { parseCrlDer, type Crl } from '../../common/x509/crl.js';
 import {
   contextTag,
   derBoolean,
@@ -34,8 +29,8 @@ import {
   derString,
   parseDer,
   type DerNode,
-} from '../../verifier/x509/der.js';
-import type { Name } from '../../verifier/x509/name.js';
+} from '../../common/x509/der.js';
+import type { Name } from '../../common/x509/name.js';
 import { haveVectors, loadManifest, readVector } from '../helpers/vectors.js';
 
 const SEED = 'pki-profile-seed';

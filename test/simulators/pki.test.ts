@@ -4,21 +4,15 @@ import { X509Certificate, constants, createHash, verify, type KeyObject } from '
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AmdOids,
-  SgxOids,
-  createAmdPki,
-  createIntelPki,
-  createNitroPki,
-  der,
-  deriveEcKey,
-  deriveRsaKey,
-  openSimulatedPki,
-  type IssuedCert,
-  type SimKeyPair,
-} from '../../simulators/pki/index.js';
-import { parseCertificateDer } from '../../verifier/x509/certificate.js';
-import { parseCrlDer } from '../../verifier/x509/crl.js';
+import { AmdOids, createAmdPki } from '../../simulators/pki/amd.js';
+import { SgxOids, createIntelPki } from '../../simulators/pki/intel.js';
+import { createNitroPki } from '../../simulators/pki/aws.js';
+import * as der from '../../simulators/pki/der.js';
+import { deriveEcKey, deriveRsaKey, type SimKeyPair } from '../../simulators/pki/keys.js';
+import { openSimulatedPki } from '../../simulators/pki/store.js';
+import type { IssuedCert } from '../../simulators/pki/x509.js';
+import { parseCertificateDer } from '../../common/x509/certificate.js';
+import { parseCrlDer } from '../../common/x509/crl.js';
 import {
   derBoolean,
   derChildren,
@@ -29,7 +23,7 @@ import {
   derString,
   parseDer,
   type DerNode,
-} from '../../verifier/x509/der.js';
+} from '../../common/x509/der.js';
 
 // One seed for the whole file: RSA keys are cached per (seed, label), so the AMD chains
 // built directly and through the store cost one key generation each.

@@ -10,16 +10,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSimulatedPki } from '../../simulators/pki/index.js';
-import type { SimulatedPki } from '../../simulators/pki/index.js';
-import {
-  FaultState,
-  mergeFaults,
-  parseFaultSpec,
-  startCollateralServer,
-} from '../../simulators/servers/index.js';
-import type { CollateralServer } from '../../simulators/servers/index.js';
-import { parseCrlDer } from '../../verifier/x509/crl.js';
+import { openSimulatedPki } from '../../simulators/pki/store.js';
+import type { SimulatedPki } from '../../simulators/pki/store.js';
+import { FaultState, mergeFaults, parseFaultSpec } from '../../simulators/servers/faults.js';
+import { startCollateralServer } from '../../simulators/servers/collateral-server.js';
+import type { CollateralServer } from '../../simulators/servers/collateral-server.js';
+import { parseCrlDer } from '../../common/x509/crl.js';
 import { cliPath } from '../helpers/cli.js';
 
 const now = new Date('2026-02-01T12:00:00Z');

@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, verify } from 'node:crypto';
-import { AmdOids, createAmdPki } from '../../simulators/pki/index.js';
-import type { AmdPki, AmdProduct } from '../../simulators/pki/index.js';
+import { AmdOids, createAmdPki } from '../../simulators/pki/amd.js';
+import type { AmdPki, AmdProduct } from '../../simulators/pki/amd.js';
 import { simulateSnp } from '../../simulators/sev-snp.js';
 import type { SnpSimResult } from '../../simulators/sev-snp.js';
 import {
@@ -22,8 +22,8 @@ import {
   snpSignatureP1363,
   snpSignedBytes,
 } from '../../verifier/platforms/sev-snp/index.js';
-import { bytesEqual, isZero, toHex } from '../../verifier/platforms/bytes.js';
-import { parseCertificateDer } from '../../verifier/x509/certificate.js';
+import { bytesEqual, isZero, toHex } from '../../common/bytes.js';
+import { parseCertificateDer } from '../../common/x509/certificate.js';
 
 // One seed for the file: the PKI's RSA keys are derived once per (seed, product).
 const SEED = 'sev-snp-sim-test';

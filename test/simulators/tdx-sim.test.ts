@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { createIntelPki } from '../../simulators/pki/index.js';
+import { createIntelPki } from '../../simulators/pki/intel.js';
 import { simulateTdx } from '../../simulators/tdx.js';
 import type { TdxSimOptions } from '../../simulators/tdx.js';
 import {
@@ -18,9 +18,9 @@ import {
   tdxClaims,
 } from '../../verifier/platforms/tdx/index.js';
 import type { TdxCollateralV3, TdxQuote } from '../../verifier/platforms/tdx/index.js';
-import { bytesEqual, fromHex, isZero, toHex } from '../../verifier/platforms/bytes.js';
-import { parseCertificateDer } from '../../verifier/x509/certificate.js';
-import { parseCrlDer, type Crl } from '../../verifier/x509/crl.js';
+import { bytesEqual, fromHex, isZero, toHex } from '../../common/bytes.js';
+import { parseCertificateDer } from '../../common/x509/certificate.js';
+import { parseCrlDer, type Crl } from '../../common/x509/crl.js';
 import { haveVectors, loadManifest, readVector } from '../helpers/vectors.js';
 
 const pki = createIntelPki({ seed: 'twi-test-intel', notBefore: new Date('2024-01-01T00:00:00Z') });

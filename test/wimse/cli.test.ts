@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signWpt } from '../../verifier/wimse/index.js';
+import { signWpt } from '../../wimse/rp.js';
 import { runCli } from '../helpers/cli.js';
 import { AUD, NOW, setup, SUB } from './fixtures.js';
 

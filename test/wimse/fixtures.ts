@@ -1,9 +1,9 @@
 /** Keys, WITs and signers shared by the WIMSE tests. */
 import { sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { issueWit, staticJwks, verifyWit, WimseError } from '../../verifier/wimse/index.js';
-import type { JwsAlg, RawSigner, VerifiedWit } from '../../verifier/wimse/index.js';
-import { newKeyPair } from '../../verifier/key-pair.js';
+import { issueWit, staticJwks, verifyWit, WimseError } from '../../wimse/rp.js';
+import type { JwsAlg, RawSigner, VerifiedWit } from '../../wimse/rp.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 export const NOW = new Date('2026-03-01T12:00:00Z');
 export const NOW_S = Math.floor(NOW.getTime() / 1000);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseWorkloadId, workloadIdProblem } from '../../verifier/wimse/index.js';
+import { parseWorkloadId, workloadIdProblem } from '../../wimse/rp.js';
 
 const good = [
   'wimse://example.com/payments/api',

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createJwksCache, staticJwks, WimseError } from '../../verifier/wimse/index.js';
-import type { Jwks } from '../../verifier/wimse/index.js';
+import { createJwksCache, staticJwks, WimseError } from '../../wimse/rp.js';
+import type { Jwks } from '../../wimse/rp.js';
 import { newKey, rejects } from './fixtures.js';
 
 test('the cache refreshes once on an unknown kid, rate-limited, and on invalidate()', async () => {

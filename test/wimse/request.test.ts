@@ -8,8 +8,8 @@ import {
   staticJwks,
   verifyWorkloadRequest,
   wimseMiddleware,
-} from '../../verifier/wimse/index.js';
-import type { WorkloadRequest } from '../../verifier/wimse/index.js';
+} from '../../wimse/rp.js';
+import type { WorkloadRequest } from '../../wimse/rp.js';
 import { AUD, NOW, rejects, setup, SUB } from './fixtures.js';
 
 test('verifyWorkloadRequest takes both headers and yields the workload identity', async () => {

@@ -8,8 +8,8 @@ import {
   staticJwks,
   verifyWit,
   WIT_EAR_DIGEST_CLAIM,
-} from '../../verifier/wimse/index.js';
-import type { VerifyWitOptions } from '../../verifier/wimse/index.js';
+} from '../../wimse/rp.js';
+import type { VerifyWitOptions } from '../../wimse/rp.js';
 import { newKey, NOW, NOW_S, rejects, setup, SUB } from './fixtures.js';
 
 const earDigest = createHash('sha256').update('eyJ.ear.jwt').digest('base64url');

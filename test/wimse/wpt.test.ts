@@ -8,8 +8,8 @@ import {
   signWpt,
   tokenHash,
   verifyWpt,
-} from '../../verifier/wimse/index.js';
-import type { VerifyWptOptions } from '../../verifier/wimse/index.js';
+} from '../../wimse/rp.js';
+import type { VerifyWptOptions } from '../../wimse/rp.js';
 import { AUD, newKey, NOW, NOW_S, rawSigner, rejects, setup } from './fixtures.js';
 
 for (const alg of ['ES256', 'ES384'] as const) {

@@ -7,15 +7,15 @@
  */
 import { isVerified } from '../verify/mint.js';
 import type { VerifiedEvidence } from '../verify/types.js';
-import { pickClaim, uniformVector, VECTOR_KEYS, vectorStatus } from './ar4si.js';
-import type { TrustVector } from './ar4si.js';
+import { pickClaim, uniformVector, VECTOR_KEYS, vectorStatus } from '../policy/ar4si.js';
+import type { TrustVector } from '../policy/ar4si.js';
 import { checkBinding, checkExpectations } from './binding-checks.js';
 import type { Check, CheckContext, Finding } from './check-kit.js';
 import { checkAnchor, checkDebug, checkPlatform, checkRuntime, checkTcb } from './common-checks.js';
-import { nitroChecks } from './nitro-checks.js';
-import type { Policy } from './policy-types.js';
-import { snpChecks } from './snp-checks.js';
-import { tdxChecks } from './tdx-checks.js';
+import { nitroChecks } from '../platforms/nitro/checks.js';
+import type { Policy } from '../policy/types.js';
+import { snpChecks } from '../platforms/sev-snp/checks.js';
+import { tdxChecks } from '../platforms/tdx/checks.js';
 import type { Appraisal, Expectations, Platform, VerificationFailure, Violation } from './types.js';
 
 const PLATFORM_CHECKS: Readonly<Record<Platform, Check>> = {

@@ -5,9 +5,9 @@
  * @module
  */
 import { createPublicKey } from 'node:crypto';
-import { bindingReportData, jwkThumbprint } from '../binding.js';
-import { toHex } from '../platforms/bytes.js';
-import { AR4SI } from './ar4si.js';
+import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
+import { toHex } from '../../common/bytes.js';
+import { AR4SI } from '../policy/ar4si.js';
 import { fail, hexClaim, pass, short } from './check-kit.js';
 import type { CheckContext, Finding } from './check-kit.js';
 import type { Expectations, ViolationCode } from './types.js';

@@ -6,9 +6,9 @@
  * @module
  */
 import type { VerifiedEvidence } from '../verify/types.js';
-import { tierOf } from './ar4si.js';
-import type { VectorKey } from './ar4si.js';
-import type { Policy, Reference } from './policy-types.js';
+import { tierOf } from '../policy/ar4si.js';
+import type { VectorKey } from '../policy/ar4si.js';
+import type { Policy, Reference } from '../policy/types.js';
 import type { Expectations, JsonValue, Violation, ViolationCode } from './types.js';
 
 /** One contribution to the trustworthiness vector. */

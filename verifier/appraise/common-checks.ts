@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { decodeSnpPolicy } from '../platforms/sev-snp/bit-fields.js';
-import { TD_ATTRIBUTE_BITS } from '../platforms/tdx/claims.js';
+import { decodeSnpPolicy } from '../platforms/sev-snp/abi/bit-fields.js';
+import { TD_ATTRIBUTE_BITS } from '../platforms/tdx/abi/claims.js';
 import type { VerifiedEvidence } from '../verify/types.js';
-import { AR4SI, hardwareValueFor } from './ar4si.js';
+import { AR4SI, hardwareValueFor } from '../policy/ar4si.js';
 import { fail, leHexValue, pass } from './check-kit.js';
 import type { CheckContext, Finding } from './check-kit.js';
 

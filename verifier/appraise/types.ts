@@ -4,7 +4,7 @@
  * @module
  */
 import type { AnchorInfo, CollateralRef, TcbStatus } from '../verify/types.js';
-import type { Tier, TrustVector, VectorKey } from './ar4si.js';
+import type { Tier, TrustVector, VectorKey } from '../policy/ar4si.js';
 
 /** The platform names of evidence. */
 export type Platform = 'tdx' | 'sev-snp' | 'nitro';

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { Tier, TrustVector } from '../appraise/ar4si.js';
-import { worstTier } from '../appraise/ar4si.js';
+import type { Tier, TrustVector } from '../policy/ar4si.js';
+import { worstTier } from '../policy/ar4si.js';
 import type { Appraisal } from '../appraise/types.js';
 import type { CollateralRef } from '../verify/types.js';
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { TwiError } from '../errors.js';
+import { TwiError } from '../../common/errors.js';
 
 /** Stable codes of {@link EarError}. */
 export type EarErrorCode =

@@ -7,12 +7,12 @@ import { createPublicKey, KeyObject } from 'node:crypto';
 import type { JsonWebKey, webcrypto } from 'node:crypto';
 import { createLocalJWKSet, errors, jwtVerify, SignJWT } from 'jose';
 import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
-import { jwkThumbprint } from '../binding.js';
+import { jwkThumbprint } from '../../wire/binding.js';
 import { EAR_JWT_TYP } from './claims.js';
 import type { EarClaims } from './claims.js';
 import { EarError } from './errors.js';
 import { earProblems } from './validate.js';
-import { newKeyPair } from '../key-pair.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 

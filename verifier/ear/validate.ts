@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { TIER_CBOR, VECTOR_KEYS, vectorStatus } from '../appraise/ar4si.js';
-import type { Tier, TrustVector } from '../appraise/ar4si.js';
+import { TIER_CBOR, VECTOR_KEYS, vectorStatus } from '../policy/ar4si.js';
+import type { Tier, TrustVector } from '../policy/ar4si.js';
 import { EAR_PROFILE } from './claims.js';
 
 const TIERS = Object.keys(TIER_CBOR) as Tier[];

@@ -4,32 +4,22 @@
  *
  * @module
  */
-import { UnknownPlatformError } from '../errors.js';
+import { UnknownPlatformError } from '../../common/errors.js';
 import type { SuppliedEndorsements, VerifiedEvidence, VerifyContext } from '../verify/types.js';
+import { describeNitroFormat, nitroClaims } from './nitro/claims.js';
 import {
-  describeNitroFormat,
   looksLikeNitroDocument,
-  nitroClaims,
   parseNitroDocument,
   serializeNitroDocument,
-  verifyNitro,
-} from './nitro/index.js';
-import {
-  describeSnpFormat,
-  looksLikeSnpReport,
-  parseSnpReport,
-  serializeSnpReport,
-  snpClaims,
-  verifySnp,
-} from './sev-snp/index.js';
-import {
-  describeTdxFormat,
-  looksLikeTdxQuote,
-  parseTdxQuote,
-  serializeTdxQuote,
-  tdxClaims,
-  verifyTdx,
-} from './tdx/index.js';
+} from './nitro/document.js';
+import { verifyNitro } from './nitro/verify.js';
+import { describeSnpFormat, looksLikeSnpReport, snpClaims } from './sev-snp/abi/claims.js';
+import { parseSnpReport, serializeSnpReport } from './sev-snp/abi/report.js';
+import { verifySnp } from './sev-snp/verify/verify.js';
+import { describeTdxFormat } from './tdx/abi/describe.js';
+import { looksLikeTdxQuote, parseTdxQuote, serializeTdxQuote } from './tdx/abi/quote.js';
+import { tdxClaims } from './tdx/abi/claims.js';
+import { verifyTdx } from './tdx/verify/verify.js';
 
 /** Names of the supported TEE platforms. */
 export type PlatformName = 'tdx' | 'sev-snp' | 'nitro';

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { TrustAnchors } from '../x509/chain.js';
-import type { TcbStatus } from '../platforms/tdx/tcb-status.js';
+import type { TrustAnchors } from '../../common/x509/chain.js';
+import type { TcbStatus } from '../platforms/tdx/verify/tcb-status.js';
 import type { VerificationCache } from './cache.js';
 
 export type { TcbStatus };

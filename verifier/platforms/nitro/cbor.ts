@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { EvidenceMalformedError, EvidenceUnsupportedError } from '../../errors.js';
+import { EvidenceMalformedError, EvidenceUnsupportedError } from '../../../common/errors.js';
 
 /** CBOR major types used here (RFC 8949 §3.1). */
 export const Major = {

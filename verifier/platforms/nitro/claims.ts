@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { subjectCnOrNull } from '../../x509/certificate.js';
-import { toHex } from '../bytes.js';
+import { subjectCnOrNull } from '../../../common/x509/certificate.js';
+import { toHex } from '../../../common/bytes.js';
 import type { HeadWidth } from './cbor.js';
 import type { NitroDocument, NitroPayloadKey } from './types.js';
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { EvidenceMalformedError, EvidenceUnsupportedError } from '../../errors.js';
+import { EvidenceMalformedError, EvidenceUnsupportedError } from '../../../common/errors.js';
 import { CborReader, CborWriter, Major } from './cbor.js';
 import type { Head, HeadLog } from './cbor.js';
 import { COSE_ALG_ES384, COSE_SIGN1_TAG, ES384_SIGNATURE_BYTES, NITRO_LIMITS } from './types.js';

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { EvidenceMalformedError } from '../../errors.js';
+import { EvidenceMalformedError } from '../../../common/errors.js';
 import { CborReader, HeadLog, Major } from './cbor.js';
 import {
   decodeProtectedHeader,

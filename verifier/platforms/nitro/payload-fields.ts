@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { EvidenceMalformedError, EvidenceUnsupportedError } from '../../errors.js';
+import { EvidenceMalformedError, EvidenceUnsupportedError } from '../../../common/errors.js';
 import { Major } from './cbor.js';
 import type { CborReader, CborWriter, HeadLog, HeadWidth } from './cbor.js';
 import { NITRO_LIMITS, NITRO_PCR_LENGTHS } from './types.js';

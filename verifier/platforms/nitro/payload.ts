@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { EvidenceMalformedError } from '../../errors.js';
+import { EvidenceMalformedError } from '../../../common/errors.js';
 import { CborReader, CborWriter, Major } from './cbor.js';
 import type { HeadLog } from './cbor.js';
 import { FIELD_CODECS } from './payload-fields.js';

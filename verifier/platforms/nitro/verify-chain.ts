@@ -19,17 +19,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { VerificationError } from '../../errors.js';
-import type { VerificationCode } from '../../errors.js';
+import { VerificationError } from '../../../common/errors.js';
+import type { VerificationCode } from '../../../common/errors.js';
 import {
   certLabel,
   OID_BASIC_CONSTRAINTS,
   OID_KEY_USAGE,
   parseCertificateDer,
-} from '../../x509/certificate.js';
-import type { Certificate } from '../../x509/certificate.js';
-import { verifyChainSignatures } from '../../x509/chain.js';
-import type { TrustAnchors, VerifiedChain } from '../../x509/chain.js';
+} from '../../../common/x509/certificate.js';
+import type { Certificate } from '../../../common/x509/certificate.js';
+import { verifyChainSignatures } from '../../../common/x509/chain.js';
+import type { TrustAnchors, VerifiedChain } from '../../../common/x509/chain.js';
 import { cached } from '../../verify/cache.js';
 import type { VerificationCache } from '../../verify/cache.js';
 

@@ -10,8 +10,8 @@ import {
   EvidenceMalformedError,
   EvidenceUnsupportedError,
   VerificationError,
-} from '../../errors.js';
-import { checkChainAt } from '../../x509/chain.js';
+} from '../../../common/errors.js';
+import { checkChainAt } from '../../../common/x509/chain.js';
 import { mintVerified } from '../../verify/mint.js';
 import type {
   AnchorInfo,
@@ -19,7 +19,7 @@ import type {
   VerifiedEvidence,
   VerifyContext,
 } from '../../verify/types.js';
-import { isZero } from '../bytes.js';
+import { isZero } from '../../../common/bytes.js';
 import { nitroClaims } from './claims.js';
 import { nitroSigStructure } from './document.js';
 import { COSE_ALG_ES384, ES384_SIGNATURE_BYTES } from './types.js';

@@ -13,15 +13,21 @@
  *
  * @module
  */
-export type { SnpCpuid, SnpFirmwareVersion, SnpProduct, SnpReport, SnpTcbParts } from './types.js';
-export { SNP_PRODUCTS } from './types.js';
+export type {
+  SnpCpuid,
+  SnpFirmwareVersion,
+  SnpProduct,
+  SnpReport,
+  SnpTcbParts,
+} from './abi/types.js';
+export { SNP_PRODUCTS } from './abi/types.js';
 export {
   SNP_REPORT_SIZE,
   SNP_SIGNED_SIZE,
   SNP_SIG_ALGO_ECDSA_P384_SHA384,
   SNP_SUPPORTED_VERSIONS,
-} from './layout.js';
-export type { SnpPlatformInfo, SnpPolicy, SnpSignerInfo, SnpSigningKey } from './bit-fields.js';
+} from './abi/layout.js';
+export type { SnpPlatformInfo, SnpPolicy, SnpSignerInfo, SnpSigningKey } from './abi/bit-fields.js';
 export {
   decodeSnpPlatformInfo,
   decodeSnpPolicy,
@@ -29,7 +35,7 @@ export {
   encodeSnpPlatformInfo,
   encodeSnpPolicy,
   encodeSnpSignerInfo,
-} from './bit-fields.js';
+} from './abi/bit-fields.js';
 export {
   decodeSnpTcb,
   encodeSnpTcb,
@@ -37,18 +43,18 @@ export {
   SNP_PRODUCT_CPUID,
   snpProductFromCpuid,
   snpTcbHex,
-} from './tcb.js';
-export type { ParseSnpReportOptions } from './report.js';
-export { parseSnpReport, serializeSnpReport } from './report.js';
-export type { SnpSignatureRS } from './signature.js';
+} from './abi/tcb.js';
+export type { ParseSnpReportOptions } from './abi/report.js';
+export { parseSnpReport, serializeSnpReport } from './abi/report.js';
+export type { SnpSignatureRS } from './abi/signature.js';
 export {
   snpSignatureFromRS,
   snpSignatureP1363,
   snpSignatureRS,
   snpSignedBytes,
-} from './signature.js';
-export type { SnpCertKind, SnpCertTableEntry, SnpCertTableInput } from './cert-table.js';
-export { parseSnpCertTable, SNP_CERT_GUIDS, serializeSnpCertTable } from './cert-table.js';
-export type { SnpFormatDescription } from './claims.js';
-export { describeSnpFormat, looksLikeSnpReport, snpClaims } from './claims.js';
-export { verifySnp } from './verify.js';
+} from './abi/signature.js';
+export type { SnpCertKind, SnpCertTableEntry, SnpCertTableInput } from './abi/cert-table.js';
+export { parseSnpCertTable, SNP_CERT_GUIDS, serializeSnpCertTable } from './abi/cert-table.js';
+export type { SnpFormatDescription } from './abi/claims.js';
+export { describeSnpFormat, looksLikeSnpReport, snpClaims } from './abi/claims.js';
+export { verifySnp } from './verify/verify.js';

@@ -12,20 +12,25 @@
  *
  * @module
  */
-export * from './types.js';
-export { parseTdxQuote, serializeTdxQuote, quoteSignedBytes, looksLikeTdxQuote } from './quote.js';
-export { signedRegionLength, tdxQuoteLength } from './quote.js';
-export { parseSgxReportBody, serializeSgxReportBody } from './sgx-report.js';
+export * from './abi/types.js';
+export {
+  parseTdxQuote,
+  serializeTdxQuote,
+  quoteSignedBytes,
+  looksLikeTdxQuote,
+} from './abi/quote.js';
+export { signedRegionLength, tdxQuoteLength } from './abi/quote.js';
+export { parseSgxReportBody, serializeSgxReportBody } from './abi/sgx-report.js';
 export {
   checkPemCertificates,
   pckCertChainFromPem,
   pckCertChainOf,
   splitPemCertificates,
-} from './pem.js';
-export { signatureDataSize } from './signature-data.js';
-export { tdxClaims, tdAttributeFlags, tdAttributesValue, TD_ATTRIBUTE_BITS } from './claims.js';
-export { describeTdxFormat } from './describe.js';
-export { tdBodySize } from './header.js';
-export type { TdxCollateralV3 } from './collateral.js';
-export { TDX_COLLATERAL_KEYS } from './collateral.js';
-export { verifyTdx } from './verify.js';
+} from './collateral/pem.js';
+export { signatureDataSize } from './abi/signature-data.js';
+export { tdxClaims, tdAttributeFlags, tdAttributesValue, TD_ATTRIBUTE_BITS } from './abi/claims.js';
+export { describeTdxFormat } from './abi/describe.js';
+export { tdBodySize } from './abi/header.js';
+export type { TdxCollateralV3 } from './collateral/v3.js';
+export { TDX_COLLATERAL_KEYS } from './collateral/v3.js';
+export { verifyTdx } from './verify/verify.js';

@@ -1,0 +1,9 @@
+/**
+ * JSON value types shared by every folder.
+ *
+ * @module
+ */
+
+/** Any JSON value. */
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

@@ -1,0 +1,127 @@
+/**
+ * twi's public library API: the appraisal pipeline, the evidence codecs and verify stage per
+ * platform, appraisal policy, EAR, trust anchors and errors.
+ *
+ * @example
+ * ```ts
+ * import { appraiseEvidence, createVerificationCache, loadAnchorStore } from 'twi';
+ * const report = appraiseEvidence({
+ *   evidence, endorsements: { tdxCollateral }, now: new Date(),
+ *   anchors: loadAnchorStore(), cache: createVerificationCache(),
+ * });
+ * ```
+ *
+ * @module
+ */
+export * from './common/errors.js';
+export { appraiseEvidence } from './verifier/pipeline.js';
+export type { AppraiseEvidenceInput, EvidenceReport, ReportError } from './verifier/pipeline.js';
+export {
+  detectPlatform,
+  getPlatform,
+  isPlatformName,
+  platformForMediaType,
+  platforms,
+} from './verifier/platforms/registry.js';
+export type { PlatformCodec, PlatformName } from './verifier/platforms/registry.js';
+export * as tdx from './verifier/platforms/tdx/index.js';
+export * as sevSnp from './verifier/platforms/sev-snp/index.js';
+export * as nitro from './verifier/platforms/nitro/index.js';
+export { createVerificationCache } from './verifier/verify/cache.js';
+export type { VerificationCache } from './verifier/verify/cache.js';
+export { isVerified } from './verifier/verify/mint.js';
+export type {
+  AnchorInfo,
+  AnchorStore,
+  CollateralRef,
+  SuppliedEndorsements,
+  TcbStatus,
+  VerifiedEvidence,
+  VerifyContext,
+} from './verifier/verify/types.js';
+export { appraise } from './verifier/appraise/appraise.js';
+export type {
+  Appraisal,
+  Expectations,
+  JsonValue,
+  Platform,
+  VerificationFailure,
+  VerificationSummary,
+  Violation,
+  ViolationCode,
+} from './verifier/appraise/types.js';
+export { loadPolicy, parsePolicy, type LoadPolicyOptions } from './verifier/policy/loader.js';
+export {
+  defaultPolicy,
+  DEFAULT_POLICY_ID,
+  DEFAULT_TCB_TIERS,
+} from './verifier/policy/normalize.js';
+export { policySchema } from './verifier/policy/schema.js';
+export {
+  normalizeRegistrations,
+  OPTIONAL_FIELDS,
+  REGISTRATION_FIELDS,
+  registrationsOverlap,
+  REQUIRED_FIELDS,
+} from './verifier/policy/registrations.js';
+export { PolicyError, type PolicyErrorCode, type PolicyIssue } from './verifier/policy/errors.js';
+export {
+  AR4SI,
+  pickClaim,
+  TIER_CBOR,
+  tierOf,
+  VECTOR_KEYS,
+  vectorStatus,
+  worstTier,
+  type Tier,
+  type TrustVector,
+  type VectorKey,
+} from './verifier/policy/ar4si.js';
+export type {
+  PolicyPlatform,
+  TcbTier,
+  Reference,
+  TdAttributeFlag,
+  TdAttributesRule,
+  TdxReferences,
+  SnpPolicyFlag,
+  SnpPolicyRule,
+  SnpTcbComponent,
+  VmplRule,
+  SnpReferences,
+  NitroReferences,
+  Registration,
+  Policy,
+} from './verifier/policy/types.js';
+export {
+  buildEar,
+  EAR_JWT_TYP,
+  EAR_MEDIA_TYPE,
+  EAR_PROFILE,
+  TWI_APPRAISAL_PROFILE,
+  TWI_POLICY_CLAIM,
+  TWI_SIMULATED_CLAIM,
+  TWI_VERIFICATION_CLAIM,
+  type BuildEarInput,
+  type EarAppraisal,
+  type EarClaims,
+  type VerifierId,
+} from './verifier/ear/claims.js';
+export {
+  generateEarKey,
+  signEar,
+  verifyEar,
+  type EarAlg,
+  type EarKeyPair,
+  type EarVerificationKey,
+  type SignEarOptions,
+  type VerifyEarOptions,
+} from './verifier/ear/jwt.js';
+export { earProblems } from './verifier/ear/validate.js';
+export { EarError, type EarErrorCode } from './verifier/ear/errors.js';
+export { bindingReportData, jwkThumbprint, BINDING_LABEL } from './wire/binding.js';
+export { loadAnchorStore, TrustAnchorError } from './endorsements/anchors.js';
+export * as wimse from './wimse/rp.js';
+export { openStore } from './service/store/open.js';
+export type { Store } from './service/store/types.js';
+export { createService } from './service/service.js';

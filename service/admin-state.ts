@@ -1,0 +1,68 @@
+/**
+ * What the admin API changes while the service runs (signing key, policy) and the bundle the
+ * service publishes, with the recently revoked credential ids.
+ *
+ * @module
+ */
+import type { Policy } from '../verifier/policy/types.js';
+import type { Store } from './store/types.js';
+import {
+  BUNDLE_REFRESH_HINT_SECONDS,
+  bundleKeys,
+  type ServiceSigningKey,
+  type SpiffeBundle,
+} from './keys.js';
+
+/**
+ * The mutable part of a running service, loaded from the store and kept in step with it by
+ * the change-log follower (`sync.ts`).
+ */
+export interface ServiceState {
+  /** The key that signs new EARs and WITs. */
+  key: ServiceSigningKey;
+  /** The policy later appraisals use; the built-in default when `undefined`. */
+  policy: Policy | undefined;
+}
+
+/** The bundle of `GET /v1/bundle` and `GET /v1/bundle/events`. */
+export interface ServiceBundle extends SpiffeBundle {
+  /**
+   * Credential ids (`jti`) revoked within the last WIT lifetime. Older revocations are left
+   * out: every WIT they concern has expired.
+   */
+  revoked_jtis: string[];
+}
+
+/** Inputs of {@link serviceBundle}. */
+export interface BundleSource {
+  readonly store: Store;
+  readonly now: () => Date;
+  readonly witLifetimeSeconds: number;
+  /** `spiffe_refresh_hint`, seconds (default {@link BUNDLE_REFRESH_HINT_SECONDS}). */
+  readonly refreshHintSeconds?: number;
+}
+
+/**
+ * The current bundle: published keys (unrevoked, not retired), `revoked_jtis`, and a
+ * `spiffe_sequence` that every instance on the store computes alike: the store's change
+ * `seq` (one per key added, key revoked, credential revoked, setting replaced) plus the
+ * number of keys retired since (retirement is a matter of time, not a change). The sequence is
+ * read first, so the content is never older than the number it carries.
+ */
+export async function serviceBundle(src: BundleSource): Promise<ServiceBundle> {
+  const now = src.now();
+  const seq = await src.store.changes.latest();
+  const all = await src.store.keys.list();
+  const view = { now, witLifetimeSeconds: src.witLifetimeSeconds };
+  const keys = bundleKeys(all, view);
+  const retired = all.filter((k) => k.revokedAt === undefined).length - keys.length;
+  const revocations = await src.store.credentials.revokedSince(0);
+  const horizon = now.getTime() - src.witLifetimeSeconds * 1000;
+  const recent = revocations.filter((r) => r.revokedAt.getTime() > horizon).map((r) => r.jti);
+  return {
+    keys,
+    spiffe_sequence: seq + retired,
+    spiffe_refresh_hint: src.refreshHintSeconds ?? BUNDLE_REFRESH_HINT_SECONDS,
+    revoked_jtis: recent,
+  };
+}

@@ -1,0 +1,285 @@
+/**
+ * The passport-model exchange (ARCHITECTURE "Data flow"): nonce consumption, appraisal, EAR
+ * signing, WIT issuance and the ledger write, in that order; and the background-check
+ * appraisal that only returns an EAR.
+ *
+ * @module
+ */
+import { createHash, type JsonWebKey } from 'node:crypto';
+import type { Expectations } from '../verifier/appraise/types.js';
+import type { Policy } from '../verifier/policy/types.js';
+import { jwkThumbprint } from '../wire/binding.js';
+import { buildEar } from '../verifier/ear/claims.js';
+import { signEar } from '../verifier/ear/jwt.js';
+import { appraiseEvidenceWithProvider } from '../verifier/pipeline.js';
+import type { EvidenceReport, ProvidedEvidenceReport } from '../verifier/pipeline.js';
+import type { Store } from './store/types.js';
+import type { VerificationCache } from '../verifier/verify/cache.js';
+import type { AnchorStore } from '../verifier/verify/types.js';
+import { issueWit } from '../wimse/wit.js';
+import { tokenHash } from '../wimse/jws.js';
+import type { CachingProvider } from '../endorsements/provider/caching.js';
+import type { EndorsementProvider } from '../endorsements/provider/types.js';
+import { parseEvidenceCmw, type ParsedCmw } from './cmw.js';
+import type { ServiceSigningKey } from './keys.js';
+import { refuseRevokedBuild } from './build-revocation.js';
+import type { ServiceMetrics } from './metrics.js';
+import type { ProvenanceService } from './provenance.js';
+import { ProblemError } from './problem.js';
+import {
+  assignIdentity,
+  identityRecord,
+  TWI_IDENTITY_CLAIM,
+  type IdentityAssignment,
+} from './identity.js';
+import { checkWorkloadKey } from './workload-key.js';
+import type { JsonValue } from '../common/json.js';
+
+export { checkWorkloadKey } from './workload-key.js';
+
+/** The verifier identity written into every EAR the service signs. */
+export const SERVICE_VERIFIER_ID = { developer: 'https://twi.dev', build: 'twi 0.1.0 service' };
+
+/** What the request handlers share. */
+export interface AttestContext {
+  readonly store: Store;
+  readonly anchors: AnchorStore;
+  readonly cache: VerificationCache;
+  readonly policy?: Policy;
+  readonly provider?: EndorsementProvider;
+  readonly key: ServiceSigningKey;
+  readonly trustDomain: string;
+  readonly witLifetimeSeconds: number;
+  readonly issueOnWarning: boolean;
+  readonly metrics: ServiceMetrics;
+  /** Supply-chain records and the transparency log (`docs/provenance.md`). */
+  readonly provenance: ProvenanceService;
+  now(): Date;
+}
+
+/** Body of `POST /v1/attest` (after schema validation). */
+export interface AttestRequest {
+  readonly nonce: string;
+  readonly evidence: unknown;
+  /** Any public JWK (checked by `checkWorkloadKey`). */
+  readonly key: unknown;
+  readonly workload?: string;
+  /** DSSE envelopes or `{ corim }` the attester vouches for (`docs/provenance.md`). */
+  readonly supply_chain?: unknown;
+}
+
+/** Body of `POST /v1/appraise` (after schema validation). */
+export interface AppraiseRequest {
+  readonly evidence: unknown;
+  readonly nonce?: string;
+}
+
+/** Answer of a successful attestation. */
+export interface AttestResponse {
+  readonly ear: string;
+  readonly wit: string;
+  readonly expires_at: string;
+}
+
+const NONCE_PROBLEMS = {
+  unknown: [400, 'ERR_NONCE_UNKNOWN', 'the nonce was not issued by this verifier (or was purged)'],
+  expired: [400, 'ERR_NONCE_EXPIRED', 'the nonce has expired; ask for a new challenge'],
+  used: [409, 'ERR_NONCE_REUSED', 'the nonce was already used'],
+} as const;
+
+/** Consumes `nonce` atomically; returns its bytes or throws the matching problem. */
+export async function consumeNonce(store: Store, nonce: string, now: Date): Promise<Uint8Array> {
+  const result = await store.nonces.consume(nonce, now);
+  if (result !== 'ok') {
+    const [status, code, detail] = NONCE_PROBLEMS[result];
+    throw new ProblemError(status, code, detail);
+  }
+  return new Uint8Array(Buffer.from(nonce, 'base64url'));
+}
+
+async function runAppraisal(
+  ctx: AttestContext,
+  cmw: ParsedCmw,
+  expectations: Expectations,
+): Promise<ProvidedEvidenceReport> {
+  const input = {
+    evidence: cmw.evidence,
+    platform: cmw.codec.platform,
+    endorsements: cmw.endorsements,
+    now: ctx.now(),
+    anchors: ctx.anchors,
+    cache: ctx.cache,
+    expectations,
+    ...(ctx.policy && { policy: ctx.policy }),
+  };
+  try {
+    // The provider's collateral wins over the attester's; supplied TDX collateral is held
+    // against the newest seen per FMSPC (docs/service.md "Collateral precedence").
+    const report = await appraiseEvidenceWithProvider({
+      ...input,
+      ...(ctx.provider && { provider: ctx.provider }),
+      collateralHistory: ctx.store.collateral,
+    });
+    ctx.metrics.recordAppraisal(report.platform, report.status);
+    return report;
+  } catch (err) {
+    ctx.metrics.recordAppraisal(cmw.codec.platform, 'error');
+    throw err;
+  }
+}
+
+/** The identity of verified evidence (`identity.ts`); none for unverified evidence. */
+function identityOf(
+  ctx: AttestContext,
+  report: EvidenceReport,
+  workload?: string,
+): IdentityAssignment | undefined {
+  const evidence = report.verifiedEvidence;
+  if (!evidence) return undefined;
+  return assignIdentity({
+    trustDomain: ctx.trustDomain,
+    policy: ctx.policy,
+    platform: report.platform,
+    evidence,
+    ...(workload !== undefined && { workload }),
+  });
+}
+
+async function signReport(
+  ctx: AttestContext,
+  report: EvidenceReport,
+  nonce: Uint8Array | undefined,
+  identity?: IdentityAssignment,
+): Promise<string> {
+  const ear = buildEar({
+    appraisals: { [report.platform]: report.appraisal },
+    verifierId: SERVICE_VERIFIER_ID,
+    iat: Math.floor(ctx.now().getTime() / 1000),
+    ...(nonce && { nonce }),
+    ...(identity && { extensions: { [TWI_IDENTITY_CLAIM]: identityRecord(identity) } }),
+  });
+  return signEar(ear, { key: ctx.key.privateKey, alg: ctx.key.alg, kid: ctx.key.kid });
+}
+
+/** 403 unless the tier allows a credential. */
+function checkTier(ctx: AttestContext, report: EvidenceReport, ear: string): void {
+  const errors = report.errors;
+  if (report.status === 'affirming') return;
+  if (report.status === 'warning' && ctx.issueOnWarning) return;
+  const code =
+    report.status === 'warning' ? 'ERR_APPRAISAL_WARNING' : 'ERR_APPRAISAL_CONTRAINDICATED';
+  const reasons = errors.map((e) => e.code).join(', ');
+  throw new ProblemError(403, code, `appraisal is ${report.status}: ${reasons || 'no detail'}`, {
+    ear,
+    errors,
+  });
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64url');
+}
+
+function ledgerRecord(
+  report: EvidenceReport,
+  jkt: Uint8Array,
+  identity: IdentityAssignment,
+): JsonValue {
+  return JSON.parse(
+    JSON.stringify({
+      status: report.status,
+      platform: report.platform,
+      tcb_status: report.tcbStatus ?? null,
+      advisory_ids: report.advisoryIds,
+      claims: report.claims,
+      jkt: Buffer.from(jkt).toString('base64url'),
+      identity: identityRecord(identity),
+    }),
+  ) as JsonValue;
+}
+
+/** The identity with the `sub` to issue, or the refusal (403 with the EAR). */
+function grantedIdentity(
+  identity: IdentityAssignment | undefined,
+  ear: string,
+): IdentityAssignment & { readonly sub: string } {
+  if (identity?.sub !== undefined) return { ...identity, sub: identity.sub };
+  const r = identity?.refused;
+  // A credential is only issued for verified evidence, which always has an identity.
+  if (!r) throw new ProblemError(403, 'ERR_APPRAISAL_CONTRAINDICATED', 'evidence not verified');
+  throw new ProblemError(r.status, r.code, r.detail, { ear });
+}
+
+/**
+ * `POST /v1/attest`: validates the CMW and key, consumes the nonce (before appraisal, so a
+ * replay cannot race), appraises with the binding expectations, signs the EAR, and when the
+ * tier allows it issues a WIT and commits the ledger record and its transparency-log leaf
+ * (with any `supply_chain` records) before answering.
+ *
+ * @throws {ProblemError} for every refusal (see `docs/service.md`).
+ */
+export async function attest(ctx: AttestContext, body: AttestRequest): Promise<AttestResponse> {
+  const cmw = parseEvidenceCmw(body.evidence);
+  const workloadKey = checkWorkloadKey(body.key);
+  const jkt = jwkThumbprint(workloadKey.jwk as JsonWebKey);
+  const supplied = ctx.provenance.checkSupplied(body.supply_chain, ctx.now());
+  const nonce = await consumeNonce(ctx.store, body.nonce, ctx.now());
+  const report = await runAppraisal(ctx, cmw, { nonce, jkt });
+  const identity = identityOf(ctx, report, body.workload);
+  const ear = await signReport(ctx, report, nonce, identity);
+  checkTier(ctx, report, ear);
+  const granted = grantedIdentity(identity, ear);
+  const sub = granted.sub;
+  const now = ctx.now();
+  const earDigest = tokenHash(ear);
+  // A revoked build is refused before the WIT is signed; supplied records count for the check.
+  for (const record of supplied) await ctx.provenance.store(record, now, true);
+  await refuseRevokedBuild(ctx.store, report.platform, report.claims);
+  const { wit, jti, exp } = await issueWit({
+    sub,
+    cnfJwk: workloadKey.jwk,
+    cnfKey: workloadKey.key,
+    key: ctx.key,
+    lifetimeSeconds: ctx.witLifetimeSeconds,
+    now,
+    earDigest,
+  });
+  const credential = {
+    jti,
+    sub,
+    iat: Math.floor(now.getTime() / 1000),
+    exp,
+    kid: ctx.key.kid,
+    platform: report.platform,
+    earDigest,
+    evidenceDigest: sha256(cmw.evidence),
+    record: ledgerRecord(report, jkt, granted),
+  };
+  // The credential, its transparency-log leaf and its index entries commit together.
+  await ctx.provenance.commit(credential, {
+    ...credential,
+    claims: report.claims,
+    collateral: report.appraisal.verification.collateral,
+    ...(ctx.policy && { policy: ctx.policy }),
+    identity: identityRecord(granted) as JsonValue,
+  });
+  // The endorsements behind an issued credential may not be evicted by unconfirmed ones.
+  (ctx.provider as Partial<CachingProvider> | undefined)?.confirm?.(
+    report.endorsementsUsed.map((e) => e.request),
+  );
+  return { ear, wit, expires_at: new Date(exp * 1000).toISOString() };
+}
+
+/**
+ * `POST /v1/appraise` (background-check model): appraises and returns the EAR whatever the
+ * tier; consumes and checks the nonce only when one is given. No credential is issued.
+ */
+export async function appraiseOnly(
+  ctx: AttestContext,
+  body: AppraiseRequest,
+): Promise<{ ear: string }> {
+  const cmw = parseEvidenceCmw(body.evidence);
+  const nonce =
+    body.nonce === undefined ? undefined : await consumeNonce(ctx.store, body.nonce, ctx.now());
+  const report = await runAppraisal(ctx, cmw, nonce ? { nonce } : {});
+  return { ear: await signReport(ctx, report, nonce, identityOf(ctx, report)) };
+}

@@ -1,0 +1,399 @@
+/**
+ * The verifier service (ARCHITECTURE "Wire contracts (v1)"): challenge, attest, appraise,
+ * key discovery, health and metrics, as a Fastify instance the caller listens with.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Policy } from '../verifier/policy/types.js';
+import type { Store } from './store/types.js';
+import { createVerificationCache } from '../verifier/verify/cache.js';
+import type { AnchorStore } from '../verifier/verify/types.js';
+import { parseWorkloadId } from '../wimse/identifier.js';
+import type { CorimKey } from '../endorsements/corim/cose.js';
+import type { CachingProvider } from '../endorsements/provider/caching.js';
+import type { FetchGuardCounters } from '../endorsements/provider/fetch-guard.js';
+import type { EndorsementProvider } from '../endorsements/provider/types.js';
+import {
+  appraiseOnly,
+  attest,
+  type AppraiseRequest,
+  type AttestContext,
+  type AttestRequest,
+} from './attest.js';
+import { registerAdminRoutes } from './admin.js';
+import { registerBuildRevocationRoutes } from './build-revocation-routes.js';
+import { serviceBundle, type BundleSource, type ServiceState } from './admin-state.js';
+import { createBundleEvents, type BundleEvents } from './events.js';
+import {
+  loadOrCreateSigningKey,
+  openidConfiguration,
+  publicJwks,
+  type ServiceSigningKey,
+} from './keys.js';
+import { createMetrics, type CacheSnapshot } from './metrics.js';
+import { createProvenanceService, type ProvenanceOptions } from './provenance.js';
+import { registerProvenanceRoutes } from './provenance-routes.js';
+import { registerRegistrationRoutes } from './registrations-routes.js';
+import { loadSharedPolicy, type SharedPolicyOptions } from './shared-settings.js';
+import { createStateSync } from './sync.js';
+import { notFoundHandler, problem, problemErrorHandler, sendProblem } from './problem.js';
+import { registerGuardMetrics } from './guard-metrics.js';
+import { resolveLimits, serverTimeoutOptions, type ServiceLimits } from './limits.js';
+import { registerRequestGuard, requestLogView, type GuardCounters } from './request-guard.js';
+import { appraiseBodySchema, attestBodySchema } from './schemas.js';
+
+/** Default request body limit: 256 KiB. */
+export const DEFAULT_BODY_LIMIT = 256 * 1024;
+
+/** Log paths never written: evidence, keys, tokens. */
+export const REDACTED_LOG_PATHS: readonly string[] = [
+  'req.body',
+  'req.headers.authorization',
+  'req.headers["workload-identity-token"]',
+  'req.headers["workload-proof-token"]',
+  'res.body',
+  'body',
+  'evidence',
+  'key',
+];
+
+/** Options of {@link createService}. */
+export interface ServiceOptions {
+  readonly store: Store;
+  readonly anchors: AnchorStore;
+  /** Appraisal policy; the built-in default when omitted. */
+  readonly policy?: Policy;
+  /** Where endorsements the CMW does not carry come from; only the CMW's when omitted. */
+  readonly provider?: EndorsementProvider;
+  /** Signing key; default: the newest usable key in `store.keys`, or a new stored ES256 key. */
+  readonly signingKey?: ServiceSigningKey;
+  /** The issuer URL published in the OpenID configuration (e.g. `https://verifier.example`). */
+  readonly issuer: string;
+  /** SPIFFE trust domain of issued identifiers, e.g. `example.org`. */
+  readonly trustDomain: string;
+  /** WIT lifetime (default 3600 s). */
+  readonly witLifetimeSeconds?: number;
+  /** Nonce lifetime (default 120 s). */
+  readonly nonceTtlSeconds?: number;
+  /** Issue a WIT for a `warning` appraisal too (default false: 403). */
+  readonly issueOnWarning?: boolean;
+  /** Clock (default `new Date()`). */
+  readonly now?: () => Date;
+  /** Log level (`info` default, `silent` in tests). */
+  readonly logLevel?: string;
+  /** Request body limit in bytes (default {@link DEFAULT_BODY_LIMIT}). */
+  readonly bodyLimit?: number;
+  /**
+   * Bearer token of the admin API (`/v1/admin/*`); the API answers 403 `ERR_ADMIN_DISABLED`
+   * when omitted.
+   */
+  readonly adminToken?: string;
+  /** Interval of heartbeat comments on `GET /v1/bundle/events` (default 15 000 ms). */
+  readonly heartbeatMs?: number;
+  /** Builder and CoRIM keys of supply-chain records (`docs/provenance.md`). */
+  readonly provenance?: ProvenanceOptions;
+  /**
+   * `spiffe_refresh_hint` of the bundle, seconds (default 300): how often a relying party that
+   * does not subscribe to events should fetch the bundle, and so its time to revocation.
+   */
+  readonly bundleRefreshHintSeconds?: number;
+  /**
+   * How often the instance reads the store's change log to pick up what other instances
+   * changed (default 2000 ms; `0`: only on PostgreSQL push hints and its own admin calls).
+   */
+  readonly syncIntervalMs?: number;
+  /** How often expired nonces are deleted (default 60 000 ms; `0`: never). */
+  readonly noncePurgeIntervalMs?: number;
+  /** Keys reference-value CoRIMs must be signed with (default none: any CoRIM is accepted). */
+  readonly referenceValueKeys?: readonly CorimKey[];
+  /** Rate limits, timeouts and caps against hostile clients (docs/service.md "Hostile traffic"). */
+  readonly limits?: ServiceLimits;
+  /** Where the log goes (default stdout); tests capture it here. */
+  readonly logStream?: { write(line: string): void };
+}
+
+function checkOptions(o: ServiceOptions): void {
+  parseWorkloadId(`spiffe://${o.trustDomain}/x`);
+  const url = new URL(o.issuer);
+  if (url.search || url.hash) throw new TypeError('issuer must have no query or fragment');
+  for (const [name, v] of [
+    ['witLifetimeSeconds', o.witLifetimeSeconds],
+    ['nonceTtlSeconds', o.nonceTtlSeconds],
+    ['bundleRefreshHintSeconds', o.bundleRefreshHintSeconds],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
+      throw new RangeError(`${name} must be a positive integer`);
+    }
+  }
+  for (const [name, v] of [
+    ['syncIntervalMs', o.syncIntervalMs],
+    ['noncePurgeIntervalMs', o.noncePurgeIntervalMs],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
+      throw new RangeError(`${name} must be a non-negative integer`);
+    }
+  }
+  if (o.adminToken !== undefined && o.adminToken.trim() === '') {
+    throw new TypeError('adminToken must not be empty');
+  }
+}
+
+function fastifyOptions(o: ServiceOptions): FastifyServerOptions {
+  return {
+    ...serverTimeoutOptions(resolveLimits(o.limits)),
+    bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logger: {
+      level: o.logLevel ?? 'info',
+      redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' },
+      // Never the query string (it may carry a token) nor any header.
+      serializers: { req: requestLogView },
+      ...(o.logStream && { stream: o.logStream }),
+    },
+    // Router failures (a malformed percent-escape in the path) answer a problem too.
+    frameworkErrors: (_err, _request, reply) =>
+      sendProblem(reply, problem(400, 'ERR_REQUEST_INVALID', 'the request URL is malformed')),
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  };
+}
+
+function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds: number): void {
+  app.post('/v1/challenge', async () => {
+    const nonce = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(ctx.now().getTime() + ttlSeconds * 1000);
+    await ctx.store.nonces.issue(nonce, expiresAt);
+    return { nonce, expires_at: expiresAt.toISOString() };
+  });
+  app.post<{ Body: AttestRequest }>(
+    '/v1/attest',
+    { schema: { body: attestBodySchema } },
+    async (request) => {
+      const started = process.hrtime.bigint();
+      try {
+        return await attest(ctx, request.body);
+      } finally {
+        ctx.metrics.observeAttest(Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    },
+  );
+  app.post<{ Body: AppraiseRequest }>(
+    '/v1/appraise',
+    { schema: { body: appraiseBodySchema } },
+    async (request) => appraiseOnly(ctx, request.body),
+  );
+}
+
+function registerPublicRoutes(
+  app: FastifyInstance,
+  ctx: AttestContext,
+  issuer: string,
+  bundle: { source: BundleSource; events: BundleEvents },
+  guard: { provider: EndorsementProvider | undefined; counters: GuardCounters },
+): void {
+  const view = (): { now: Date; witLifetimeSeconds: number } => ({
+    now: ctx.now(),
+    witLifetimeSeconds: ctx.witLifetimeSeconds,
+  });
+  app.get('/.well-known/jwks.json', async () => publicJwks(ctx.store, view()));
+  app.get('/.well-known/openid-configuration', async () =>
+    openidConfiguration(issuer, [ctx.key.alg]),
+  );
+  app.get('/v1/bundle', async () => serviceBundle(bundle.source));
+  app.get('/v1/bundle/events', (request, reply) => bundle.events.handle(request, reply));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await ctx.store.nonces.count();
+      return { status: 'ready' };
+    } catch {
+      return sendProblem(reply, problem(503, 'ERR_NOT_READY', 'the store is not reachable'));
+    }
+  });
+  ctx.metrics.watch({
+    nonces: () => ctx.store.nonces.count(),
+    caches: () => cacheSnapshot(ctx, guard.provider),
+  });
+  registerGuardMetrics(
+    ctx.metrics.registry,
+    guard.counters,
+    () => bundle.events.size(),
+    () => (guard.provider as { guardCounters?: FetchGuardCounters } | undefined)?.guardCounters,
+  );
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.render()),
+  );
+}
+
+/** Observes every answered request in the HTTP duration histogram, by route pattern. */
+function observeRequests(app: FastifyInstance, ctx: AttestContext): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    ctx.metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+}
+
+/** The verification cache's counters and, for a caching provider, the endorsement cache's. */
+function cacheSnapshot(
+  ctx: AttestContext,
+  provider: EndorsementProvider | undefined,
+): CacheSnapshot {
+  const counters = (provider as Partial<CachingProvider> | undefined)?.counters;
+  return {
+    verification: { ...ctx.cache.stats },
+    ...(counters && { endorsements: { ...counters } }),
+  };
+}
+
+/** Deletes expired nonces every `intervalMs` until the app closes (one purge at a time). */
+function startNoncePurge(app: FastifyInstance, ctx: AttestContext, intervalMs: number): void {
+  if (intervalMs === 0) return;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    ctx.store.nonces
+      .purgeExpired(ctx.now())
+      .then((n) => ctx.metrics.recordPurge(n))
+      .catch((err: unknown) => app.log.warn({ err }, 'nonce purge failed'))
+      .finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
+
+/** Loads the shared state; the change `seq` is read first, so nothing after it is missed. */
+async function loadState(
+  o: ServiceOptions,
+  now: () => Date,
+  policy: SharedPolicyOptions,
+): Promise<{ state: ServiceState; fromSeq: number }> {
+  const fromSeq = await o.store.changes.latest();
+  const state: ServiceState = {
+    key: o.signingKey ?? (await loadOrCreateSigningKey(o.store, now())),
+    policy: await loadSharedPolicy(o.store, now(), policy),
+  };
+  return { state, fromSeq };
+}
+
+/**
+ * Builds the verifier service. The instance is ready to `listen`; closing it does not close
+ * the store (the caller owns it).
+ *
+ * @throws TypeError or RangeError for a bad trust domain, issuer or lifetime.
+ *
+ * @example
+ * ```ts
+ * const app = await createService({ store: await openStore('sqlite:.twi/twi.db'),
+ *   anchors: loadAnchorStore(), issuer: 'https://verifier.example', trustDomain: 'example.org' });
+ * await app.listen({ host: '127.0.0.1', port: 8443 });
+ * ```
+ */
+export async function createService(options: ServiceOptions): Promise<FastifyInstance> {
+  checkOptions(options);
+  const now = options.now ?? (() => new Date());
+  const witLifetimeSeconds = options.witLifetimeSeconds ?? 3600;
+  const policyOptions: SharedPolicyOptions = {
+    ...(options.policy && { base: options.policy }),
+    ...(options.referenceValueKeys && { corimKeys: options.referenceValueKeys }),
+    trustDomain: options.trustDomain,
+  };
+  const { state, fromSeq } = await loadState(options, now, policyOptions);
+  const limits = resolveLimits(options.limits);
+  const ctx: AttestContext = {
+    store: options.store,
+    anchors: options.anchors,
+    cache: createVerificationCache(),
+    get policy() {
+      return state.policy;
+    },
+    ...(options.provider && { provider: options.provider }),
+    get key() {
+      return state.key;
+    },
+    trustDomain: options.trustDomain,
+    witLifetimeSeconds,
+    issueOnWarning: options.issueOnWarning ?? false,
+    metrics: createMetrics(),
+    provenance: await createProvenanceService(options.store, options.provenance),
+    now,
+  };
+  const source: BundleSource = {
+    store: options.store,
+    now,
+    witLifetimeSeconds,
+    ...(options.bundleRefreshHintSeconds && {
+      refreshHintSeconds: options.bundleRefreshHintSeconds,
+    }),
+  };
+  const events = createBundleEvents({
+    build: () => serviceBundle(source),
+    ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
+    maxSubscribers: limits.maxSubscribers,
+    maxSubscribersPerClient: limits.maxSubscribersPerClient,
+  });
+  const app = Fastify(fastifyOptions(options));
+  app.server.maxConnections = limits.maxConnections;
+  const sync = createStateSync({
+    store: options.store,
+    state,
+    fromSeq,
+    policy: policyOptions,
+    now,
+    publish: () => events.publish(),
+    ...(options.syncIntervalMs !== undefined && { intervalMs: options.syncIntervalMs }),
+    onError: (err, what) => app.log.warn({ err }, what),
+  });
+  app.setErrorHandler(problemErrorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  const guardCounters = registerRequestGuard(app, limits);
+  observeRequests(app, ctx);
+  // Only JSON bodies are accepted (the admin policy route adds YAML); else 415 from Fastify.
+  app.removeContentTypeParser('text/plain');
+  // Event streams never go idle: end them first, or closing would wait for them.
+  app.addHook('preClose', async () => {
+    sync.close();
+    events.close();
+  });
+  registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120);
+  registerPublicRoutes(
+    app,
+    ctx,
+    options.issuer,
+    { source, events },
+    { provider: options.provider, counters: guardCounters },
+  );
+  await registerAdminRoutes(app, {
+    token: options.adminToken,
+    store: options.store,
+    state,
+    witLifetimeSeconds,
+    policy: policyOptions,
+    now,
+    // Apply the change just written (and anything before it), or send the bundle as it is.
+    publish: async () => (await sync.refresh()) ?? (await events.publish()),
+  });
+  await registerProvenanceRoutes(app, {
+    store: options.store,
+    provenance: ctx.provenance,
+    adminToken: options.adminToken,
+    now,
+    publish: async () => (await sync.refresh()) ?? (await events.publish()),
+  });
+  await registerBuildRevocationRoutes(app, {
+    store: options.store,
+    adminToken: options.adminToken,
+    now,
+  });
+  await registerRegistrationRoutes(app, {
+    token: options.adminToken,
+    store: options.store,
+    state,
+    trustDomain: options.trustDomain,
+    now,
+    publish: async () => (await sync.refresh()) ?? (await events.publish()),
+  });
+  startNoncePurge(app, ctx, options.noncePurgeIntervalMs ?? 60_000);
+  await sync.start();
+  return app;
+}

@@ -1,0 +1,59 @@
+/**
+ * The typed error of WIMSE credential issuance and verification (WIT, WPT, JWKS).
+ *
+ * @module
+ */
+import { TwiError } from '../common/errors.js';
+
+/** Stable codes of a rejected Workload Identity Token. */
+export type WitErrorCode =
+  | 'ERR_WIT_MISSING'
+  | 'ERR_WIT_INVALID'
+  | 'ERR_WIT_SIGNATURE'
+  | 'ERR_WIT_EXPIRED'
+  | 'ERR_WIT_UNKNOWN_KEY'
+  | 'ERR_WIT_REVOKED'
+  | 'ERR_WIT_TRUST_DOMAIN';
+
+/** Stable codes of a rejected Workload Proof Token. */
+export type WptErrorCode =
+  | 'ERR_WPT_MISSING'
+  | 'ERR_WPT_INVALID'
+  | 'ERR_WPT_SIGNATURE'
+  | 'ERR_WPT_ALG_MISMATCH'
+  | 'ERR_WPT_AUDIENCE'
+  | 'ERR_WPT_EXPIRED'
+  | 'ERR_WPT_WTH'
+  | 'ERR_WPT_REPLAY'
+  | 'ERR_WPT_ATH'
+  | 'ERR_WPT_TTH'
+  | 'ERR_WPT_OTH';
+
+/** Every code a {@link WimseError} can carry; `ERR_JWKS_UNAVAILABLE` is retryable. */
+export type WimseErrorCode = WitErrorCode | WptErrorCode | 'ERR_JWKS_UNAVAILABLE';
+
+/**
+ * A WIT or WPT that cannot be accepted, or an issuer key set that cannot be had.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await verifyWorkloadRequest(req.headers, options);
+ * } catch (err) {
+ *   if (err instanceof WimseError && err.code === 'ERR_WPT_REPLAY') audit(err);
+ * }
+ * ```
+ */
+export class WimseError extends TwiError {
+  override readonly code: WimseErrorCode;
+
+  constructor(code: WimseErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+
+  /** True when asking again later may succeed (the issuer's JWKS could not be fetched). */
+  get retryable(): boolean {
+    return this.code === 'ERR_JWKS_UNAVAILABLE';
+  }
+}
