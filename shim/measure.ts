@@ -11,8 +11,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The RTMR the shim extends on TDX (RTMR3: not used by firmware or the kernel). */
@@ -53,34 +53,43 @@ export interface ShimEventLog {
 /** Package root: two levels above this compiled file (dist/shim/measure.js). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-function listJs(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
+/**
+ * Relative static import specifiers of one compiled module. Dynamic imports are not followed:
+ * the shim loads only the device emulator that way, and only under `--emulate`.
+ */
+const RELATIVE_IMPORT =
+  /^\s*(?:import|export)\s[^'"]*?from\s*'(\.{1,2}\/[^']+)'|^\s*import\s*'(\.{1,2}\/[^']+)'/gm;
+
+/** Every compiled module reachable from `entries` through relative imports, entries included. */
+function importClosure(entries: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const queue = [...entries];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    seen.add(file);
+    for (const m of text.matchAll(RELATIVE_IMPORT)) {
+      queue.push(resolve(dirname(file), (m[1] ?? m[2])!));
+    }
   }
-  return names.filter((n) => n.endsWith('.js')).map((n) => join(dir, n));
+  return [...seen];
 }
 
 /**
- * The files the shim measures: its compiled code (`dist/shim/*.js`, `dist/native/*.js`,
- * `dist/cli/commands/shim.js`) and the addon (`build/Release/twi_native.node`).
+ * The files the shim measures: every compiled module the shim command loads — the static
+ * import closure of `dist/cli/commands/shim.js` (the shim, the addon loader and what they use from
+ * `common/`, `wire/` and `wimse/`) — and the addon (`build/Release/twi_native.node`).
  */
 export function shimCodeFiles(root: string = PACKAGE_ROOT): string[] {
-  const files = [
-    ...listJs(join(root, 'dist', 'shim')),
-    ...listJs(join(root, 'dist', 'native')),
-    join(root, 'dist', 'cli', 'commands', 'shim.js'),
-    join(root, 'build', 'Release', 'twi_native.node'),
-  ];
-  return files.filter((f) => {
-    try {
-      return statSync(f).isFile();
-    } catch {
-      return false;
-    }
-  });
+  const code = importClosure([join(root, 'dist', 'cli', 'commands', 'shim.js')]);
+  const addon = join(root, 'build', 'Release', 'twi_native.node');
+  return [...code, ...(existsSync(addon) && statSync(addon).isFile() ? [addon] : [])];
 }
 
 /** Measures `files` (absolute paths under `root`) as described in the module docs. */
