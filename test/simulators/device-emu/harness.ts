@@ -45,7 +45,7 @@ export interface ProbeResult {
 let probePath: string | undefined;
 let probeDir: string | undefined;
 
-/** Compiles test/device-emu/probe.c with the system C compiler (once). */
+/** Compiles test/simulators/device-emu/probe.c with the system C compiler (once). */
 function compiledProbe(): string {
   if (probePath) return probePath;
   probeDir = mkdtempSync(join(tmpdir(), 'twi-devemu-probe-'));
@@ -57,7 +57,7 @@ function compiledProbe(): string {
     '-Werror',
     '-o',
     exe,
-    join(projectRoot, 'test', 'device-emu', 'probe.c'),
+    join(projectRoot, 'test', 'simulators', 'device-emu', 'probe.c'),
     '-lpthread',
   ]);
   process.on('exit', () => rmSync(probeDir!, { recursive: true, force: true }));
