@@ -19,7 +19,8 @@ import { canonicalJson } from '../common/canonical-json.js';
 import { signSummary, verifySummary, type TrustedKey } from './bundle-signature.js';
 import { sha256Hex } from '../common/bytes.js';
 import { decodeRecord, encodeRecord, RecordFormatError } from './provider/codec.js';
-import { requestKey, type Endorsement, type EndorsementVerifier } from './provider/types.js';
+import { type EndorsementVerifier } from './provider/types.js';
+import { requestKey, type Endorsement } from '../verifier/verify/endorsement-provider.js';
 
 /** The `format` of version 1 bundles. */
 export const BUNDLE_FORMAT = 'twi-endorsements-bundle/1';

@@ -15,7 +15,7 @@ import { checkChainAt, createTrustAnchors, verifyChainSignatures } from '../comm
 import type { TrustAnchors } from '../common/x509/chain.js';
 import { checkCrlCurrent, parseCrlDer } from '../common/x509/crl.js';
 import { asInvalid, crlSignedByOneOf, invalidEndorsement } from './pcs-kds-http.js';
-import type { AmdProduct, EndorsementRequest } from './provider/types.js';
+import type { AmdProduct, EndorsementRequest } from '../verifier/verify/endorsement-provider.js';
 
 /** The AMD requests KDS answers publicly. */
 export type KdsRequest = Extract<

@@ -26,14 +26,14 @@ import {
   networkEndorsement,
   unavailable,
 } from './pcs-kds-http.js';
+import type { Fetcher } from './provider/types.js';
 import type {
   AmdTcbSpl,
   Endorsement,
   EndorsementProvider,
   EndorsementRequest,
-  Fetcher,
   GetOptions,
-} from './provider/types.js';
+} from '../verifier/verify/endorsement-provider.js';
 
 export { CERT_REFRESH_MS } from './kds-verify.js';
 

@@ -27,13 +27,12 @@ import {
 import type { Certificate } from '../common/x509/certificate.js';
 import { verifyCrlSignature } from '../common/x509/crl.js';
 import type { Crl } from '../common/x509/crl.js';
+import type { Fetcher, HttpResponse } from './provider/types.js';
 import type {
   Endorsement,
   EndorsementRequest,
-  Fetcher,
   GetOptions,
-  HttpResponse,
-} from './provider/types.js';
+} from '../verifier/verify/endorsement-provider.js';
 
 /** HTTP details the clients attach to an {@link EndorsementUnavailableError}. */
 export interface HttpFailure {

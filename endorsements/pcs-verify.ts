@@ -24,8 +24,11 @@ import type { VerifiedChain } from '../common/x509/chain.js';
 import { checkCrlCurrent, parseCrlDer, verifyCrlSignature } from '../common/x509/crl.js';
 import type { Crl } from '../common/x509/crl.js';
 import { asInvalid, crlSignedByOneOf, invalidEndorsement } from './pcs-kds-http.js';
-import { decodeUtf8Strict, JsonSliceError, jsonMemberSpans } from './pcs-json.js';
-import type { EndorsementRequest } from './provider/types.js';
+import {
+  splitSignedJson,
+  type SignedMember,
+} from '../verifier/platforms/tdx/collateral/pcs-body.js';
+import type { EndorsementRequest } from '../verifier/verify/endorsement-provider.js';
 
 /** The Intel requests. */
 export type PcsRequest = Extract<
@@ -38,14 +41,6 @@ export interface PcsContent {
   readonly nextUpdate: Date;
 }
 
-/** A signed PCS JSON response split into the exact signed text and its signature. */
-export interface SignedPcsJson {
-  /** The exact text of the `tcbInfo` / `enclaveIdentity` value. */
-  readonly text: string;
-  /** The `signature` member as received (hex of raw r‖s). */
-  readonly signatureHex: string;
-}
-
 const MAX_SKEW_MS = 5 * 60 * 1000;
 const PCK_CA_CN = {
   platform: 'Intel SGX PCK Platform CA',
@@ -53,35 +48,8 @@ const PCK_CA_CN = {
 };
 
 /** The member holding the signed value of a JSON request kind. */
-export function signedMember(kind: 'tdx-tcb-info' | 'tdx-qe-identity'): string {
+function signedMember(kind: 'tdx-tcb-info' | 'tdx-qe-identity'): SignedMember {
   return kind === 'tdx-tcb-info' ? 'tcbInfo' : 'enclaveIdentity';
-}
-
-/**
- * Splits a PCS JSON body into the exact signed value text and its signature.
- *
- * @throws `EndorsementInvalidError` for invalid UTF-8, invalid JSON, a repeated or
- *   missing member, or a signature that is not 64 bytes of hex.
- */
-export function splitSignedJson(body: Uint8Array, member: string, label: string): SignedPcsJson {
-  try {
-    const text = decodeUtf8Strict(body);
-    const spans = jsonMemberSpans(text);
-    const value = spans.get(member);
-    const sig = spans.get('signature');
-    if (value === undefined) return invalidEndorsement(label, `no "${member}" member`);
-    if (sig === undefined) return invalidEndorsement(label, 'no "signature" member');
-    const signatureHex: unknown = JSON.parse(text.slice(sig.start, sig.end));
-    if (typeof signatureHex !== 'string' || !/^[0-9a-fA-F]{128}$/.test(signatureHex)) {
-      return invalidEndorsement(label, 'signature is not 64 bytes of hex');
-    }
-    const signed = text.slice(value.start, value.end);
-    if (!signed.startsWith('{')) return invalidEndorsement(label, `"${member}" is not an object`);
-    return { text: signed, signatureHex };
-  } catch (err) {
-    if (err instanceof JsonSliceError) return invalidEndorsement(label, err.message);
-    throw err;
-  }
 }
 
 function issuerCerts(pem: string | undefined, label: string): Certificate[] {
@@ -115,11 +83,15 @@ function checkSignedJson(
   now: Date,
 ): PcsContent {
   const label = request.kind;
-  const signed = splitSignedJson(body, signedMember(request.kind), label);
+  const signed = asInvalid(label, () => splitSignedJson(body, signedMember(request.kind), label));
   const chain = intelChain(issuerCerts(issuerChain, label), TCB_SIGNING_CN, anchors, now, label);
-  const signature = Buffer.from(signed.signatureHex, 'hex');
   asInvalid(label, () =>
-    verifyIntelJsonSignature(signed.text, signature, chain.path[0]!, signedMember(request.kind)),
+    verifyIntelJsonSignature(
+      signed.text,
+      signed.signature,
+      chain.path[0]!,
+      signedMember(request.kind),
+    ),
   );
   const doc = asInvalid(label, () =>
     request.kind === 'tdx-tcb-info' ? parseTdxTcbInfo(signed.text) : parseTdQeIdentity(signed.text),

@@ -17,17 +17,14 @@ import { INTEL_PCS_URL, pcsUrl } from './pcs-urls.js';
 import type { PcsUrlOptions } from './pcs-urls.js';
 import { checkPcsContent } from './pcs-verify.js';
 import type { PcsRequest } from './pcs-verify.js';
+import type { Fetcher, HttpResponse } from './provider/types.js';
 import type {
   Endorsement,
   EndorsementProvider,
   EndorsementRequest,
-  Fetcher,
   GetOptions,
-  HttpResponse,
-} from './provider/types.js';
+} from '../verifier/verify/endorsement-provider.js';
 
-export { tdxCollateralFromEndorsements } from './pcs-collateral.js';
-export type { TdxEndorsementSet } from './pcs-collateral.js';
 export { INTEL_PCS_URL, INTEL_ROOT_CRL_URL, PCCS_ROOT_CRL_PATH, pcsUrl } from './pcs-urls.js';
 export type { EndorsementHttpError, HttpFailure } from './pcs-kds-http.js';
 

@@ -19,13 +19,13 @@ import { createCachingProvider, type CachingProvider } from './provider/caching.
 import { createDirectoryStore } from './provider/directory-store.js';
 import { createHttpFetcher } from './provider/http-fetcher.js';
 import { withRetry } from './provider/retry.js';
+import type { Fetcher } from './provider/types.js';
 import type {
   CrlPolicy,
   Endorsement,
   EndorsementProvider,
-  Fetcher,
   EndorsementRequest,
-} from './provider/types.js';
+} from '../verifier/verify/endorsement-provider.js';
 
 /** Options of {@link createEndorsementStack}. */
 export interface EndorsementStackOptions {

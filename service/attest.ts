@@ -19,7 +19,7 @@ import type { AnchorStore } from '../verifier/verify/types.js';
 import { issueWit } from '../wimse/wit.js';
 import { tokenHash } from '../wimse/jws.js';
 import type { CachingProvider } from '../endorsements/provider/caching.js';
-import type { EndorsementProvider } from '../endorsements/provider/types.js';
+import type { EndorsementProvider } from '../verifier/verify/endorsement-provider.js';
 import { parseEvidenceCmw, type ParsedCmw } from './cmw.js';
 import type { ServiceSigningKey } from './keys.js';
 import { refuseRevokedBuild } from './build-revocation.js';

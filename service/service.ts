@@ -14,7 +14,7 @@ import { parseWorkloadId } from '../wimse/identifier.js';
 import type { CorimKey } from '../endorsements/corim/cose.js';
 import type { CachingProvider } from '../endorsements/provider/caching.js';
 import type { FetchGuardCounters } from '../endorsements/provider/fetch-guard.js';
-import type { EndorsementProvider } from '../endorsements/provider/types.js';
+import type { EndorsementProvider } from '../verifier/verify/endorsement-provider.js';
 import {
   appraiseOnly,
   attest,

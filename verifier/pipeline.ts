@@ -32,10 +32,8 @@ import {
   type CollateralHistory,
 } from './verify/collateral-history.js';
 import { describeCollateral } from './verify/collateral-sources.js';
-import { checkSnpEndorsementSyntax } from './platforms/sev-snp/collateral/endorsement-syntax.js';
-import type { SnpReport } from './platforms/sev-snp/abi/types.js';
-import { collectEndorsements, suppliedSources, type CrlPolicy } from '../endorsements/collect.js';
-import type { Endorsement, EndorsementProvider } from '../endorsements/provider/types.js';
+import { asSupplied, collectEndorsements } from './verify/collect.js';
+import type { CrlPolicy, Endorsement, EndorsementProvider } from './verify/endorsement-provider.js';
 
 /** What {@link appraiseEvidence} needs. */
 export interface AppraiseEvidenceInput {
@@ -153,13 +151,13 @@ export async function appraiseEvidenceWithProvider(
   const parsed = codec.parse(input.evidence);
   const supplied = input.endorsements ?? {};
   const collected = input.provider
-    ? await collectEndorsements(codec.platform, parsed, supplied, {
+    ? await collectEndorsements(codec.endorsements, parsed, supplied, {
         provider: input.provider,
         now: input.now,
         ...(input.signal && { signal: input.signal }),
         ...(input.crlPolicy && { crlPolicy: input.crlPolicy }),
       })
-    : { endorsements: supplied, used: [], notes: [], sources: suppliedSources(codec.platform) };
+    : asSupplied(codec.endorsements, supplied);
   let outcome = verifyParsed(codec, parsed, input, collected.endorsements);
   if (input.collateralHistory && outcome.verified) {
     const fromAttester = collected.sources['tcb-info'] === 'attester';
@@ -188,9 +186,7 @@ function verifyParsed(
   endorsements: SuppliedEndorsements,
 ): VerifyOutcome {
   // A supplied endorsement that does not parse is bad input, not a failed verification.
-  if (codec.platform === 'sev-snp') {
-    checkSnpEndorsementSyntax(parsed as SnpReport, endorsements, input.cache);
-  }
+  codec.checkSupplied?.(parsed, endorsements, input.cache);
   const ctx = { now: input.now, anchors: input.anchors, cache: input.cache };
   try {
     return { verified: codec.verify(parsed, endorsements, ctx) };
@@ -230,7 +226,7 @@ function appraiseParsed(
   endorsements: SuppliedEndorsements,
 ): EvidenceReport {
   const outcome = verifyParsed(codec, parsed, input, endorsements);
-  return reportOf(codec, parsed, input, outcome, suppliedSources(codec.platform));
+  return reportOf(codec, parsed, input, outcome, codec.endorsements.suppliedSources);
 }
 
 function reportOf(

@@ -15,7 +15,7 @@ import {
   writeAtomic,
   type EndorsementStore,
 } from '../../endorsements/provider/directory-store.js';
-import { requestKey, type Endorsement } from '../../endorsements/provider/types.js';
+import { requestKey, type Endorsement } from '../../verifier/verify/endorsement-provider.js';
 import { collect, instantOption, readPublicKey } from '../args.js';
 import { printJson, readInputFile } from '../io.js';
 

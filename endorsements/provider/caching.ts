@@ -9,15 +9,15 @@ import { EndorsementInvalidError, EndorsementUnavailableError } from '../../comm
 import type { EndorsementStore } from './directory-store.js';
 import { EndorsementFetchLimitedError } from './fetch-guard.js';
 import { SegmentedLru } from './slru.js';
+import { type EndorsementVerifier } from './types.js';
 import {
   requestKey,
   type CrlPolicy,
   type Endorsement,
   type EndorsementProvider,
   type EndorsementRequest,
-  type EndorsementVerifier,
   type GetOptions,
-} from './types.js';
+} from '../../verifier/verify/endorsement-provider.js';
 
 /** What the caching layer counts (for tests and metrics). */
 export interface CacheCounters {

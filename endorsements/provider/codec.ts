@@ -14,7 +14,7 @@ import {
   type Endorsement,
   type EndorsementRequest,
   type EndorsementSource,
-} from './types.js';
+} from '../../verifier/verify/endorsement-provider.js';
 
 /** One endorsement as stored on disk or in a bundle. */
 export interface EndorsementRecord {

@@ -5,7 +5,12 @@
  * @module
  */
 import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';
-import { requestKey, type CrlPolicy, type Endorsement, type EndorsementProvider } from './types.js';
+import {
+  requestKey,
+  type CrlPolicy,
+  type Endorsement,
+  type EndorsementProvider,
+} from '../../verifier/verify/endorsement-provider.js';
 
 /** Options of {@link composeProviders}. */
 export interface ComposeOptions {
@@ -55,19 +60,6 @@ export function composeProviders(
       });
     },
   };
-}
-
-/**
- * The CRL policy a provider publishes; unset means `'require'`. The collector reads this to
- * decide whether an unavailable CRL fails the appraisal.
- *
- * @example
- * ```ts
- * if (isCrlRequest(request) && crlPolicyOf(provider) === 'allow-missing') { ... }
- * ```
- */
-export function crlPolicyOf(provider: EndorsementProvider): CrlPolicy {
-  return provider.crlPolicy ?? 'require';
 }
 
 function composedPolicy(layers: readonly EndorsementProvider[]): CrlPolicy {

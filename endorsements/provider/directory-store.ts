@@ -9,7 +9,8 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/pr
 import { basename, dirname, join } from 'node:path';
 import { EndorsementInvalidError } from '../../common/errors.js';
 import { decodeRecord, encodeRecord, recordedSource } from './codec.js';
-import type { Endorsement, EndorsementVerifier } from './types.js';
+import type { EndorsementVerifier } from './types.js';
+import type { Endorsement } from '../../verifier/verify/endorsement-provider.js';
 
 /**
  * Where the caching layer keeps endorsements between runs. `load` returns entries it has

@@ -14,7 +14,7 @@ import {
   type EndorsementProvider,
   type EndorsementRequest,
   type GetOptions,
-} from './types.js';
+} from '../../verifier/verify/endorsement-provider.js';
 
 /** Too many evidence-driven fetches right now: the request may be retried later (429). */
 export class EndorsementFetchLimitedError extends TwiError {

@@ -5,13 +5,13 @@
  * @module
  */
 import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';
+import { type EndorsementVerifier } from './types.js';
 import {
   requestKey,
   type CrlPolicy,
   type Endorsement,
   type EndorsementProvider,
-  type EndorsementVerifier,
-} from './types.js';
+} from '../../verifier/verify/endorsement-provider.js';
 
 /** Options of {@link createOfflineProvider}. */
 export interface OfflineProviderOptions {

@@ -11,7 +11,8 @@ import {
 } from '../../endorsements/bundle.js';
 import { sha256Hex } from '../../common/bytes.js';
 import { createOfflineProvider } from '../../endorsements/provider/offline.js';
-import { requestKey, type EndorsementVerifier } from '../../endorsements/provider/types.js';
+import { type EndorsementVerifier } from '../../endorsements/provider/types.js';
+import { requestKey } from '../../verifier/verify/endorsement-provider.js';
 import {
   AMD_CRL,
   at,

@@ -13,7 +13,7 @@ import type {
   Endorsement,
   EndorsementProvider,
   EndorsementRequest,
-} from '../../endorsements/provider/types.js';
+} from '../../verifier/verify/endorsement-provider.js';
 import { EndorsementUnavailableError } from '../../common/errors.js';
 
 const T = { now: new Date('2025-06-01T00:00:00Z') };

@@ -5,6 +5,7 @@
  * ambiguous and expired responses are invalid; 404, 429, 5xx, dropped and hanging
  * connections are unavailable.
  */
+import { tdxCollateralOf } from '../../verifier/platforms/tdx/collateral/pcs-body.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,15 +16,14 @@ import {
   createPcsClient,
   INTEL_ROOT_CRL_URL,
   pcsUrl,
-  tdxCollateralFromEndorsements,
   verifyPcsEndorsement,
 } from '../../endorsements/pcs.js';
 import { createHttpFetcher } from '../../endorsements/provider/http-fetcher.js';
+import type { Fetcher } from '../../endorsements/provider/types.js';
 import type {
   Endorsement,
   EndorsementRequest,
-  Fetcher,
-} from '../../endorsements/provider/types.js';
+} from '../../verifier/verify/endorsement-provider.js';
 import { createIntelPki } from '../../simulators/pki/intel.js';
 import type { SimulatedPki } from '../../simulators/pki/store.js';
 import { startCollateralServer } from '../../simulators/servers/collateral-server.js';
@@ -118,14 +118,13 @@ describe('PCS client against the simulated PCS', () => {
     assert.equal(got.pckCrl!.body[0], 0x30, 'CRLs are stored as DER');
     assert.match(got.tcbInfo!.issuerChain!, /^-----BEGIN CERTIFICATE-----/);
     assert.equal(got.rootCrl!.issuerChain, undefined);
-    const collateral = tdxCollateralFromEndorsements({
+    const collateral = tdxCollateralOf({
       tcbInfo: got.tcbInfo!,
       qeIdentity: got.qeIdentity!,
       pckCrl: got.pckCrl!,
       rootCrl: got.rootCrl!,
     });
-    const parsed = JSON.parse(collateral) as Record<string, string>;
-    assert.ok(Buffer.from(got.tcbInfo!.body).toString('utf8').includes(parsed.tcb_info!));
+    assert.ok(Buffer.from(got.tcbInfo!.body).toString('utf8').includes(collateral.tcbInfo));
     const { quote } = simulateTdx(intelOnly.intel(), { seed: 'pcs-quote', now });
     const cache = createVerificationCache();
     const v = verifyTdx(
@@ -149,7 +148,7 @@ describe('PCS client against the simulated PCS', () => {
       const [tcbInfo, qeIdentity, pckCrl, rootCrl] = await Promise.all(
         Object.values(REQUESTS).map((r) => pcs.get(r, { now })),
       );
-      const collateral = tdxCollateralFromEndorsements({
+      const collateral = tdxCollateralOf({
         tcbInfo: tcbInfo!,
         qeIdentity: qeIdentity!,
         pckCrl: pckCrl!,
@@ -333,10 +332,9 @@ describe('PCS client against the simulated PCS', () => {
     );
     const amd: EndorsementRequest = { kind: 'amd-crl', product: 'Milan', keyKind: 'vcek' };
     await assert.rejects(client().get(amd, { now }), TypeError);
-    assert.throws(
-      () => tdxCollateralFromEndorsements({ tcbInfo: e, qeIdentity: e, pckCrl: e, rootCrl: e }),
-      TypeError,
-    );
+    assert.throws(() => tdxCollateralOf({ tcbInfo: e, qeIdentity: e, pckCrl: e, rootCrl: e }), {
+      code: 'ERR_COLLATERAL_INVALID',
+    });
   });
 });
 

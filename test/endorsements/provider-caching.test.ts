@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCachingProvider, type CacheEvent } from '../../endorsements/provider/caching.js';
-import { requestKey, type EndorsementRequest } from '../../endorsements/provider/types.js';
+import { requestKey, type EndorsementRequest } from '../../verifier/verify/endorsement-provider.js';
 import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';
 import { at, DAY, FakeUpstream, flush, HOUR, QE, T0, TCB, VCEK } from './provider-fixtures.js';
 

@@ -2,13 +2,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';
 import { sha256Hex } from '../../common/bytes.js';
+import type { EndorsementVerifier } from '../../endorsements/provider/types.js';
 import type {
   Endorsement,
   EndorsementProvider,
   EndorsementRequest,
-  EndorsementVerifier,
   GetOptions,
-} from '../../endorsements/provider/types.js';
+} from '../../verifier/verify/endorsement-provider.js';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCachingProvider } from '../../endorsements/provider/caching.js';
-import {
-  composeProviders,
-  createStaticProvider,
-  crlPolicyOf,
-} from '../../endorsements/provider/compose.js';
+import { composeProviders, createStaticProvider } from '../../endorsements/provider/compose.js';
+import { crlPolicyOf } from '../../verifier/verify/endorsement-provider.js';
 import { createOfflineProvider } from '../../endorsements/provider/offline.js';
-import { isCrlRequest, type EndorsementProvider } from '../../endorsements/provider/types.js';
+import {
+  isCrlRequest,
+  type EndorsementProvider,
+} from '../../verifier/verify/endorsement-provider.js';
 import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';
 import {
   AMD_CRL,

@@ -8,11 +8,8 @@ import { join } from 'node:path';
 import { createCachingProvider, type CacheEvent } from '../../endorsements/provider/caching.js';
 import { sha256Hex } from '../../common/bytes.js';
 import { createDirectoryStore } from '../../endorsements/provider/directory-store.js';
-import {
-  requestKey,
-  type EndorsementRequest,
-  type EndorsementVerifier,
-} from '../../endorsements/provider/types.js';
+import { type EndorsementVerifier } from '../../endorsements/provider/types.js';
+import { requestKey, type EndorsementRequest } from '../../verifier/verify/endorsement-provider.js';
 import { EndorsementInvalidError } from '../../common/errors.js';
 import {
   AMD_CRL,

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { createHttpFetcher } from '../../endorsements/provider/http-fetcher.js';
-import type { EndorsementProvider } from '../../endorsements/provider/types.js';
+import type { EndorsementProvider } from '../../verifier/verify/endorsement-provider.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
 import { simulateSnp, simulateTdx, type SimulatedPki } from '../../simulators/index.js';
 import {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
-import type { EndorsementProvider } from '../../endorsements/provider/types.js';
+import type { EndorsementProvider } from '../../verifier/verify/endorsement-provider.js';
 import {
   openSimulatedPki,
   simulateNitro,

@@ -5,6 +5,8 @@
  * @module
  */
 import { UnknownPlatformError } from '../../common/errors.js';
+import type { VerificationCache } from '../verify/cache.js';
+import type { EndorsementWing } from '../verify/collect.js';
 import type { SuppliedEndorsements, VerifiedEvidence, VerifyContext } from '../verify/types.js';
 import { describeNitroFormat, nitroClaims } from './nitro/claims.js';
 import {
@@ -15,10 +17,13 @@ import {
 import { verifyNitro } from './nitro/verify.js';
 import { describeSnpFormat, looksLikeSnpReport, snpClaims } from './sev-snp/abi/claims.js';
 import { parseSnpReport, serializeSnpReport } from './sev-snp/abi/report.js';
+import { checkSnpEndorsementSyntax } from './sev-snp/collateral/endorsement-syntax.js';
+import { snpEndorsements } from './sev-snp/verify/endorsements.js';
 import { verifySnp } from './sev-snp/verify/verify.js';
 import { describeTdxFormat } from './tdx/abi/describe.js';
 import { looksLikeTdxQuote, parseTdxQuote, serializeTdxQuote } from './tdx/abi/quote.js';
 import { tdxClaims } from './tdx/abi/claims.js';
+import { tdxEndorsements } from './tdx/verify/endorsements.js';
 import { verifyTdx } from './tdx/verify/verify.js';
 
 /** Names of the supported TEE platforms. */
@@ -44,6 +49,13 @@ export interface PlatformCodec<E = unknown> {
    * at `ctx.now`. Throws a typed error on the first failure; only it mints VerifiedEvidence.
    */
   verify(evidence: E, endorsements: SuppliedEndorsements, ctx: VerifyContext): VerifiedEvidence;
+  /** What the evidence needs from the endorsement provider and how the answers are used. */
+  readonly endorsements: EndorsementWing<E>;
+  /**
+   * Syntax of the supplied endorsements, checked before the verify stage: one that does not
+   * parse is bad input (thrown), not a failed verification (reported).
+   */
+  checkSupplied?(evidence: E, endorsements: SuppliedEndorsements, cache: VerificationCache): void;
 }
 
 function codec<E>(c: PlatformCodec<E>): PlatformCodec {
@@ -61,6 +73,7 @@ export const platforms: readonly PlatformCodec[] = [
     claims: tdxClaims,
     describe: describeTdxFormat,
     verify: verifyTdx,
+    endorsements: tdxEndorsements,
   }),
   codec({
     platform: 'sev-snp',
@@ -71,6 +84,8 @@ export const platforms: readonly PlatformCodec[] = [
     claims: snpClaims,
     describe: describeSnpFormat,
     verify: verifySnp,
+    endorsements: snpEndorsements,
+    checkSupplied: checkSnpEndorsementSyntax,
   }),
   codec({
     platform: 'nitro',
@@ -81,6 +96,7 @@ export const platforms: readonly PlatformCodec[] = [
     claims: nitroClaims,
     describe: describeNitroFormat,
     verify: verifyNitro,
+    endorsements: { suppliedSources: { 'nitro-chain': 'attester' } },
   }),
 ];
 

@@ -6,6 +6,7 @@
  */
 import type { TrustAnchors } from '../../common/x509/chain.js';
 import type { TcbStatus } from '../platforms/tdx/verify/tcb-status.js';
+import type { TdxCollateral } from '../platforms/tdx/collateral/v3.js';
 import type { VerificationCache } from './cache.js';
 
 export type { TcbStatus };
@@ -88,8 +89,11 @@ export interface VerifyContext {
 
 /** Endorsements supplied with the evidence (files on the CLI, CMW items on the wire). */
 export interface SuppliedEndorsements {
-  /** TDX collateral in the `QuoteCollateralV3` JSON shape (text or bytes of it). */
-  readonly tdxCollateral?: string | Uint8Array;
+  /**
+   * TDX collateral: the `QuoteCollateralV3` JSON (text or bytes of it), or typed as the TDX
+   * wing's endorsement collection hands it on (`tdxCollateralOf`).
+   */
+  readonly tdxCollateral?: string | Uint8Array | TdxCollateral;
   /** SEV-SNP VCEK or VLEK certificate (DER or PEM). */
   readonly snpKeyCert?: Uint8Array;
   /** SEV-SNP ASK/ASVK (and optionally ARK) certificates (PEM text or DER each). */

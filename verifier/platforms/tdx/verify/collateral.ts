@@ -17,6 +17,82 @@ import type { TdxCollateral, VerifiedTdxCollateral } from '../collateral/v3.js';
 import { sha256Hex } from '../../../../common/bytes.js';
 import { rememberedSha256, tdxKeys } from './keys.js';
 
+/**
+ * TDX collateral as the verify stage takes it: the `QuoteCollateralV3` JSON (text or UTF-8
+ * bytes, as attesters and files carry it) or the typed {@link TdxCollateral} (as the wing's
+ * endorsement collection builds it from Intel PCS responses, see `tdxCollateralOf`).
+ */
+export type TdxCollateralInput = string | Uint8Array | TdxCollateral;
+
+/** True for the typed form of {@link TdxCollateralInput}. */
+export function isTypedTdxCollateral(input: TdxCollateralInput): input is TdxCollateral {
+  return typeof input === 'object' && !(input instanceof Uint8Array);
+}
+
+const TYPED_FIELDS = [
+  'pckCrlIssuerChain',
+  'rootCaCrl',
+  'pckCrl',
+  'tcbInfoIssuerChain',
+  'tcbInfo',
+  'tcbInfoSignature',
+  'qeIdentityIssuerChain',
+  'qeIdentity',
+  'qeIdentitySignature',
+] as const satisfies readonly (keyof TdxCollateral)[];
+
+/**
+ * A frozen copy of typed collateral (bytes copied: the caller may reuse its buffers), or a
+ * `TypeError` naming the first field of the wrong type.
+ */
+export function copyTypedTdxCollateral(input: TdxCollateral): TdxCollateral {
+  const text = (k: keyof TdxCollateral): string => {
+    const v: unknown = input[k];
+    if (typeof v !== 'string') throw new TypeError(`tdxCollateral.${k} must be a string`);
+    return v;
+  };
+  const bytes = (k: keyof TdxCollateral): Buffer => {
+    const v: unknown = input[k];
+    if (!(v instanceof Uint8Array)) throw new TypeError(`tdxCollateral.${k} must be a Uint8Array`);
+    return Buffer.from(v);
+  };
+  return Object.freeze({
+    pckCrlIssuerChain: text('pckCrlIssuerChain'),
+    rootCaCrl: bytes('rootCaCrl'),
+    pckCrl: bytes('pckCrl'),
+    tcbInfoIssuerChain: text('tcbInfoIssuerChain'),
+    tcbInfo: text('tcbInfo'),
+    tcbInfoSignature: bytes('tcbInfoSignature'),
+    qeIdentityIssuerChain: text('qeIdentityIssuerChain'),
+    qeIdentity: text('qeIdentity'),
+    qeIdentitySignature: bytes('qeIdentitySignature'),
+  });
+}
+
+/** Field-wise equality of two typed collaterals (string compare, `memcmp`). */
+export function sameTypedTdxCollateral(a: TdxCollateral, b: TdxCollateral): boolean {
+  return TYPED_FIELDS.every((k) => {
+    const x = a[k];
+    const y = b[k];
+    return typeof x === 'string'
+      ? x === y
+      : y instanceof Uint8Array && Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(y);
+  });
+}
+
+/** SHA-256 over every field of typed collateral, each length-prefixed, in a fixed order. */
+function typedSha256(c: TdxCollateral): string {
+  const parts: Buffer[] = [];
+  for (const k of TYPED_FIELDS) {
+    const v = c[k];
+    const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(bytes.length);
+    parts.push(Buffer.from(k, 'latin1'), len, bytes);
+  }
+  return sha256Hex(Buffer.concat(parts));
+}
+
 /** Collateral as supplied, parsed but not yet authenticated. */
 export interface SuppliedTdxCollateral {
   /** SHA-256 of the supplied text or bytes: the cache identity of everything derived. */
@@ -31,8 +107,8 @@ export interface SuppliedTdxCollateral {
 }
 
 /**
- * Parses the `QuoteCollateralV3` JSON (text or UTF-8 bytes), or returns the result of an
- * earlier parse of identical input from `cache`.
+ * Parses the `QuoteCollateralV3` JSON (text or UTF-8 bytes) or takes typed collateral as
+ * it is, or returns the result of an earlier call with identical content from `cache`.
  *
  * @throws {VerificationError} `ERR_ENDORSEMENT_MISSING` when `input` is undefined;
  *   `ERR_COLLATERAL_INVALID` or `ERR_CRL_INVALID` when it does not parse.
@@ -41,7 +117,7 @@ export interface SuppliedTdxCollateral {
  * supplied.pckCrl.nextUpdate; // Date
  */
 export function supplyTdxCollateral(
-  input: string | Uint8Array | undefined,
+  input: TdxCollateralInput | undefined,
   cache: VerificationCache,
 ): SuppliedTdxCollateral {
   if (input === undefined) {
@@ -52,12 +128,15 @@ export function supplyTdxCollateral(
       'tdxCollateral',
     );
   }
-  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
-    throw new TypeError('tdxCollateral must be a string or a Uint8Array');
+  if (typeof input !== 'string' && (typeof input !== 'object' || input === null)) {
+    throw new TypeError('tdxCollateral must be a string, a Uint8Array or typed TDX collateral');
   }
-  const sha256 = rememberedSha256(cache, 'collateral', input);
+  const typed = isTypedTdxCollateral(input) ? copyTypedTdxCollateral(input) : undefined;
+  const sha256 = typed
+    ? typedSha256(typed)
+    : rememberedSha256(cache, 'collateral', input as string | Uint8Array);
   return cached(cache, tdxKeys.collateral(sha256), () => {
-    const collateral = parseTdxCollateral(input);
+    const collateral = typed ?? parseTdxCollateral(input as string | Uint8Array);
     return Object.freeze({
       sha256,
       collateral,

@@ -20,7 +20,14 @@ import type { VerifiedTdxCollateral } from '../collateral/v3.js';
 import type { TdxTcbEvaluation } from './tcb-match.js';
 import { BODY_TYPE_TD15 } from '../abi/types.js';
 import type { SgxReportBody, TdxBodyType, TdxQuote } from '../abi/types.js';
-import type { SuppliedTdxCollateral } from './collateral.js';
+import {
+  copyTypedTdxCollateral,
+  isTypedTdxCollateral,
+  sameTypedTdxCollateral,
+  type SuppliedTdxCollateral,
+  type TdxCollateralInput,
+} from './collateral.js';
+import type { TdxCollateral } from '../collateral/v3.js';
 import { tdxKeys } from './keys.js';
 import type { VerifiedPckChain } from './pck.js';
 import { checkQuoteSignature } from './qe.js';
@@ -40,7 +47,7 @@ export interface VerifiedParts {
 /** Copies of the inputs a record was built from, and the window its time checks cover. */
 interface PlatformRecord {
   readonly parts: VerifiedParts;
-  readonly collateralInput: string | Buffer;
+  readonly collateralInput: string | Buffer | TdxCollateral;
   readonly pem: Buffer;
   readonly qeReport: FieldsCopy;
   readonly qeReportSignature: Buffer;
@@ -90,13 +97,18 @@ function sameFields(copy: FieldsCopy, o: SgxReportBody): boolean {
   return count === copy.count;
 }
 
-function sameInput(copy: string | Buffer, input: string | Uint8Array): boolean {
-  return typeof copy === 'string'
-    ? copy === input
-    : typeof input !== 'string' && copy.equals(input);
+function sameInput(copy: string | Buffer | TdxCollateral, input: TdxCollateralInput): boolean {
+  if (typeof copy === 'string') return copy === input;
+  if (Buffer.isBuffer(copy)) return input instanceof Uint8Array && copy.equals(input);
+  return isTypedTdxCollateral(input) && sameTypedTdxCollateral(copy, input);
 }
 
-function matches(r: PlatformRecord, quote: TdxQuote, input: string | Uint8Array): boolean {
+function copyInput(input: TdxCollateralInput): string | Buffer | TdxCollateral {
+  if (typeof input === 'string') return input;
+  return isTypedTdxCollateral(input) ? copyTypedTdxCollateral(input) : Buffer.from(input);
+}
+
+function matches(r: PlatformRecord, quote: TdxQuote, input: TdxCollateralInput): boolean {
   const c = quote.signatureData.certificationData;
   const b = quote.body;
   const [svn, signer, attributes, svn2] = r.tcbFields;
@@ -133,7 +145,7 @@ function checkAt(parts: VerifiedParts, quote: TdxQuote, now: Date, inWindow: boo
  */
 export function recallPlatform(
   quote: TdxQuote,
-  collateral: string | Uint8Array | undefined,
+  collateral: TdxCollateralInput | undefined,
   anchorsId: string,
   ctx: { readonly now: Date; readonly cache: VerificationCache },
 ): VerifiedParts | undefined {
@@ -197,7 +209,7 @@ function validityWindow(parts: VerifiedParts): [number, number] | undefined {
  */
 export function rememberPlatform(
   quote: TdxQuote,
-  collateral: string | Uint8Array,
+  collateral: TdxCollateralInput,
   anchorsId: string,
   parts: VerifiedParts,
   cache: VerificationCache,
@@ -205,7 +217,7 @@ export function rememberPlatform(
   const c = quote.signatureData.certificationData;
   const record: PlatformRecord = {
     parts,
-    collateralInput: typeof collateral === 'string' ? collateral : Buffer.from(collateral),
+    collateralInput: copyInput(collateral),
     pem: Buffer.from(c.pckCertChain.pem),
     qeReport: copyFields(c.qeReport),
     qeReportSignature: Buffer.from(c.qeReportSignature),

@@ -41,6 +41,7 @@ import {
 } from '../abi/types.js';
 import type { TdxQuote } from '../abi/types.js';
 import { authenticateTdxCollateral, supplyTdxCollateral } from './collateral.js';
+import type { TdxCollateralInput } from './collateral.js';
 import { anchorsKey, rememberedSha256 } from './keys.js';
 import { verifyPckChainCached } from './pck.js';
 import type { VerifiedPckChain } from './pck.js';
@@ -161,7 +162,7 @@ function mint(quote: TdxQuote, v: VerifiedParts, ctx: VerifyContext): VerifiedEv
 /** Every step of B1.5 in order, each pure part from its content-keyed cache entry. */
 function verifyFully(
   quote: TdxQuote,
-  input: string | Uint8Array | undefined,
+  input: TdxCollateralInput | undefined,
   anchorsId: string,
   ctx: VerifyContext,
 ): VerifiedParts {

@@ -9,28 +9,29 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAnchorStore } from '../../endorsements/anchors.js';
-import { collectEndorsements } from '../../endorsements/collect.js';
-import { createHttpFetcher } from '../../endorsements/provider/http-fetcher.js';
-import { createEndorsementStack } from '../../endorsements/stack.js';
+import { loadAnchorStore } from '../../../endorsements/anchors.js';
+import { collectEndorsements } from '../../../verifier/verify/collect.js';
+import { getPlatform } from '../../../verifier/platforms/registry.js';
+import { createHttpFetcher } from '../../../endorsements/provider/http-fetcher.js';
+import { createEndorsementStack } from '../../../endorsements/stack.js';
 import {
   openSimulatedPki,
   simulateSnp,
   simulateTdx,
   type SimulatedPki,
-} from '../../simulators/index.js';
+} from '../../../simulators/index.js';
 import {
   startCollateralServer,
   type CollateralServer,
-} from '../../simulators/servers/collateral-server.js';
-import { parsePolicy } from '../../verifier/policy/loader.js';
-import { parseSnpReport } from '../../verifier/platforms/sev-snp/index.js';
-import { parseTdxQuote } from '../../verifier/platforms/tdx/index.js';
-import { appraiseEvidence, appraiseEvidenceWithProvider } from '../../verifier/pipeline.js';
-import { openStore } from '../../service/store/open.js';
-import type { Store } from '../../service/store/types.js';
-import { createVerificationCache } from '../../verifier/verify/cache.js';
-import type { AnchorStore } from '../../verifier/verify/types.js';
+} from '../../../simulators/servers/collateral-server.js';
+import { parsePolicy } from '../../../verifier/policy/loader.js';
+import { parseSnpReport } from '../../../verifier/platforms/sev-snp/index.js';
+import { parseTdxQuote } from '../../../verifier/platforms/tdx/index.js';
+import { appraiseEvidence, appraiseEvidenceWithProvider } from '../../../verifier/pipeline.js';
+import { openStore } from '../../../service/store/open.js';
+import type { Store } from '../../../service/store/types.js';
+import { createVerificationCache } from '../../../verifier/verify/cache.js';
+import type { AnchorStore } from '../../../verifier/verify/types.js';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -75,10 +76,15 @@ describe('collateral precedence in the pipeline', { timeout: 240_000 }, () => {
 
   test('the provider answers: the supplied TDX collateral is not used, and a note says so', async () => {
     const supplied = { tdxCollateral: collateral(16) };
-    const c = await collectEndorsements('tdx', parseTdxQuote(quote), supplied, {
-      provider: stack(),
-      now: NOW,
-    });
+    const c = await collectEndorsements(
+      getPlatform('tdx').endorsements,
+      parseTdxQuote(quote),
+      supplied,
+      {
+        provider: stack(),
+        now: NOW,
+      },
+    );
     assert.notEqual(c.endorsements.tdxCollateral, supplied.tdxCollateral);
     assert.equal(c.sources['tcb-info'], 'pcs');
     assert.equal(c.used.length, 4);
@@ -153,11 +159,16 @@ describe('collateral precedence in the pipeline', { timeout: 240_000 }, () => {
         }),
         { code: 'ERR_ENDORSEMENT_UNAVAILABLE' },
       );
-      const c = await collectEndorsements('sev-snp', parseSnpReport(sim.report), supplied, {
-        provider: stack(),
-        now: NOW,
-        crlPolicy: 'allow-missing',
-      });
+      const c = await collectEndorsements(
+        getPlatform('sev-snp').endorsements,
+        parseSnpReport(sim.report),
+        supplied,
+        {
+          provider: stack(),
+          now: NOW,
+          crlPolicy: 'allow-missing',
+        },
+      );
       assert.equal(c.endorsements.snpCrl, undefined);
       assert.match(c.notes[0] ?? '', /revocation not checked/);
       assert.equal(c.sources.vcek, 'attester');

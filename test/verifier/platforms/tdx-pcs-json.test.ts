@@ -11,7 +11,7 @@ import {
   JsonSliceError,
   jsonMemberSpans,
   sliceJsonMember,
-} from '../../endorsements/pcs-json.js';
+} from '../../../verifier/platforms/tdx/collateral/pcs-json.js';
 
 test('slices exact value text through whitespace, strings and nesting', () => {
   const text = ' {\n "tcbInfo" : {"a":"}]\\"{[","b":[1,{"c":null}]} ,\t"signature":"ab" }\r\n';
