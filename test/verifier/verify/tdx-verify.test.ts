@@ -17,6 +17,7 @@ import type { TcbStatus, TdxSimOptions } from '../../../simulators/tdx.js';
 import { parseTdxQuote } from '../../../verifier/platforms/tdx/index.js';
 import type { TdxQuote } from '../../../verifier/platforms/tdx/index.js';
 import { verifyTdx } from '../../../verifier/platforms/tdx/verify/verify.js';
+import { parseTdxCollateral } from '../../../verifier/platforms/tdx/collateral/v3.js';
 import { createVerificationCache } from '../../../verifier/verify/cache.js';
 import type { VerificationCache } from '../../../verifier/verify/cache.js';
 import { isVerified } from '../../../verifier/verify/mint.js';
@@ -134,6 +135,22 @@ for (const s of samples) {
     for (const a of s.also_expect ?? []) {
       assert.equal(a.verifies, false);
       checkTimeFailure(run(s, a.verify_at, createVerificationCache()), a.verify_at);
+    }
+  });
+
+  test(`${s.name}: typed collateral gives the same result as its JSON text`, { skip }, () => {
+    const { quote, collateral } = load(s);
+    const ctx = { now: new Date(s.verify_at), anchors: vendor, cache: createVerificationCache() };
+    const typed = parseTdxCollateral(collateral);
+    const o = outcome(() => verifyTdx(quote, { tdxCollateral: typed }, ctx));
+    checkExpected(s, o);
+    if ('ok' in o) checkCollateralRefs(s, o.ok);
+    for (const a of s.also_expect ?? []) {
+      const at = { ...ctx, now: new Date(a.verify_at) };
+      checkTimeFailure(
+        outcome(() => verifyTdx(quote, { tdxCollateral: typed }, at)),
+        a.verify_at,
+      );
     }
   });
 
@@ -288,6 +305,39 @@ test('another quote of the same platform reuses every cached piece', () => {
     cache.taken().map((k) => k.split('/').slice(0, 2).join('/')),
     ['tdx/platform'],
   );
+});
+
+test('typed collateral: a fresh equal copy is one cache hit; a changed field is not', () => {
+  const { quote, collateral } = simulate({});
+  const cache = recordingCache();
+  const ctx = { now: simNow, anchors: configured, cache };
+  const first = verifyTdx(quote, { tdxCollateral: parseTdxCollateral(collateral) }, ctx);
+  const { hits, misses } = cache.stats;
+  cache.taken();
+  const second = verifyTdx(quote, { tdxCollateral: parseTdxCollateral(collateral) }, ctx);
+  assert.deepEqual(second, first);
+  assert.equal(cache.stats.misses, misses);
+  assert.equal(cache.stats.hits, hits + 1);
+  assert.deepEqual(cache.taken(), []);
+  const typed = parseTdxCollateral(collateral);
+  const signature = Buffer.from(typed.tcbInfoSignature);
+  signature[5]! ^= 1;
+  assert.throws(
+    () => verifyTdx(quote, { tdxCollateral: { ...typed, tcbInfoSignature: signature } }, ctx),
+    (e: { code?: string }) => e.code === 'ERR_SIGNATURE_INVALID',
+  );
+  assert.throws(
+    () =>
+      verifyTdx(
+        quote,
+        { tdxCollateral: { ...typed, tcbInfo: 42 } as unknown as typeof typed },
+        createCtx(),
+      ),
+    TypeError,
+  );
+  function createCtx() {
+    return { now: simNow, anchors: configured, cache: createVerificationCache() };
+  }
 });
 
 test('the cache keeps results for different anchor sets apart', () => {

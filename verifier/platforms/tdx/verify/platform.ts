@@ -6,43 +6,25 @@
  * data and attestation key; a verifier usually sees them with the same collateral. When
  * all of these, and the TD body fields the TCB evaluation reads, equal the record's copies
  * exactly (byte comparison, no hashing), only the per-quote work remains: the quote
- * signature and the checks at `now`, in the order of the full path. The separate
+ * signature and the checks at `now`, in the order of the full path (`steps.ts`). The separate
  * content-hash cache entries behind the record (`verify-keys.ts`) still serve quotes that
  * differ, e.g. a new platform under known collateral.
  *
  * @module
  */
 import { toHex } from '../../../../common/bytes.js';
-import { checkChainAt } from '../../../../common/x509/chain.js';
 import type { VerificationCache } from '../../../verify/cache.js';
-import { checkTdxCollateralAt } from '../collateral/v3.js';
-import type { VerifiedTdxCollateral } from '../collateral/v3.js';
-import type { TdxTcbEvaluation } from './tcb-match.js';
 import { BODY_TYPE_TD15 } from '../abi/types.js';
 import type { SgxReportBody, TdxBodyType, TdxQuote } from '../abi/types.js';
+import type { TdxCollateral } from '../collateral/v3.js';
 import {
   copyTypedTdxCollateral,
   isTypedTdxCollateral,
   sameTypedTdxCollateral,
-  type SuppliedTdxCollateral,
   type TdxCollateralInput,
 } from './collateral.js';
-import type { TdxCollateral } from '../collateral/v3.js';
 import { tdxKeys } from './keys.js';
-import type { VerifiedPckChain } from './pck.js';
-import { checkQuoteSignature } from './qe.js';
-import type { QeBinding } from './qe.js';
-
-/** What the full path established for a quote, apart from the quote itself. */
-export interface VerifiedParts {
-  /** SHA-256 of the PCK chain PEM exactly as carried in the quote. */
-  readonly pemSha256: string;
-  readonly supplied: SuppliedTdxCollateral;
-  readonly pck: VerifiedPckChain;
-  readonly qe: QeBinding;
-  readonly collateral: VerifiedTdxCollateral;
-  readonly tcb: TdxTcbEvaluation;
-}
+import { passesAtSteps, runPerQuoteSteps, type VerifiedParts } from './steps.js';
 
 /** Copies of the inputs a record was built from, and the window its time checks cover. */
 interface PlatformRecord {
@@ -126,13 +108,6 @@ function matches(r: PlatformRecord, quote: TdxQuote, input: TdxCollateralInput):
   );
 }
 
-/** Runs the checks at `now` in the full path's order around the quote signature. */
-function checkAt(parts: VerifiedParts, quote: TdxQuote, now: Date, inWindow: boolean): void {
-  if (!inWindow) checkChainAt(parts.pck.chain, { now, requireCrlFor: 'all' });
-  checkQuoteSignature(quote, parts.qe);
-  if (!inWindow) checkTdxCollateralAt(parts.collateral, now);
-}
-
 /**
  * The parts of an earlier verification of this platform, when every cached input matches
  * `quote` and `collateral` exactly; the quote signature and the checks at `now` are done
@@ -155,7 +130,7 @@ export function recallPlatform(
   if (record === undefined || !matches(record, quote, collateral)) return undefined;
   const t = ctx.now.getTime();
   const w = record.window;
-  checkAt(record.parts, quote, ctx.now, w !== undefined && t >= w[0] && t < w[1]);
+  runPerQuoteSteps(record.parts, quote, ctx, w !== undefined && t >= w[0] && t < w[1]);
   return record.parts;
 }
 
@@ -178,16 +153,6 @@ function candidateWindow(parts: VerifiedParts): [number, number] {
   return [from, until];
 }
 
-function passesAt(parts: VerifiedParts, t: number): boolean {
-  try {
-    checkChainAt(parts.pck.chain, { now: new Date(t), requireCrlFor: 'all' });
-    checkTdxCollateralAt(parts.collateral, new Date(t));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The window in which the checks at `now` need not run again. Each check is "now lies in
  * [start, end]" over fixed dates, so the passing instants form one interval; the candidate
@@ -196,7 +161,8 @@ function passesAt(parts: VerifiedParts, t: number): boolean {
  */
 function validityWindow(parts: VerifiedParts): [number, number] | undefined {
   const [from, until] = candidateWindow(parts);
-  if (!(from < until) || !passesAt(parts, from) || !passesAt(parts, until - 1)) return undefined;
+  if (!(from < until) || !passesAtSteps(parts, from) || !passesAtSteps(parts, until - 1))
+    return undefined;
   return [from, until];
 }
 

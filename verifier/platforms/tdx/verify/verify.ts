@@ -2,23 +2,23 @@
  * The TDX `verify` stage (ARCHITECTURE "The appraisal pipeline"; spec digest B1.5, C1):
  * a parsed quote plus its collateral become a {@link VerifiedEvidence}, or a typed error.
  *
- * Steps, in the order of B1.5: header constants; the PCK chain from the quote to the
- * pinned Intel root with the PCK CRL and Root CA CRL; the QE report signature by the PCK
- * key; QE REPORTDATA = SHA-256(attestation key ‖ QE auth data) ‖ 32 zero bytes; the quote
- * signature by the attestation key; the collateral (issuer chains, signatures over the
- * exact TCB Info and QE Identity texts, validity windows); TCB Info FMSPC and PCE-ID equal
- * the PCK certificate's; the TCB evaluation.
+ * Steps, in the order of B1.5: header constants here; then the list in `steps.ts`, written
+ * once: the PCK chain from the quote to the pinned Intel root with the PCK CRL and Root CA
+ * CRL; the QE report signature by the PCK key; QE REPORTDATA = SHA-256(attestation key ‖ QE
+ * auth data) ‖ 32 zero bytes; the quote signature by the attestation key; the collateral
+ * (issuer chains, signatures over the exact TCB Info and QE Identity texts, validity
+ * windows); TCB Info FMSPC and PCE-ID equal the PCK certificate's; the TCB evaluation.
  *
  * Everything except the quote signature and the validity checks at `now` is a pure
  * function of bytes and comes from `ctx.cache` once seen: per piece by content hash
- * (`verify-keys.ts`), and per platform as one record compared byte for byte
- * (`verify-platform.ts`), so a warm quote costs about one ECDSA-P256 verification.
+ * (`keys.ts`), and per platform as one record compared byte for byte (`platform.ts`), so a
+ * warm quote costs about one ECDSA-P256 verification. The warm path walks the same step
+ * list, skipping what the record established.
  *
  * @module
  */
-import { EvidenceUnsupportedError, VerificationError } from '../../../../common/errors.js';
+import { EvidenceUnsupportedError } from '../../../../common/errors.js';
 import { toHex } from '../../../../common/bytes.js';
-import { checkChainAt } from '../../../../common/x509/chain.js';
 import type { VerifiedChain } from '../../../../common/x509/chain.js';
 import { mintVerified } from '../../../verify/mint.js';
 import type {
@@ -27,27 +27,12 @@ import type {
   VerifiedEvidence,
   VerifyContext,
 } from '../../../verify/types.js';
-import { checkTdxCollateralAt } from '../collateral/v3.js';
-import type { VerifiedTdxCollateral } from '../collateral/v3.js';
-import { checkTcbInfoMatchesPck } from '../collateral/pck.js';
 import { tdxClaims } from '../abi/claims.js';
-import { evaluateTdxTcb } from './tcb-match.js';
-import type { TdxTcbEvaluation } from './tcb-match.js';
-import {
-  ATT_KEY_TYPE_ECDSA_P256,
-  BODY_TYPE_TD15,
-  INTEL_QE_VENDOR_ID,
-  TEE_TYPE_TDX,
-} from '../abi/types.js';
+import { ATT_KEY_TYPE_ECDSA_P256, INTEL_QE_VENDOR_ID, TEE_TYPE_TDX } from '../abi/types.js';
 import type { TdxQuote } from '../abi/types.js';
-import { authenticateTdxCollateral, supplyTdxCollateral } from './collateral.js';
-import type { TdxCollateralInput } from './collateral.js';
-import { anchorsKey, rememberedSha256 } from './keys.js';
-import { verifyPckChainCached } from './pck.js';
-import type { VerifiedPckChain } from './pck.js';
+import { anchorsKey } from './keys.js';
 import { recallPlatform, rememberPlatform } from './platform.js';
-import type { VerifiedParts } from './platform.js';
-import { bindQeReport, checkQuoteSignature } from './qe.js';
+import { runAllSteps, type VerifiedParts } from './steps.js';
 
 const INTEL_QE_VENDOR = Buffer.from(INTEL_QE_VENDOR_ID, 'hex');
 
@@ -67,49 +52,6 @@ function checkHeader(quote: TdxQuote): void {
     const vendor = toHex(h.qeVendorId);
     unsupported(`QE vendor ID ${vendor} is not Intel's ${INTEL_QE_VENDOR_ID}`, 'qe_vendor_id', 12);
   }
-}
-
-/**
- * Collateral must be issued under the root the PCK chain ends at, so that with a simulator
- * root configured beside Intel's, simulator-signed TCB Info never judges a real platform.
- * Defence in depth: as every Intel root bears the same name, the Root CA CRL that all
- * these chains are checked with already fails under any other root.
- */
-function checkSameRoot(pck: VerifiedChain, collateral: VerifiedTdxCollateral): void {
-  const chains: [string, VerifiedChain][] = [
-    ['collateral.tcb_info_issuer_chain', collateral.tcbInfoChain],
-    ['collateral.qe_identity_issuer_chain', collateral.qeIdentityChain],
-    ['collateral.pck_crl_issuer_chain', collateral.pckCrlChain],
-  ];
-  for (const [subject, chain] of chains) {
-    if (chain.anchor.sha256 !== pck.anchor.sha256) {
-      throw new VerificationError(
-        'ERR_COLLATERAL_MISMATCH',
-        `${subject} ends at root ${chain.anchor.sha256}, the PCK chain at ${pck.anchor.sha256}`,
-        subject,
-      );
-    }
-  }
-}
-
-function evaluate(
-  quote: TdxQuote,
-  pck: VerifiedPckChain,
-  collateral: VerifiedTdxCollateral,
-): TdxTcbEvaluation {
-  const body = quote.body;
-  return evaluateTdxTcb({
-    pckTcb: pck.extensions.tcb,
-    teeTcbSvn: body.teeTcbSvn,
-    ...(quote.bodyType === BODY_TYPE_TD15 && body.teeTcbSvn2
-      ? { teeTcbSvn2: body.teeTcbSvn2 }
-      : {}),
-    mrSignerSeam: body.mrSignerSeam,
-    seamAttributes: body.seamAttributes,
-    qeReport: quote.signatureData.certificationData.qeReport,
-    tcbInfo: collateral.tcbInfo,
-    qeIdentity: collateral.qeIdentity,
-  });
 }
 
 function anchorInfo(chain: VerifiedChain, ctx: VerifyContext): AnchorInfo {
@@ -159,29 +101,6 @@ function mint(quote: TdxQuote, v: VerifiedParts, ctx: VerifyContext): VerifiedEv
   });
 }
 
-/** Every step of B1.5 in order, each pure part from its content-keyed cache entry. */
-function verifyFully(
-  quote: TdxQuote,
-  input: TdxCollateralInput | undefined,
-  anchorsId: string,
-  ctx: VerifyContext,
-): VerifiedParts {
-  const supplied = supplyTdxCollateral(input, ctx.cache);
-  const anchors = ctx.anchors.intel;
-  const pem = quote.signatureData.certificationData.pckCertChain.pem;
-  const pemSha256 = rememberedSha256(ctx.cache, 'pck-chain', pem);
-  const pck = verifyPckChainCached(pem, pemSha256, supplied, anchors, anchorsId, ctx.cache);
-  checkChainAt(pck.chain, { now: ctx.now, requireCrlFor: 'all' });
-  const qe = bindQeReport(quote.signatureData, pck.leaf, ctx.cache);
-  checkQuoteSignature(quote, qe);
-  const collateral = authenticateTdxCollateral(supplied, anchors, anchorsId, ctx.cache);
-  checkSameRoot(pck.chain, collateral);
-  checkTdxCollateralAt(collateral, ctx.now);
-  checkTcbInfoMatchesPck(collateral.tcbInfo, pck.extensions);
-  const tcb = evaluate(quote, pck, collateral);
-  return { pemSha256, supplied, pck, qe, collateral, tcb };
-}
-
 /**
  * Verifies a parsed TDX quote (v4 or v5) with its collateral at `ctx.now` against
  * `ctx.anchors.intel`, and mints the result.
@@ -219,8 +138,8 @@ export function verifyTdx(
   const anchorsId = anchorsKey(ctx.anchors.intel);
   const recalled = recallPlatform(quote, input, anchorsId, ctx);
   if (recalled !== undefined) return mint(quote, recalled, ctx);
-  const parts = verifyFully(quote, input, anchorsId, ctx);
-  // verifyFully threw ERR_ENDORSEMENT_MISSING if there was no collateral.
+  const parts = runAllSteps(quote, input, anchorsId, ctx);
+  // runAllSteps threw ERR_ENDORSEMENT_MISSING if there was no collateral.
   rememberPlatform(quote, input!, anchorsId, parts, ctx.cache);
   return mint(quote, parts, ctx);
 }
