@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openPostgresStore } from '../../service/store/postgres-store.js';
-import { dropPostgresSchema } from '../../service/store/postgres-store.js';
-import { provenanceStoreSuite } from './store-suite.js';
-import { TEST_KEK } from '../helpers/kek.js';
+import { openPostgresStore } from '../../../service/store/postgres-store.js';
+import { dropPostgresSchema } from '../../../service/store/postgres-store.js';
+import { provenanceStoreSuite } from './provenance-suite.js';
+import { TEST_KEK } from '../../helpers/kek.js';
 
 const url = process.env['TWI_TEST_PG_URL'];
 const skip = url

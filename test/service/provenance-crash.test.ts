@@ -16,7 +16,7 @@ import { leafHash, verifyInclusion } from '../../provenance/merkle.js';
 import { openStore } from '../../service/store/open.js';
 import { evidenceCmw, NOW, PKI_CREATED, workloadKey } from '../service/harness.js';
 
-const child = join(dirname(fileURLToPath(import.meta.url)), 'crash-child.js');
+const child = join(dirname(fileURLToPath(import.meta.url)), 'provenance-crash-child.js');
 
 test('SIGKILL right after the issuance commit loses no record', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'twi-crash-'));

@@ -8,16 +8,16 @@
  */
 import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalJson } from '../../common/canonical-json.js';
+import { canonicalJson } from '../../../common/canonical-json.js';
 import {
   emptyRoot,
   leafHash,
   rootOf,
   verifyConsistency,
   verifyInclusion,
-} from '../../provenance/merkle.js';
-import type { CredentialRecord } from '../../provenance/ledger-record.js';
-import type { Store } from '../../service/store/types.js';
+} from '../../../provenance/merkle.js';
+import type { CredentialRecord } from '../../../provenance/ledger-record.js';
+import type { Store } from '../../../service/store/types.js';
 
 /** How the suite reaches an implementation. */
 export interface ProvenanceHarness {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openSqliteStore } from '../../service/store/sqlite-store.js';
-import { provenanceStoreSuite } from './store-suite.js';
+import { openSqliteStore } from '../../../service/store/sqlite-store.js';
+import { provenanceStoreSuite } from './provenance-suite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twi-prov-store-'));
 const file = join(dir, 'twi.db');
