@@ -5,6 +5,11 @@
  * @module
  */
 import { UnknownPlatformError } from '../../common/errors.js';
+import {
+  NITRO_ATTESTATION_MEDIA_TYPE,
+  SEV_SNP_REPORT_MEDIA_TYPE,
+  TDX_QUOTE_MEDIA_TYPE,
+} from '../../wire/media-types.js';
 import type { SuppliedEndorsements, VerifiedEvidence, VerifyContext } from '../verify/types.js';
 import { describeNitroFormat, nitroClaims } from './nitro/claims.js';
 import {
@@ -54,7 +59,7 @@ function codec<E>(c: PlatformCodec<E>): PlatformCodec {
 export const platforms: readonly PlatformCodec[] = [
   codec({
     platform: 'tdx',
-    mediaTypes: ['application/vnd.twi.tdx-quote'],
+    mediaTypes: [TDX_QUOTE_MEDIA_TYPE],
     looksLike: looksLikeTdxQuote,
     parse: parseTdxQuote,
     serialize: serializeTdxQuote,
@@ -64,7 +69,7 @@ export const platforms: readonly PlatformCodec[] = [
   }),
   codec({
     platform: 'sev-snp',
-    mediaTypes: ['application/vnd.twi.sev-snp-report'],
+    mediaTypes: [SEV_SNP_REPORT_MEDIA_TYPE],
     looksLike: looksLikeSnpReport,
     parse: (b) => parseSnpReport(b),
     serialize: serializeSnpReport,
@@ -74,7 +79,7 @@ export const platforms: readonly PlatformCodec[] = [
   }),
   codec({
     platform: 'nitro',
-    mediaTypes: ['application/vnd.twi.nitro-attestation'],
+    mediaTypes: [NITRO_ATTESTATION_MEDIA_TYPE],
     looksLike: looksLikeNitroDocument,
     parse: parseNitroDocument,
     serialize: serializeNitroDocument,
