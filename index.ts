@@ -96,8 +96,6 @@ export type {
 export {
   buildEar,
   EAR_JWT_TYP,
-  EAR_MEDIA_TYPE,
-  EAR_PROFILE,
   TWI_APPRAISAL_PROFILE,
   TWI_POLICY_CLAIM,
   TWI_SIMULATED_CLAIM,
@@ -107,6 +105,7 @@ export {
   type EarClaims,
   type VerifierId,
 } from './verifier/ear/claims.js';
+export { EAR_MEDIA_TYPE, EAR_PROFILE } from './wire/media-types.js';
 export {
   generateEarKey,
   signEar,

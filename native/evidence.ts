@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { EVIDENCE_MEDIA_TYPES, SEV_SNP_CERTS_MEDIA_TYPE } from '../wire/media-types.js';
 import { DeviceError } from './errors.js';
 import {
   NSM_LIMITS,
@@ -19,16 +20,6 @@ import { bytesArg, optionalBytesArg } from './validate.js';
 
 /** A TEE platform twi attests. */
 export type TeePlatform = 'tdx' | 'sev-snp' | 'nitro';
-
-/** CMW media types (docs: ARCHITECTURE "Wire contracts"). */
-export const EVIDENCE_MEDIA_TYPES = {
-  tdx: 'application/vnd.twi.tdx-quote',
-  'sev-snp': 'application/vnd.twi.sev-snp-report',
-  nitro: 'application/vnd.twi.nitro-attestation',
-} as const;
-
-/** Media type of the SEV-SNP certificate table supplied with the report. */
-export const SNP_CERTS_MEDIA_TYPE = 'application/vnd.twi.sev-snp-certs';
 
 /** What to bind into the evidence. */
 export interface EvidenceRequest {
@@ -92,7 +83,7 @@ function snpResult(report: Uint8Array, certs: Uint8Array, source: string): Evide
     platform: 'sev-snp',
     mediaType: EVIDENCE_MEDIA_TYPES['sev-snp'],
     evidence: report,
-    endorsements: certs.length > 0 ? [{ mediaType: SNP_CERTS_MEDIA_TYPE, bytes: certs }] : [],
+    endorsements: certs.length > 0 ? [{ mediaType: SEV_SNP_CERTS_MEDIA_TYPE, bytes: certs }] : [],
     source,
   };
 }

@@ -13,9 +13,6 @@
 import { createHash, createPublicKey, KeyObject, sign, verify, type JsonWebKey } from 'node:crypto';
 import { malformed, ProvenanceError } from './errors.js';
 
-/** The payload type of in-toto Statements. */
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-
 /** Limits on one envelope. */
 export const DSSE_LIMITS = { maxPayloadBytes: 192 * 1024, maxSignatures: 8 } as const;
 

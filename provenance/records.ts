@@ -9,13 +9,14 @@
  *
  * @module
  */
+import { IN_TOTO_MEDIA_TYPE } from '../wire/media-types.js';
 import { corimIdText, corimToPolicy } from '../endorsements/corim/policy.js';
 import { CorimError } from '../endorsements/corim/errors.js';
 import { decodeCorim } from '../endorsements/corim/decode-corim.js';
 import type { CorimKey } from '../endorsements/corim/cose.js';
 import { sha256Hex } from '../common/bytes.js';
 import { canonicalJson } from '../common/canonical-json.js';
-import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope, type BuilderKey } from './dsse.js';
+import { parseEnvelope, verifyEnvelope, type BuilderKey } from './dsse.js';
 import { ProvenanceError, type ProvenanceCode } from './errors.js';
 import { algOfHex, digestKey, referenceValuesOf, type ReferenceValue } from './measurements.js';
 import {
@@ -82,10 +83,10 @@ function acceptDsse(envelope: unknown, trust: RecordTrust): SupplyChainRecord {
     );
   }
   const env = parseEnvelope(envelope);
-  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+  if (env.payloadType !== IN_TOTO_MEDIA_TYPE) {
     throw new ProvenanceError(
       'ERR_PROVENANCE_UNSUPPORTED',
-      `payloadType ${JSON.stringify(env.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`,
+      `payloadType ${JSON.stringify(env.payloadType)} is not ${IN_TOTO_MEDIA_TYPE}`,
     );
   }
   const keys = verifyEnvelope(env, trust.builders);

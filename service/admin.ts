@@ -9,7 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CORIM_CONTENT_TYPE } from '../endorsements/corim/cose.js';
+import { CORIM_MEDIA_TYPE, mediaTypeEssence, YAML_MEDIA_TYPES } from '../wire/media-types.js';
 import { referencePlatforms } from '../endorsements/corim/policy.js';
 import { loadPolicy, parsePolicy } from '../verifier/policy/loader.js';
 import { PolicyError } from '../verifier/policy/errors.js';
@@ -27,13 +27,6 @@ import {
   type SharedPolicyOptions,
   type StoredPolicy,
 } from './shared-settings.js';
-
-/** Media types `PUT /v1/admin/policy` reads as YAML. */
-export const YAML_MEDIA_TYPES: readonly string[] = [
-  'application/yaml',
-  'application/x-yaml',
-  'text/yaml',
-];
 
 /** What the admin routes need from the service. */
 export interface AdminContext {
@@ -101,7 +94,7 @@ export function storedPolicyFromBody(
   body: unknown,
   contentType: string | undefined,
 ): { policy: Policy; stored: StoredPolicy } {
-  const yaml = YAML_MEDIA_TYPES.includes((contentType ?? '').split(';')[0]!.trim().toLowerCase());
+  const yaml = YAML_MEDIA_TYPES.includes(mediaTypeEssence(contentType ?? ''));
   try {
     if (yaml) {
       const source = String(body);
@@ -205,7 +198,7 @@ async function putReferenceValues(
       throw new ProblemError(
         400,
         'ERR_BODY_INVALID',
-        `the body must be a CoRIM (${CORIM_CONTENT_TYPE})`,
+        `the body must be a CoRIM (${CORIM_MEDIA_TYPE})`,
       );
     }
     const refs = decodeReferenceValues(new Uint8Array(body), ctx.now(), ctx.policy?.corimKeys);
@@ -235,7 +228,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: AdminContex
       admin.addContentTypeParser([...YAML_MEDIA_TYPES], { parseAs: 'string' }, (_r, body, done) =>
         done(null, body),
       );
-      admin.addContentTypeParser(CORIM_CONTENT_TYPE, { parseAs: 'buffer' }, (_r, body, done) =>
+      admin.addContentTypeParser(CORIM_MEDIA_TYPE, { parseAs: 'buffer' }, (_r, body, done) =>
         done(null, body),
       );
       admin.put('/policy', async (request) =>
@@ -246,7 +239,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: AdminContex
           throw new ProblemError(
             415,
             'ERR_UNSUPPORTED_MEDIA_TYPE',
-            `send a ${CORIM_CONTENT_TYPE} body`,
+            `send a ${CORIM_MEDIA_TYPE} body`,
           );
         }
         return putReferenceValues(ctx, request.body);

@@ -20,7 +20,16 @@ import { issueWit } from '../wimse/wit.js';
 import { tokenHash } from '../wimse/jws.js';
 import type { CachingProvider } from '../endorsements/provider/caching.js';
 import type { EndorsementProvider } from '../verifier/verify/endorsement-provider.js';
-import { parseEvidenceCmw, type ParsedCmw } from './cmw.js';
+import { decodeEvidenceCmw } from '../wire/cmw.js';
+import type {
+  AppraiseRequest,
+  AppraiseResponse,
+  AttestRequest,
+  AttestResponse,
+} from '../wire/messages.js';
+import { platforms, platformForMediaType } from '../verifier/platforms/registry.js';
+import type { PlatformCodec } from '../verifier/platforms/registry.js';
+import type { SuppliedEndorsements } from '../verifier/verify/types.js';
 import type { ServiceSigningKey } from './keys.js';
 import { refuseRevokedBuild } from './build-revocation.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -57,28 +66,27 @@ export interface AttestContext {
   now(): Date;
 }
 
-/** Body of `POST /v1/attest` (after schema validation). */
-export interface AttestRequest {
-  readonly nonce: string;
-  readonly evidence: unknown;
-  /** Any public JWK (checked by `checkWorkloadKey`). */
-  readonly key: unknown;
-  readonly workload?: string;
-  /** DSSE envelopes or `{ corim }` the attester vouches for (`docs/provenance.md`). */
-  readonly supply_chain?: unknown;
+/** An evidence upload taken apart: the platform's codec, the evidence, what came with it. */
+interface ParsedCmw {
+  readonly codec: PlatformCodec;
+  readonly evidence: Uint8Array;
+  readonly endorsements: SuppliedEndorsements;
 }
 
-/** Body of `POST /v1/appraise` (after schema validation). */
-export interface AppraiseRequest {
-  readonly evidence: unknown;
-  readonly nonce?: string;
-}
+const REGISTERED_EVIDENCE_TYPES = platforms.flatMap((p) => p.mediaTypes);
 
-/** Answer of a successful attestation. */
-export interface AttestResponse {
-  readonly ear: string;
-  readonly wit: string;
-  readonly expires_at: string;
+/**
+ * Decodes the evidence collection of a request (`wire/cmw.ts`) for the registered platforms.
+ *
+ * @throws {WireError} `ERR_CMW_INVALID` or `ERR_CMW_MEDIA_TYPE`, answered as 400.
+ */
+function parseEvidenceCmw(cmw: unknown): ParsedCmw {
+  const { evidence, endorsements } = decodeEvidenceCmw(cmw, {
+    evidenceMediaTypes: REGISTERED_EVIDENCE_TYPES,
+  });
+  // Accepted above, so registered.
+  const codec = platformForMediaType(evidence.mediaType)!;
+  return { codec, evidence: evidence.bytes, endorsements };
 }
 
 const NONCE_PROBLEMS = {
@@ -276,7 +284,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
 export async function appraiseOnly(
   ctx: AttestContext,
   body: AppraiseRequest,
-): Promise<{ ear: string }> {
+): Promise<AppraiseResponse> {
   const cmw = parseEvidenceCmw(body.evidence);
   const nonce =
     body.nonce === undefined ? undefined : await consumeNonce(ctx.store, body.nonce, ctx.now());

@@ -8,6 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EVENT_STREAM_MEDIA_TYPE } from '../wire/media-types.js';
 import { problem, sendProblem } from './problem.js';
 
 /** Default interval between heartbeat comments. */
@@ -15,9 +16,6 @@ export const HEARTBEAT_MS = 15_000;
 
 /** Reconnection delay suggested to clients (`retry:` field), milliseconds. */
 export const SSE_RETRY_MS = 1_000;
-
-/** Media type of a server-sent event stream. */
-export const EVENT_STREAM_TYPE = 'text/event-stream';
 
 /** A bundle as sent in an event (any JSON object with a sequence number). */
 export interface BundleEventData {
@@ -92,7 +90,7 @@ export function createBundleEvents(options: BundleEventsOptions): BundleEvents {
 
   const open = (res: ServerResponse, first: BundleEventData, client: string): void => {
     res.writeHead(200, {
-      'content-type': `${EVENT_STREAM_TYPE}; charset=utf-8`,
+      'content-type': `${EVENT_STREAM_MEDIA_TYPE}; charset=utf-8`,
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',

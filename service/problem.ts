@@ -5,11 +5,9 @@
  * @module
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_MEDIA_TYPE } from '../wire/media-types.js';
 import { isTwiError } from '../common/errors.js';
 import { PROVENANCE_STATUS } from '../provenance/errors.js';
-
-/** Media type of problem details (RFC 9457 §3). */
-export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
 const TITLES: Readonly<Record<number, string>> = {
   400: 'Bad Request',

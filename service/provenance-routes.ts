@@ -7,6 +7,7 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
+import { CORIM_UPLOAD_MEDIA_TYPES } from '../wire/media-types.js';
 import { algOfHex, digestKey } from '../provenance/measurements.js';
 import { ProvenanceError } from '../provenance/errors.js';
 import { publishLogKey, signTreeHead, type SignedTreeHead } from '../provenance/tree-head.js';
@@ -17,14 +18,6 @@ import { adminGuard } from './admin.js';
 import { blockBuild } from './build-revocation.js';
 import type { BundleEventData } from './events.js';
 import type { ProvenanceService } from './provenance.js';
-
-/** Media types `POST /v1/admin/provenance` reads as CoRIM bytes. */
-export const CORIM_MEDIA_TYPES: readonly string[] = [
-  'application/rim+cbor',
-  'application/rim+cose',
-  'application/cose',
-  'application/octet-stream',
-];
 
 /** What the routes need. */
 export interface ProvenanceRouteContext {
@@ -203,8 +196,10 @@ async function registerAdmin(app: FastifyInstance, ctx: ProvenanceRouteContext):
   );
   await app.register(async (admin) => {
     admin.addHook('onRequest', guard);
-    admin.addContentTypeParser([...CORIM_MEDIA_TYPES], { parseAs: 'buffer' }, (_r, body, done) =>
-      done(null, body),
+    admin.addContentTypeParser(
+      [...CORIM_UPLOAD_MEDIA_TYPES],
+      { parseAs: 'buffer' },
+      (_r, body, done) => done(null, body),
     );
     admin.post('/v1/admin/provenance', async (request, reply) => {
       const now = ctx.now();

@@ -6,6 +6,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { JSON_MEDIA_TYPE } from '../wire/media-types.js';
 import type { ResolvedLimits } from './limits.js';
 import { problem, ProblemError, sendProblem } from './problem.js';
 import { clientKey, TokenBuckets } from './rate-limit.js';
@@ -146,8 +147,8 @@ function addTargetChecks(app: FastifyInstance, c: GuardCounters): void {
 /** Replaces the JSON parser: the body must be valid UTF-8 and hold no NUL character. */
 function addStrictJson(app: FastifyInstance, c: GuardCounters): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+  app.removeContentTypeParser(JSON_MEDIA_TYPE);
+  app.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'buffer' }, (request, body, done) => {
     let text: string;
     try {
       text = strictUtf8.decode(body as Buffer);

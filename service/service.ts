@@ -15,13 +15,7 @@ import type { CorimKey } from '../endorsements/corim/cose.js';
 import type { CachingProvider } from '../endorsements/provider/caching.js';
 import type { FetchGuardCounters } from '../endorsements/provider/fetch-guard.js';
 import type { EndorsementProvider } from '../verifier/verify/endorsement-provider.js';
-import {
-  appraiseOnly,
-  attest,
-  type AppraiseRequest,
-  type AttestContext,
-  type AttestRequest,
-} from './attest.js';
+import { appraiseOnly, attest, type AttestContext } from './attest.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerBuildRevocationRoutes } from './build-revocation-routes.js';
 import { serviceBundle, type BundleSource, type ServiceState } from './admin-state.js';
@@ -42,7 +36,15 @@ import { notFoundHandler, problem, problemErrorHandler, sendProblem } from './pr
 import { registerGuardMetrics } from './guard-metrics.js';
 import { resolveLimits, serverTimeoutOptions, type ServiceLimits } from './limits.js';
 import { registerRequestGuard, requestLogView, type GuardCounters } from './request-guard.js';
-import { appraiseBodySchema, attestBodySchema } from './schemas.js';
+import {
+  appraiseRequestSchema,
+  attestRequestSchema,
+  NONCE_BYTES,
+  type AppraiseRequest,
+  type AttestRequest,
+  type ChallengeResponse,
+} from '../wire/messages.js';
+import { TEXT_MEDIA_TYPE } from '../wire/media-types.js';
 
 /** Default request body limit: 256 KiB. */
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -159,15 +161,15 @@ function fastifyOptions(o: ServiceOptions): FastifyServerOptions {
 }
 
 function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds: number): void {
-  app.post('/v1/challenge', async () => {
-    const nonce = randomBytes(32).toString('base64url');
+  app.post('/v1/challenge', async (): Promise<ChallengeResponse> => {
+    const nonce = randomBytes(NONCE_BYTES).toString('base64url');
     const expiresAt = new Date(ctx.now().getTime() + ttlSeconds * 1000);
     await ctx.store.nonces.issue(nonce, expiresAt);
     return { nonce, expires_at: expiresAt.toISOString() };
   });
   app.post<{ Body: AttestRequest }>(
     '/v1/attest',
-    { schema: { body: attestBodySchema } },
+    { schema: { body: attestRequestSchema } },
     async (request) => {
       const started = process.hrtime.bigint();
       try {
@@ -179,7 +181,7 @@ function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds
   );
   app.post<{ Body: AppraiseRequest }>(
     '/v1/appraise',
-    { schema: { body: appraiseBodySchema } },
+    { schema: { body: appraiseRequestSchema } },
     async (request) => appraiseOnly(ctx, request.body),
   );
 }
@@ -349,7 +351,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   const guardCounters = registerRequestGuard(app, limits);
   observeRequests(app, ctx);
   // Only JSON bodies are accepted (the admin policy route adds YAML); else 415 from Fastify.
-  app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser(TEXT_MEDIA_TYPE);
   // Event streams never go idle: end them first, or closing would wait for them.
   app.addHook('preClose', async () => {
     sync.close();

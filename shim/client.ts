@@ -13,6 +13,7 @@
  * @module
  */
 import { Agent, request } from 'node:http';
+import { JSON_MEDIA_TYPE } from '../wire/media-types.js';
 import { TwiError } from '../common/errors.js';
 import { tokenHash } from '../wimse/jws.js';
 
@@ -97,7 +98,7 @@ function call(
         agent,
         method,
         path,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+        headers: payload === undefined ? {} : { 'content-type': JSON_MEDIA_TYPE },
         timeout: timeoutMs,
       },
       (res) => {

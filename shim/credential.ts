@@ -5,13 +5,11 @@
  * @module
  */
 import { bindingReportData, jwkThumbprint } from '../wire/binding.js';
+import { encodeEvidenceCmw } from '../wire/cmw.js';
 import { decodeCompact } from '../wimse/jws.js';
-import type { AttesterDevice, CollectedEvidence, WorkloadKey } from './attester.js';
+import type { AttesterDevice, WorkloadKey } from './attester.js';
 import { ShimError } from './errors.js';
 import type { VerifierClient } from './verifier-client.js';
-
-/** The CMW collection type of twi evidence (ARCHITECTURE "Wire contracts"). */
-export const EVIDENCE_CMW_TYPE = 'tag:twi.dev,2026:evidence';
 
 /** A credential the shim holds. */
 export interface Credential {
@@ -35,20 +33,6 @@ export interface AttestRound {
   /** Optional workload name appended to the identifier by the verifier. */
   readonly workload?: string;
   readonly now?: () => Date;
-}
-
-const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
-
-/** The JSON collection CMW of collected evidence: one evidence item, endorsements after it. */
-export function evidenceCmw(ev: CollectedEvidence): Record<string, unknown> {
-  const cmw: Record<string, unknown> = {
-    __cmwc_t: EVIDENCE_CMW_TYPE,
-    evidence: [ev.mediaType, b64u(ev.evidence), 4],
-  };
-  ev.endorsements.forEach((e, i) => {
-    cmw[`endorsement-${i}`] = [e.mediaType, b64u(e.bytes), 2];
-  });
-  return cmw;
 }
 
 function credentialOf(wit: string, ear: string, expiresAt: Date, now: Date): Credential {
@@ -94,7 +78,7 @@ export async function obtainCredential(r: AttestRound): Promise<Credential> {
   });
   const answer = await r.verifier.attest({
     nonce: challenge.nonce,
-    evidence: evidenceCmw(evidence),
+    evidence: encodeEvidenceCmw(evidence),
     key: r.key.publicJwk as Record<string, unknown>,
     ...(r.eventLog !== undefined && { event_log: r.eventLog }),
     ...(r.workload !== undefined && { workload: r.workload }),

@@ -9,6 +9,7 @@
 import { chmodSync, chownSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { JSON_MEDIA_TYPE, mediaTypeEssence, PROBLEM_MEDIA_TYPE } from '../wire/media-types.js';
 import type { WorkloadKey } from './attester.js';
 import type { Credential } from './credential.js';
 import { ShimError } from './errors.js';
@@ -53,14 +54,14 @@ function send(res: ServerResponse, status: number, body: unknown, expiresAt?: Da
   res.statusCode = status;
   res.setHeader('cache-control', 'no-store');
   if (expiresAt) res.setHeader('expires', expiresAt.toUTCString());
-  res.setHeader('content-type', 'application/json');
+  res.setHeader('content-type', JSON_MEDIA_TYPE);
   res.end(JSON.stringify(body));
 }
 
 function problem(res: ServerResponse, status: number, code: string, detail: string): void {
   res.statusCode = status;
   res.setHeader('cache-control', 'no-store');
-  res.setHeader('content-type', 'application/problem+json');
+  res.setHeader('content-type', PROBLEM_MEDIA_TYPE);
   res.end(
     JSON.stringify({
       type: `https://twi.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
@@ -73,12 +74,9 @@ function problem(res: ServerResponse, status: number, code: string, detail: stri
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
-  const type = String(req.headers['content-type'] ?? '')
-    .split(';')[0]!
-    .trim();
-  if (type !== 'application/json') {
+  if (mediaTypeEssence(String(req.headers['content-type'] ?? '')) !== JSON_MEDIA_TYPE) {
     throw Object.assign(
-      new ShimError('ERR_SHIM_BAD_REQUEST', 'content-type must be application/json'),
+      new ShimError('ERR_SHIM_BAD_REQUEST', `content-type must be ${JSON_MEDIA_TYPE}`),
       {
         httpStatus: 415,
       },

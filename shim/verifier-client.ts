@@ -4,29 +4,11 @@
  *
  * @module
  */
+import { WireError } from '../wire/errors.js';
+import { JSON_MEDIA_TYPE } from '../wire/media-types.js';
+import { readAttestResponse, readChallengeResponse } from '../wire/messages.js';
+import type { AttestAnswer, AttestRequest, Challenge } from '../wire/messages.js';
 import { ShimError } from './errors.js';
-
-/** `POST /v1/challenge` answer. */
-export interface Challenge {
-  readonly nonce: string;
-  readonly expiresAt: Date;
-}
-
-/** `POST /v1/attest` body. */
-export interface AttestBody {
-  readonly nonce: string;
-  readonly evidence: Record<string, unknown>;
-  readonly key: Record<string, unknown>;
-  readonly event_log?: unknown;
-  readonly workload?: string;
-}
-
-/** `POST /v1/attest` answer. */
-export interface AttestAnswer {
-  readonly ear: string;
-  readonly wit: string;
-  readonly expiresAt: Date;
-}
 
 /** Options of {@link createVerifierClient}. */
 export interface VerifierClientOptions {
@@ -42,7 +24,7 @@ export interface VerifierClientOptions {
 export interface VerifierClient {
   readonly url: string;
   challenge(): Promise<Challenge>;
-  attest(body: AttestBody): Promise<AttestAnswer>;
+  attest(body: AttestRequest): Promise<AttestAnswer>;
 }
 
 const MAX_ANSWER_BYTES = 256 * 1024;
@@ -72,19 +54,14 @@ function refusal(status: number, body: Record<string, unknown>): ShimError {
   );
 }
 
-function dateOf(v: unknown, what: string): Date {
-  const d = typeof v === 'string' ? new Date(v) : new Date(NaN);
-  if (Number.isNaN(d.getTime())) {
-    throw new ShimError('ERR_SHIM_VERIFIER_RESPONSE', `verifier answer has no valid ${what}`);
+/** Reads an answer with `read`, a contract breach becoming `ERR_SHIM_VERIFIER_RESPONSE`. */
+function answer<T>(read: (json: Record<string, unknown>) => T, json: Record<string, unknown>): T {
+  try {
+    return read(json);
+  } catch (err) {
+    if (!(err instanceof WireError)) throw err;
+    throw new ShimError('ERR_SHIM_VERIFIER_RESPONSE', err.message, { cause: err });
   }
-  return d;
-}
-
-function stringOf(v: unknown, what: string): string {
-  if (typeof v !== 'string' || v === '') {
-    throw new ShimError('ERR_SHIM_VERIFIER_RESPONSE', `verifier answer has no ${what}`);
-  }
-  return v;
 }
 
 /**
@@ -105,7 +82,7 @@ export function createVerifierClient(o: VerifierClientOptions): VerifierClient {
     try {
       res = await doFetch(new URL(path, base), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': JSON_MEDIA_TYPE, accept: JSON_MEDIA_TYPE },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -124,16 +101,10 @@ export function createVerifierClient(o: VerifierClientOptions): VerifierClient {
   return {
     url: base.href,
     async challenge() {
-      const j = await post('v1/challenge', {});
-      return { nonce: stringOf(j.nonce, 'nonce'), expiresAt: dateOf(j.expires_at, 'expires_at') };
+      return answer(readChallengeResponse, await post('v1/challenge', {}));
     },
     async attest(body) {
-      const j = await post('v1/attest', body);
-      return {
-        ear: stringOf(j.ear, 'ear'),
-        wit: stringOf(j.wit, 'wit'),
-        expiresAt: dateOf(j.expires_at, 'expires_at'),
-      };
+      return answer(readAttestResponse, await post('v1/attest', body));
     },
   };
 }

@@ -6,7 +6,8 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
-import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../provenance/dsse.js';
+import { IN_TOTO_MEDIA_TYPE } from '../wire/media-types.js';
+import { signEnvelope } from '../provenance/dsse.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_V1 } from '../provenance/statement.js';
 
 /** A subject: a name and a digest set (`{ sha384: hex }` …). */
@@ -64,7 +65,7 @@ export function slsaStatement(o: Omit<SlsaSimOptions, 'signers'>): Record<string
 export function signStatement(
   statement: unknown,
   signers: readonly { key: KeyObject; keyid?: string }[],
-  payloadType = IN_TOTO_PAYLOAD_TYPE,
+  payloadType = IN_TOTO_MEDIA_TYPE,
 ): SimulatedEnvelope {
   return signEnvelope(payloadType, new Uint8Array(Buffer.from(JSON.stringify(statement))), signers);
 }

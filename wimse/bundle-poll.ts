@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { JSON_MEDIA_TYPE } from '../wire/media-types.js';
 import { nextBackoff } from '../common/backoff.js';
 import type { BundleWatch, WatchedBundle } from './bundle-watch.js';
 
@@ -46,7 +47,7 @@ export async function fetchBundle(
   doFetch: typeof fetch,
   signal: AbortSignal,
 ): Promise<WatchedBundle> {
-  const res = await doFetch(url, { headers: { accept: 'application/json' }, signal });
+  const res = await doFetch(url, { headers: { accept: JSON_MEDIA_TYPE }, signal });
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
     throw new Error(`bundle: HTTP ${res.status}`);

@@ -6,6 +6,7 @@
  * @module
  */
 import { createParser } from 'eventsource-parser';
+import { EVENT_STREAM_MEDIA_TYPE } from '../wire/media-types.js';
 import { nextBackoff } from '../common/backoff.js';
 import { createJwksCache, type Jwks, type JwksResolver } from './jwks.js';
 
@@ -90,9 +91,9 @@ async function readStream(
   signal: AbortSignal,
   deliver: (bundle: WatchedBundle) => void,
 ): Promise<void> {
-  const res = await doFetch(url, { headers: { accept: 'text/event-stream' }, signal });
+  const res = await doFetch(url, { headers: { accept: EVENT_STREAM_MEDIA_TYPE }, signal });
   const type = res.headers.get('content-type') ?? '';
-  if (!res.ok || !type.startsWith('text/event-stream') || !res.body) {
+  if (!res.ok || !type.startsWith(EVENT_STREAM_MEDIA_TYPE) || !res.body) {
     await res.body?.cancel().catch(() => undefined);
     throw new Error(`bundle events: HTTP ${res.status} ${type}`);
   }

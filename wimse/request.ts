@@ -6,6 +6,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PROBLEM_MEDIA_TYPE } from '../wire/media-types.js';
 import { isTwiError } from '../common/errors.js';
 import { WimseError } from './errors.js';
 import type { WimseErrorCode } from './errors.js';
@@ -187,7 +188,7 @@ export function wimseMiddleware(options: WimseMiddlewareOptions) {
       (err: unknown) => {
         const problem = wimseProblem(err);
         res.statusCode = problem.status;
-        res.setHeader('content-type', 'application/problem+json');
+        res.setHeader('content-type', PROBLEM_MEDIA_TYPE);
         res.setHeader('cache-control', 'no-store');
         res.end(JSON.stringify(problem));
       },

@@ -7,14 +7,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { joseTyp, WIT_MEDIA_TYPE } from '../wire/media-types.js';
 import { WimseError } from './errors.js';
 import { decodeCompact, importPublicJwk, isJwsAlg, signatureValid, signCompact } from './jws.js';
 import type { JwsAlg } from './jws.js';
 import type { JwksResolver } from './jwks.js';
 import { parseWorkloadId, workloadIdProblem } from './identifier.js';
 
-/** JOSE `typ` of a WIT. */
-export const WIT_TYP = 'wit+jwt';
+/** JOSE `typ` of a WIT: `wit+jwt`. */
+export const WIT_TYP = joseTyp(WIT_MEDIA_TYPE);
 
 /**
  * twi's private claim carrying base64url(SHA-256(ASCII(EAR JWT))): the appraisal the WIT was

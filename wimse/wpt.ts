@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { joseTyp, WPT_MEDIA_TYPE } from '../wire/media-types.js';
 import { WimseError } from './errors.js';
 import type { WptErrorCode } from './errors.js';
 import { decodeCompact, isJwsAlg, signatureValid, signCompact, tokenHash } from './jws.js';
@@ -13,8 +14,8 @@ import type { JwsAlg, RawSigner } from './jws.js';
 import type { ReplayCache } from './replay.js';
 import type { VerifiedWit } from './wit.js';
 
-/** JOSE `typ` of a WPT. */
-export const WPT_TYP = 'wpt+jwt';
+/** JOSE `typ` of a WPT: `wpt+jwt`. */
+export const WPT_TYP = joseTyp(WPT_MEDIA_TYPE);
 
 /** Shortest `jti` accepted, in characters (16 random bytes in base64url are 22). */
 export const MIN_JTI_CHARS = 16;

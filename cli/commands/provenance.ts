@@ -5,6 +5,7 @@
  * Exit 0 ok/verified, 2 proof failed, 3 usage error, unreadable input or a refused request.
  */
 import type { Command } from 'commander';
+import { CORIM_MEDIA_TYPE, JSON_MEDIA_TYPE } from '../../wire/media-types.js';
 import { TwiError } from '../../common/errors.js';
 import { ProvenanceError } from '../../provenance/errors.js';
 import { verifyProvenanceAnswer, type ProvenanceAnswer } from '../../provenance/verify-answer.js';
@@ -64,7 +65,7 @@ async function add(file: string, o: Remote): Promise<void> {
     method: 'POST',
     headers: {
       ...adminHeader(o),
-      'content-type': isJson ? 'application/json' : 'application/rim+cbor',
+      'content-type': isJson ? JSON_MEDIA_TYPE : CORIM_MEDIA_TYPE,
     },
     body: Buffer.from(bytes),
   });
@@ -189,7 +190,7 @@ export function registerProvenance(program: Command): void {
     .action(async (o: Selectors & { block: boolean }) => {
       const out = await call(o, '/v1/revoke', {
         method: 'POST',
-        headers: { ...adminHeader(o), 'content-type': 'application/json' },
+        headers: { ...adminHeader(o), 'content-type': JSON_MEDIA_TYPE },
         body: JSON.stringify({ ...selectorParams(o), ...(!o.block && { block: false }) }),
       });
       printJson(out);

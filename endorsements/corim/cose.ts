@@ -7,6 +7,7 @@
  */
 import { createPublicKey, KeyObject, sign, verify } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
+import { CORIM_MEDIA_TYPE } from '../../wire/media-types.js';
 import { decodeCbor, encodeCbor, tag } from './cbor.js';
 import type { CborLimits } from './cbor.js';
 import { CorimError, invalid, unsupported } from './errors.js';
@@ -16,9 +17,6 @@ import { encodeValidity, readValidity } from './validity.js';
 
 /** A trusted CoRIM signing key: a public (or private) `KeyObject`, or a JWK. */
 export type CorimKey = KeyObject | JsonWebKey;
-
-/** The content type a signed CoRIM's protected header carries. */
-export const CORIM_CONTENT_TYPE = 'application/rim+cbor';
 
 interface AlgInfo {
   readonly name: CorimAlg;
@@ -67,10 +65,10 @@ function readProtected(bytes: Uint8Array, limits: CborLimits) {
   if (!alg) throw unsupported(at(path, 'alg'), `COSE algorithm ${String(algId)} is not supported`);
   if (h.has(258) || h.has(259)) throw unsupported(path, 'hash-envelope CoRIMs are not supported');
   const ct = need(h, 3, at(path, 'content-type'));
-  if (ct !== CORIM_CONTENT_TYPE) {
+  if (ct !== CORIM_MEDIA_TYPE) {
     throw invalid(
       at(path, 'content-type'),
-      `expected "${CORIM_CONTENT_TYPE}", got ${JSON.stringify(ct)}`,
+      `expected "${CORIM_MEDIA_TYPE}", got ${JSON.stringify(ct)}`,
     );
   }
   if (!h.has(8) && !h.has(15)) throw invalid(path, 'needs corim-meta (8) or CWT-Claims (15)');
@@ -183,7 +181,7 @@ export function signCoseSign1(payload: Uint8Array, options: SignCorimOptions): U
   const alg = algFor(options.key, options.alg);
   const header = new Map<number, unknown>([
     [1, alg.cose],
-    [3, CORIM_CONTENT_TYPE],
+    [3, CORIM_MEDIA_TYPE],
   ]);
   if (options.kid !== undefined) {
     const kid = typeof options.kid === 'string' ? Buffer.from(options.kid, 'utf8') : options.kid;

@@ -14,6 +14,11 @@
  *
  * @module
  */
+import {
+  PEM_FILE_MEDIA_TYPE,
+  PKIX_CERT_MEDIA_TYPE,
+  PKIX_CRL_MEDIA_TYPE,
+} from '../../wire/media-types.js';
 import type { AmdProduct, AmdTcb } from '../pki/amd.js';
 import { toPem } from '../pki/x509.js';
 import { simWindows } from '../tdx-collateral.js';
@@ -38,7 +43,7 @@ function certChain(product: AmdProduct, vlek: boolean, ctx: RouteContext): SimRe
   const first = maybeTamper(ctx, signer.der, tamperDer);
   return {
     status: 200,
-    headers: { 'content-type': 'application/x-pem-file' },
+    headers: { 'content-type': PEM_FILE_MEDIA_TYPE },
     body: toPem(first) + amd.ark.pem,
   };
 }
@@ -50,7 +55,7 @@ function crl(product: AmdProduct, vlek: boolean, ctx: RouteContext): SimResponse
     thisUpdate: new Date(w.issue),
     nextUpdate: new Date(w.next),
   });
-  return der(body, ctx, 'application/pkix-crl');
+  return der(body, ctx, PKIX_CRL_MEDIA_TYPE);
 }
 
 /** The SPLs of a VCEK query, or an error message. */
@@ -95,7 +100,7 @@ function vcek(
     tcb,
     ...validity,
   });
-  return der(cert.der, ctx, 'application/pkix-cert');
+  return der(cert.der, ctx, PKIX_CERT_MEDIA_TYPE);
 }
 
 /** The AMD KDS routes. */

@@ -14,6 +14,12 @@
  *
  * @module
  */
+import {
+  JSON_MEDIA_TYPE,
+  PEM_FILE_MEDIA_TYPE,
+  PKIX_CRL_MEDIA_TYPE,
+  TEXT_MEDIA_TYPE,
+} from '../../wire/media-types.js';
 import { fromHex } from '../../common/bytes.js';
 import { toPem } from '../pki/x509.js';
 import type { PckCa } from '../pki/intel.js';
@@ -46,7 +52,7 @@ function signedJson(
   const served = maybeTamper(ctx, text, tamperText);
   return {
     status: 200,
-    headers: { 'content-type': 'application/json', [header]: encodeURIComponent(chain) },
+    headers: { 'content-type': JSON_MEDIA_TYPE, [header]: encodeURIComponent(chain) },
     body: `{"${member}":${served},"signature":"${signature}"}`,
   };
 }
@@ -93,7 +99,7 @@ function pckCrl(url: URL, ctx: RouteContext): SimResponse {
   return {
     status: 200,
     headers: {
-      'content-type': asDer ? 'application/pkix-crl' : 'application/x-pem-file',
+      'content-type': asDer ? PKIX_CRL_MEDIA_TYPE : PEM_FILE_MEDIA_TYPE,
       'SGX-PCK-CRL-Issuer-Chain': encodeURIComponent(c.pck_crl_issuer_chain),
     },
     body: asDer ? der : toPem(der, 'X509 CRL'),
@@ -106,10 +112,10 @@ function rootCrl(ctx: RouteContext, hex: boolean): SimResponse {
   return hex
     ? {
         status: 200,
-        headers: { 'content-type': 'text/plain' },
+        headers: { 'content-type': TEXT_MEDIA_TYPE },
         body: Buffer.from(der).toString('hex'),
       }
-    : { status: 200, headers: { 'content-type': 'application/pkix-crl' }, body: der };
+    : { status: 200, headers: { 'content-type': PKIX_CRL_MEDIA_TYPE }, body: der };
 }
 
 /** The Intel PCS / PCCS routes. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { TEXT_MEDIA_TYPE } from '../../wire/media-types.js';
 import type { SimulatedPki } from '../pki/store.js';
 import type { TdxSimOptions } from '../tdx-options.js';
 
@@ -47,7 +48,11 @@ export function contentInstant(ctx: RouteContext): Date {
 
 /** A plain-text error response. */
 export function textResponse(status: number, message: string): SimResponse {
-  return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${message}\n` };
+  return {
+    status,
+    headers: { 'content-type': `${TEXT_MEDIA_TYPE}; charset=utf-8` },
+    body: `${message}\n`,
+  };
 }
 
 /**

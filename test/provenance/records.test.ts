@@ -6,16 +6,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sign, type KeyObject } from 'node:crypto';
+import { IN_TOTO_MEDIA_TYPE } from '../../wire/media-types.js';
 import { signCorim } from '../../endorsements/corim/encode.js';
 import { tdxReferenceTriple } from '../../endorsements/corim/templates.js';
 import { acceptRecord, recordKeys, type RecordTrust } from '../../provenance/records.js';
-import {
-  builderKey,
-  IN_TOTO_PAYLOAD_TYPE,
-  pae,
-  parseEnvelope,
-  verifyEnvelope,
-} from '../../provenance/dsse.js';
+import { builderKey, pae, parseEnvelope, verifyEnvelope } from '../../provenance/dsse.js';
 import {
   signStatement,
   simulateSbom,
@@ -113,7 +108,7 @@ describe('DSSE', () => {
       assert.equal(dsse(slsa([{ key }])).builderId, BUILDER);
     }
     const env = slsa([{ key: p384.privateKey }]);
-    const raw = sign('sha384', pae(IN_TOTO_PAYLOAD_TYPE, Buffer.from(env.payload, 'base64')), {
+    const raw = sign('sha384', pae(IN_TOTO_MEDIA_TYPE, Buffer.from(env.payload, 'base64')), {
       key: p384.privateKey,
       dsaEncoding: 'ieee-p1363',
     });
@@ -336,9 +331,7 @@ describe('every bad input is refused with its code', () => {
   test('a payload that verifies but is not JSON is malformed', () => {
     const env = signStatement('unused', [{ key: p256.privateKey }]);
     const bytes = new Uint8Array(Buffer.from('{not json'));
-    const sig = sign('sha256', pae(IN_TOTO_PAYLOAD_TYPE, bytes), p256.privateKey).toString(
-      'base64',
-    );
+    const sig = sign('sha256', pae(IN_TOTO_MEDIA_TYPE, bytes), p256.privateKey).toString('base64');
     const bad = {
       ...env,
       payload: Buffer.from(bytes).toString('base64'),

@@ -4,17 +4,14 @@
  *
  * @module
  */
+import { EAR_PROFILE, EAT_JWT_MEDIA_TYPE, joseTyp } from '../../wire/media-types.js';
 import type { Tier, TrustVector } from '../policy/ar4si.js';
 import { worstTier } from '../policy/ar4si.js';
 import type { Appraisal } from '../appraise/types.js';
 import type { CollateralRef } from '../verify/types.js';
 
-/** The EAR profile of draft-ietf-rats-ear-03 (`eat_profile`). */
-export const EAR_PROFILE = 'tag:ietf.org,2026:rats/ear#03';
-/** Media type of a signed EAR (RFC 9782 `application/eat+jwt` with the EAR profile). */
-export const EAR_MEDIA_TYPE = `application/eat+jwt; eat_profile="${EAR_PROFILE}"`;
 /** JOSE `typ` of a signed EAR: the media type without `application/` (RFC 7515 §4.1.9). */
-export const EAR_JWT_TYP = 'eat+jwt';
+export const EAR_JWT_TYP = joseTyp(EAT_JWT_MEDIA_TYPE);
 /** Profile of a twi EAR-appraisal (submodule), naming the twi extensions below. */
 export const TWI_APPRAISAL_PROFILE = 'tag:twi.dev,2026:ear-appraisal#1';
 /** Present (submodule and top level) when a chain ended at an operator-configured root. */

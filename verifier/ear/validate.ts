@@ -6,7 +6,7 @@
  */
 import { TIER_CBOR, VECTOR_KEYS, vectorStatus } from '../policy/ar4si.js';
 import type { Tier, TrustVector } from '../policy/ar4si.js';
-import { EAR_PROFILE } from './claims.js';
+import { EAR_PROFILE } from '../../wire/media-types.js';
 
 const TIERS = Object.keys(TIER_CBOR) as Tier[];
 

@@ -5,6 +5,11 @@
  * @module
  */
 import { UnknownPlatformError } from '../../common/errors.js';
+import {
+  NITRO_ATTESTATION_MEDIA_TYPE,
+  SEV_SNP_REPORT_MEDIA_TYPE,
+  TDX_QUOTE_MEDIA_TYPE,
+} from '../../wire/media-types.js';
 import type { VerificationCache } from '../verify/cache.js';
 import type { EndorsementWing } from '../verify/collect.js';
 import type { SuppliedEndorsements, VerifiedEvidence, VerifyContext } from '../verify/types.js';
@@ -66,7 +71,7 @@ function codec<E>(c: PlatformCodec<E>): PlatformCodec {
 export const platforms: readonly PlatformCodec[] = [
   codec({
     platform: 'tdx',
-    mediaTypes: ['application/vnd.twi.tdx-quote'],
+    mediaTypes: [TDX_QUOTE_MEDIA_TYPE],
     looksLike: looksLikeTdxQuote,
     parse: parseTdxQuote,
     serialize: serializeTdxQuote,
@@ -77,7 +82,7 @@ export const platforms: readonly PlatformCodec[] = [
   }),
   codec({
     platform: 'sev-snp',
-    mediaTypes: ['application/vnd.twi.sev-snp-report'],
+    mediaTypes: [SEV_SNP_REPORT_MEDIA_TYPE],
     looksLike: looksLikeSnpReport,
     parse: (b) => parseSnpReport(b),
     serialize: serializeSnpReport,
@@ -89,7 +94,7 @@ export const platforms: readonly PlatformCodec[] = [
   }),
   codec({
     platform: 'nitro',
-    mediaTypes: ['application/vnd.twi.nitro-attestation'],
+    mediaTypes: [NITRO_ATTESTATION_MEDIA_TYPE],
     looksLike: looksLikeNitroDocument,
     parse: parseNitroDocument,
     serialize: serializeNitroDocument,

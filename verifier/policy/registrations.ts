@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { WORKLOAD_NAME_PATTERN } from '../../wire/messages.js';
 import { workloadIdProblem } from '../../wimse/identifier.js';
 import { PolicyError, type PolicyIssue } from './errors.js';
 import type { PolicyPlatform, Reference, Registration } from './types.js';
@@ -31,9 +32,6 @@ export const OPTIONAL_FIELDS: Readonly<Record<PolicyPlatform, readonly string[]>
 export const REGISTRATION_FIELDS: readonly string[] = (
   ['tdx', 'sev-snp', 'nitro'] as const
 ).flatMap((p) => [...REQUIRED_FIELDS[p], ...OPTIONAL_FIELDS[p]]);
-
-/** The attester's `workload` name: the same pattern as the `POST /v1/attest` body schema. */
-export const WORKLOAD_NAME_PATTERN = '^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,128}$';
 
 const hexRef = (bytes: number, what: string) => {
   const one = {

@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { EAR_PROFILE } from '../../../wire/media-types.js';
 import { haveVectors } from '../../helpers/vectors.js';
 import { appraise } from '../../../verifier/appraise/appraise.js';
 import { defaultPolicy } from '../../../verifier/policy/normalize.js';
 import { loadPolicy } from '../../../verifier/policy/loader.js';
 import {
   buildEar,
-  EAR_PROFILE,
   TWI_APPRAISAL_PROFILE,
   TWI_POLICY_CLAIM,
   TWI_SIMULATED_CLAIM,

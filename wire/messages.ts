@@ -1,0 +1,151 @@
+/**
+ * The v1 messages the shim and the service exchange (ARCHITECTURE "Wire contracts (v1)"):
+ * `POST /v1/challenge`, `POST /v1/attest` and `POST /v1/appraise`, as JSON shapes, the JSON
+ * schemas the service validates request bodies with, and the pure readers the shim checks
+ * answers with. Adding a required member to a v1 request is a breaking change: don't.
+ *
+ * @module
+ */
+import type { CmwCollection } from './cmw.js';
+import { MAX_CMW_ITEMS } from './cmw.js';
+import { WireError } from './errors.js';
+
+/** Bytes of a verifier nonce. */
+export const NONCE_BYTES = 32;
+/** A nonce on the wire: {@link NONCE_BYTES} bytes as unpadded base64url (43 characters). */
+export const NONCE_PATTERN = '^[A-Za-z0-9_-]{43}$';
+/** The attester's `workload` name: 1-128 of `A-Z a-z 0-9 . _ -`, not `.` or `..`. */
+export const WORKLOAD_NAME_PATTERN = '^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,128}$';
+/** Most `supply_chain` records one attestation may carry. */
+export const MAX_SUPPLY_CHAIN_RECORDS = 8;
+
+/** Answer of `POST /v1/challenge`. */
+export interface ChallengeResponse {
+  /** {@link NONCE_BYTES} random bytes, base64url. */
+  readonly nonce: string;
+  /** RFC 3339 instant after which the nonce is refused. */
+  readonly expires_at: string;
+}
+
+/** Body of `POST /v1/attest`. */
+export interface AttestRequest {
+  /** The nonce of a challenge, as it was given. */
+  readonly nonce: string;
+  /** The evidence collection (`wire/cmw.ts`). */
+  readonly evidence: CmwCollection;
+  /** Any public JWK (the service checks it and answers `ERR_KEY_INVALID`). */
+  readonly key: Readonly<Record<string, unknown>>;
+  /** Optional workload name appended to the identifier ({@link WORKLOAD_NAME_PATTERN}). */
+  readonly workload?: string;
+  /** The attester's event log (the shim's self-measurement); accepted, not yet appraised. */
+  readonly event_log?: unknown;
+  /** DSSE envelopes or `{ corim }` the attester vouches for (`docs/provenance.md`). */
+  readonly supply_chain?: readonly unknown[];
+}
+
+/** Answer of a successful `POST /v1/attest`. */
+export interface AttestResponse {
+  /** The signed EAR (`EAR_MEDIA_TYPE`). */
+  readonly ear: string;
+  /** The Workload Identity Token (`WIT_MEDIA_TYPE`). */
+  readonly wit: string;
+  /** RFC 3339 instant the WIT expires at. */
+  readonly expires_at: string;
+}
+
+/** Body of `POST /v1/appraise` (background-check model). */
+export interface AppraiseRequest {
+  readonly evidence: CmwCollection;
+  /** When given, consumed and bound into the EAR. */
+  readonly nonce?: string;
+}
+
+/** A {@link ChallengeResponse} as read by {@link readChallengeResponse}. */
+export interface Challenge {
+  readonly nonce: string;
+  readonly expiresAt: Date;
+}
+
+/** An {@link AttestResponse} as read by {@link readAttestResponse}. */
+export interface AttestAnswer {
+  readonly ear: string;
+  readonly wit: string;
+  readonly expiresAt: Date;
+}
+
+/** Answer of `POST /v1/appraise`. */
+export interface AppraiseResponse {
+  readonly ear: string;
+}
+
+const nonce = { type: 'string', pattern: NONCE_PATTERN } as const;
+// The type key plus MAX_CMW_ITEMS records; the records themselves are checked by the decoder.
+const evidence = { type: 'object', minProperties: 1, maxProperties: MAX_CMW_ITEMS + 1 } as const;
+
+/** JSON Schema of the {@link AttestRequest} body. */
+export const attestRequestSchema = {
+  type: 'object',
+  required: ['nonce', 'evidence', 'key'],
+  additionalProperties: false,
+  properties: {
+    nonce,
+    evidence,
+    // Any JSON: the service checks the JWK itself, to answer ERR_KEY_INVALID.
+    key: {},
+    workload: { type: 'string', pattern: WORKLOAD_NAME_PATTERN },
+    event_log: {},
+    supply_chain: { type: 'array', maxItems: MAX_SUPPLY_CHAIN_RECORDS },
+  },
+} as const;
+
+/** JSON Schema of the {@link AppraiseRequest} body. */
+export const appraiseRequestSchema = {
+  type: 'object',
+  required: ['evidence'],
+  additionalProperties: false,
+  properties: { nonce, evidence },
+} as const;
+
+function member(o: Readonly<Record<string, unknown>>, name: string): string {
+  const v = o[name];
+  if (typeof v !== 'string' || v === '') {
+    throw new WireError('ERR_MESSAGE_INVALID', `verifier answer has no ${name}`);
+  }
+  return v;
+}
+
+function instant(o: Readonly<Record<string, unknown>>, name: string): Date {
+  const v = o[name];
+  const d = typeof v === 'string' ? new Date(v) : new Date(NaN);
+  if (Number.isNaN(d.getTime())) {
+    throw new WireError('ERR_MESSAGE_INVALID', `verifier answer has no valid ${name}`);
+  }
+  return d;
+}
+
+/**
+ * Reads a `POST /v1/challenge` answer.
+ *
+ * @throws {WireError} `ERR_MESSAGE_INVALID` without a nonce or a valid `expires_at`.
+ */
+export function readChallengeResponse(json: Readonly<Record<string, unknown>>): Challenge {
+  return { nonce: member(json, 'nonce'), expiresAt: instant(json, 'expires_at') };
+}
+
+/**
+ * Reads a `POST /v1/attest` answer.
+ *
+ * @throws {WireError} `ERR_MESSAGE_INVALID` without an EAR, a WIT or a valid `expires_at`.
+ *
+ * @example
+ * ```ts
+ * const { ear, wit, expiresAt } = readAttestResponse(await res.json());
+ * ```
+ */
+export function readAttestResponse(json: Readonly<Record<string, unknown>>): AttestAnswer {
+  return {
+    ear: member(json, 'ear'),
+    wit: member(json, 'wit'),
+    expiresAt: instant(json, 'expires_at'),
+  };
+}
