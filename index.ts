@@ -33,7 +33,10 @@ export { isVerified } from './verifier/verify/mint.js';
 export type {
   AnchorInfo,
   AnchorStore,
+  ClaimsOf,
   CollateralRef,
+  DetailsOf,
+  PlatformEvidence,
   SuppliedEndorsements,
   TcbStatus,
   VerifiedEvidence,

@@ -6,12 +6,16 @@
  * `{"sha384": "<96 hex digits>"}`. Reference values (policy or CoRIM) match only the field
  * they are stated for.
  *
- * Fields: TDX `mrtd`, `rtmr0`..`rtmr3`; SEV-SNP `measurement`, `host_data`; Nitro `pcr<i>`;
- * and `shim` — the in-guest shim's own digest, when the evidence claims carry `shim_digest`.
+ * Fields: those each platform's wing names (`measurements` in
+ * `verifier/platforms/registry.ts`: TDX `mrtd`, `rtmr0`..`rtmr3`; SEV-SNP `measurement`,
+ * `host_data`; Nitro `pcr<i>`); and `shim` — the in-guest shim's own digest, when the
+ * evidence claims carry `shim_digest`.
  *
  * @module
  */
+import { getPlatform, isPlatformName } from '../verifier/platforms/registry.js';
 import type { Policy } from '../verifier/policy/types.js';
+import type { ClaimsOf, PlatformName } from '../verifier/verify/types.js';
 import type { CorimReferences } from '../endorsements/corim/policy.js';
 import type { DigestAlg } from './statement.js';
 
@@ -62,14 +66,12 @@ export function measurementsOf(
   claims: Readonly<Record<string, unknown>>,
 ): Measurement[] {
   const out: Measurement[] = [];
-  if (platform === 'tdx') {
-    for (const f of ['mrtd', 'rtmr0', 'rtmr1', 'rtmr2', 'rtmr3']) push(out, platform, f, claims[f]);
-  } else if (platform === 'sev-snp') {
-    push(out, platform, 'measurement', claims.measurement);
-    push(out, platform, 'host_data', claims.host_data);
-  } else if (platform === 'nitro') {
-    const pcrs = (claims.pcrs ?? {}) as Record<string, unknown>;
-    for (const [i, v] of Object.entries(pcrs)) push(out, platform, `pcr${i}`, v);
+  if (isPlatformName(platform)) {
+    // Claims recorded for `platform` have its codec's shape; the wing reads them defensively.
+    const typed = claims as Readonly<ClaimsOf<PlatformName>>;
+    for (const m of getPlatform(platform).measurements(typed)) {
+      push(out, platform, m.field, m.value);
+    }
   }
   push(out, 'any', 'shim', claims.shim_digest);
   return out;

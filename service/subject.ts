@@ -6,7 +6,9 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { getPlatform, platforms } from '../verifier/platforms/registry.js';
 import type { PlatformName } from '../verifier/platforms/registry.js';
+import type { LaunchIdentityField } from '../verifier/verify/types.js';
 
 /** Domain-separation label of the measurement digest (version 1). */
 export const MEASUREMENT_ID_LABEL = 'twi-measurement-id-v1';
@@ -20,40 +22,16 @@ export interface IdentityMeasurement {
   readonly hex: string;
 }
 
-type Source = 'claims' | 'details';
-type Field = readonly [name: string, source: Source, key: string];
+type Source = LaunchIdentityField[1];
 
 /**
  * The code-identifying measurements of each platform, in digest order: where each is read
- * from in the verified evidence.
+ * from in the verified evidence. Each platform's wing declares its own (`launchIdentity` in
+ * the platform registry); this is their table by platform name.
  */
-export const IDENTITY_FIELDS: Readonly<Record<PlatformName, readonly Field[]>> = {
-  tdx: [
-    ['MRTD', 'claims', 'mrtd'],
-    ['RTMR0', 'claims', 'rtmr0'],
-    ['RTMR1', 'claims', 'rtmr1'],
-    ['RTMR2', 'claims', 'rtmr2'],
-    ['RTMR3', 'claims', 'rtmr3'],
-    ['MRCONFIGID', 'claims', 'mrconfigid'],
-    ['MROWNER', 'claims', 'mrowner'],
-    ['MROWNERCONFIG', 'details', 'mrOwnerConfig'],
-  ],
-  'sev-snp': [
-    ['MEASUREMENT', 'claims', 'measurement'],
-    ['HOST_DATA', 'claims', 'host_data'],
-    ['ID_KEY_DIGEST', 'claims', 'id_key_digest'],
-    ['AUTHOR_KEY_DIGEST', 'details', 'authorKeyDigest'],
-    ['FAMILY_ID', 'details', 'familyId'],
-    ['IMAGE_ID', 'details', 'imageId'],
-    ['VMPL', 'claims', 'vmpl'],
-  ],
-  nitro: [
-    ['PCR0', 'claims', 'pcrs.0'],
-    ['PCR1', 'claims', 'pcrs.1'],
-    ['PCR2', 'claims', 'pcrs.2'],
-    ['PCR8', 'claims', 'pcrs.8'],
-  ],
-};
+export const IDENTITY_FIELDS = Object.freeze(
+  Object.fromEntries(platforms.map((p) => [p.platform, p.launchIdentity])),
+) as Readonly<Record<PlatformName, readonly LaunchIdentityField[]>>;
 
 /** The verified evidence the digest reads: its claims and platform details. */
 export interface MeasuredEvidence {
@@ -84,7 +62,7 @@ export function identityMeasurements(
   platform: PlatformName,
   evidence: MeasuredEvidence,
 ): IdentityMeasurement[] {
-  return IDENTITY_FIELDS[platform].map(([name, source, key]) => ({
+  return getPlatform(platform).launchIdentity.map(([name, source, key]) => ({
     name,
     hex: valueOf(evidence, source, key),
   }));

@@ -75,7 +75,7 @@ export function workloadIdProblem(uri: unknown): string | undefined {
   if (uri.includes('#')) return 'a fragment is not allowed';
   const m = URI_SHAPE.exec(uri);
   if (!m) return 'not an absolute URI with an authority (scheme://trust-domain/path)';
-  const [, scheme, authority, path] = m as unknown as [string, string, string, string];
+  const [, scheme = '', authority = '', path = ''] = m;
   if (scheme !== 'wimse' && scheme !== 'spiffe') return `scheme ${scheme} is not wimse or spiffe`;
   return trustDomainProblem(authority) ?? pathProblem(scheme, path);
 }
@@ -93,6 +93,6 @@ export function workloadIdProblem(uri: unknown): string | undefined {
 export function parseWorkloadId(uri: string): WorkloadId {
   const problem = workloadIdProblem(uri);
   if (problem) throw new TypeError(`not a workload identifier: ${problem}`);
-  const [, scheme, trustDomain, path] = URI_SHAPE.exec(uri) as unknown as string[];
-  return { scheme: scheme as WorkloadIdScheme, trustDomain: trustDomain!, path: path!, uri };
+  const [, scheme = '', trustDomain = '', path = ''] = URI_SHAPE.exec(uri) ?? [];
+  return { scheme: scheme as WorkloadIdScheme, trustDomain, path, uri };
 }

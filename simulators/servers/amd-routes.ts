@@ -107,7 +107,7 @@ function vcek(
 export const amdRoute: Route = (url, ctx) => {
   const m = PATH.exec(url.pathname);
   if (m === null) return undefined;
-  const [, keyKind, product, leaf] = m as unknown as [string, 'vcek' | 'vlek', string, string];
+  const [, keyKind, product = '', leaf] = m;
   if (!PRODUCTS.includes(product)) return textResponse(404, `unknown product ${product}`);
   const p = product as AmdProduct;
   const vlek = keyKind === 'vlek';

@@ -174,7 +174,7 @@ for (const c of CASES) {
     () => {
       const s = sample(c.sample);
       const evidence = verified(s);
-      const claims = evidence.claims as Claims;
+      const claims = evidence.claims as Readonly<Record<string, unknown>> as Claims;
       for (const form of ['unsigned', 'ES256', 'ES384'] as const) {
         const policy = policyFrom(corimBytes(c.triple(claims), form), s.verify_at);
         assert.deepEqual(policy.platforms, [s.platform]);
@@ -199,7 +199,7 @@ for (const c of CASES) {
 test('CoRIM values merge with a policy file as alternatives', { skip }, () => {
   const s = sample('tdx-v4-dcapqvl-b0c06f-uptodate');
   const evidence = verified(s);
-  const claims = evidence.claims as Claims;
+  const claims = evidence.claims as Readonly<Record<string, unknown>> as Claims;
   const base = parsePolicy({
     id: 'prod',
     tdx: { mrtd: 'ee'.repeat(48), fmspcs: ['b0c06f000000'] },

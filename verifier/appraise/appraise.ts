@@ -9,30 +9,25 @@ import { isVerified } from '../verify/mint.js';
 import type { VerifiedEvidence } from '../verify/types.js';
 import { pickClaim, uniformVector, VECTOR_KEYS, vectorStatus } from '../policy/ar4si.js';
 import type { TrustVector } from '../policy/ar4si.js';
+import { getPlatform, isPlatformName } from '../platforms/registry.js';
 import { checkBinding, checkExpectations } from './binding-checks.js';
-import type { Check, CheckContext, Finding } from './check-kit.js';
+import type { Check, CheckContext, Finding, WingChecks } from './check-kit.js';
 import { checkAnchor, checkDebug, checkPlatform, checkRuntime, checkTcb } from './common-checks.js';
-import { nitroChecks } from '../platforms/nitro/checks.js';
 import type { Policy } from '../policy/types.js';
-import { snpChecks } from '../platforms/sev-snp/checks.js';
-import { tdxChecks } from '../platforms/tdx/checks.js';
-import type { Appraisal, Expectations, Platform, VerificationFailure, Violation } from './types.js';
+import type { Appraisal, Expectations, VerificationFailure, Violation } from './types.js';
 
-const PLATFORM_CHECKS: Readonly<Record<Platform, Check>> = {
-  tdx: tdxChecks,
-  'sev-snp': snpChecks,
-  nitro: nitroChecks,
-};
-
-const CHECKS: readonly Check[] = [
-  checkPlatform,
-  checkAnchor,
-  checkRuntime,
-  checkTcb,
-  checkDebug,
-  checkBinding,
-  (ctx) => PLATFORM_CHECKS[ctx.evidence.platform](ctx),
-];
+/** The checks of evidence whose wing is `wing`, in report order: shared ones, then the wing's. */
+function checksOf(wing: WingChecks): readonly Check[] {
+  return [
+    checkPlatform,
+    checkAnchor,
+    checkRuntime,
+    (ctx) => checkTcb(ctx, wing),
+    (ctx) => checkDebug(ctx, wing),
+    (ctx) => checkBinding(ctx, wing),
+    (ctx) => wing.references(ctx),
+  ];
+}
 
 /** Verification codes that mean "genuine, but no TCB level recognises it" (hardware 97). */
 const UNRECOGNIZED_TCB = new Set(['ERR_TCB_LEVEL_NOT_FOUND']);
@@ -95,7 +90,8 @@ function boundNonce(ctx: CheckContext, violations: readonly Violation[]): Uint8A
 
 function appraiseVerified(evidence: VerifiedEvidence, policy: Policy, e: Expectations): Appraisal {
   const ctx: CheckContext = { evidence, policy, expectations: e, notes: [] };
-  const findings = CHECKS.flatMap((check) => check(ctx));
+  const checks = checksOf(getPlatform(evidence.platform).checks);
+  const findings = checks.flatMap((check) => check(ctx));
   const trustVector = combine(findings);
   const violations = findings.flatMap((f) => (f.violation ? [f.violation] : []));
   const nonce = boundNonce(ctx, violations);
@@ -143,7 +139,7 @@ export function appraise(
     throw new TypeError('appraise needs a Policy (see loadPolicy and defaultPolicy)');
   }
   if (isFailure(verified)) {
-    if (!(verified.platform in PLATFORM_CHECKS)) {
+    if (!isPlatformName(verified.platform)) {
       throw new TypeError(`unknown platform ${String(verified.platform)}`);
     }
     return failureAppraisal(verified, policy);

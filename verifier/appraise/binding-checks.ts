@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { createPublicKey } from 'node:crypto';
-import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
+import { bindingReportData } from '../../wire/binding.js';
 import { toHex } from '../../common/bytes.js';
 import { AR4SI } from '../policy/ar4si.js';
 import { fail, hexClaim, pass, short } from './check-kit.js';
-import type { CheckContext, Finding } from './check-kit.js';
+import type { CheckContext, Finding, WingChecks } from './check-kit.js';
 import type { Expectations, ViolationCode } from './types.js';
 
 const REPORT_DATA_LEN = 64;
@@ -23,7 +22,11 @@ function padded(bytes: Uint8Array, what: string): string {
   return toHex(out);
 }
 
-function compare(
+/**
+ * A binding comparison: instance-identity recognised when `actual` equals `expected`, else a
+ * violation `code` on `field` naming `why` (e.g. `the nonce`) → instance-identity 96.
+ */
+export function compareBinding(
   code: ViolationCode,
   field: string,
   actual: string | undefined,
@@ -38,78 +41,42 @@ function compare(
   return fail(code, 'instance-identity', 96, field, expected, actual ?? null, message);
 }
 
-function reportDataChecks(ctx: CheckContext): Finding[] {
+/**
+ * The REPORT_DATA binding of platforms that carry a 64-byte REPORT_DATA (TDX, SEV-SNP):
+ * REPORT_DATA = the nonce zero-padded to 64 bytes, or with `jkt` = `bindingReportData(nonce,
+ * jkt)`; with `reportData`, REPORT_DATA = it zero-padded. A mismatch → instance-identity 96.
+ */
+export function reportDataBinding(ctx: CheckContext): Finding[] {
   const { nonce, jkt, reportData } = ctx.expectations;
   const actual = hexClaim(ctx.evidence.claims, 'report_data');
   const out: Finding[] = [];
   if (nonce !== undefined && jkt !== undefined) {
     const expected = toHex(bindingReportData(nonce, jkt));
     out.push(
-      compare('ERR_REPORT_DATA_MISMATCH', 'REPORT_DATA', actual, expected, 'the key binding'),
+      compareBinding(
+        'ERR_REPORT_DATA_MISMATCH',
+        'REPORT_DATA',
+        actual,
+        expected,
+        'the key binding',
+      ),
     );
   } else if (nonce !== undefined) {
     const expected = padded(nonce, 'the nonce');
-    out.push(compare('ERR_REPORT_DATA_MISMATCH', 'REPORT_DATA', actual, expected, 'the nonce'));
+    out.push(
+      compareBinding('ERR_REPORT_DATA_MISMATCH', 'REPORT_DATA', actual, expected, 'the nonce'),
+    );
   }
   if (reportData !== undefined) {
     const expected = padded(reportData, 'reportData');
     out.push(
-      compare('ERR_REPORT_DATA_MISMATCH', 'REPORT_DATA', actual, expected, 'the report data'),
-    );
-  }
-  return out;
-}
-
-function spkiThumbprint(hex: string): string | undefined {
-  try {
-    const key = createPublicKey({ key: Buffer.from(hex, 'hex'), format: 'der', type: 'spki' });
-    return toHex(jwkThumbprint(key.export({ format: 'jwk' })));
-  } catch {
-    return undefined;
-  }
-}
-
-function publicKeyCheck(ctx: CheckContext, jkt: Uint8Array): Finding[] {
-  const spki = hexClaim(ctx.evidence.claims, 'public_key');
-  if (spki === undefined) return [];
-  const expected = toHex(jkt);
-  const actual = spkiThumbprint(spki);
-  if (actual === expected) return [pass('instance-identity', AR4SI.identity.RECOGNIZED)];
-  const shown = actual ?? 'not an SPKI public key';
-  const message = `public_key thumbprint is ${shown}, expected the workload key thumbprint ${expected}`;
-  return [
-    fail(
-      'ERR_PUBLIC_KEY_MISMATCH',
-      'instance-identity',
-      96,
-      'public_key',
-      expected,
-      shown,
-      message,
-    ),
-  ];
-}
-
-function nitroChecks(ctx: CheckContext): Finding[] {
-  const { nonce, jkt, reportData } = ctx.expectations;
-  const claims = ctx.evidence.claims;
-  const out: Finding[] = [];
-  if (nonce !== undefined) {
-    const actual = hexClaim(claims, 'nonce');
-    out.push(compare('ERR_NONCE_MISMATCH', 'nonce', actual, toHex(nonce), 'the nonce'));
-  }
-  const userData = hexClaim(claims, 'user_data');
-  if (nonce !== undefined && jkt !== undefined) {
-    const expected = toHex(bindingReportData(nonce, jkt));
-    out.push(
-      compare('ERR_REPORT_DATA_MISMATCH', 'user_data', userData, expected, 'the key binding'),
-    );
-    out.push(...publicKeyCheck(ctx, jkt));
-  }
-  if (reportData !== undefined) {
-    const expected = toHex(reportData);
-    out.push(
-      compare('ERR_REPORT_DATA_MISMATCH', 'user_data', userData, expected, 'the report data'),
+      compareBinding(
+        'ERR_REPORT_DATA_MISMATCH',
+        'REPORT_DATA',
+        actual,
+        expected,
+        'the report data',
+      ),
     );
   }
   return out;
@@ -131,16 +98,15 @@ export function checkExpectations(e: Expectations): void {
 }
 
 /**
- * Nonce and key binding. TDX/SNP: REPORT_DATA = the nonce zero-padded to 64 bytes, or with
- * `jkt` = `bindingReportData(nonce, jkt)`. Nitro: `nonce` = the nonce; with `jkt`, `user_data`
- * = the binding and `public_key` (when present) has thumbprint `jkt`. A mismatch →
- * instance-identity 96. Without expectations there is nothing to check (noted).
+ * Nonce and key binding, as the evidence's wing checks it (TDX/SNP: {@link reportDataBinding};
+ * Nitro: `nonce`, `user_data` and `public_key`). Without expectations there is nothing to
+ * check (noted).
  */
-export function checkBinding(ctx: CheckContext): Finding[] {
+export function checkBinding(ctx: CheckContext, wing: Pick<WingChecks, 'binding'>): Finding[] {
   const { nonce, reportData } = ctx.expectations;
   if (nonce === undefined && reportData === undefined) {
     ctx.notes.push('no nonce was expected: the evidence freshness was not checked');
     return [];
   }
-  return ctx.evidence.platform === 'nitro' ? nitroChecks(ctx) : reportDataChecks(ctx);
+  return wing.binding(ctx);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { VerifiedEvidence } from '../verify/types.js';
+import type { PlatformName, VerifiedEvidence } from '../verify/types.js';
 import { tierOf } from '../policy/ar4si.js';
 import type { VectorKey } from '../policy/ar4si.js';
 import type { Policy, Reference } from '../policy/types.js';
@@ -18,9 +18,12 @@ export interface Finding {
   readonly violation?: Violation;
 }
 
-/** Everything a check may look at; `notes` collects remarks that are not violations. */
-export interface CheckContext {
-  readonly evidence: VerifiedEvidence;
+/**
+ * Everything a check may look at; `notes` collects remarks that are not violations. A wing's
+ * checks take the context of its own platform `P`, with typed claims and details.
+ */
+export interface CheckContext<P extends PlatformName = PlatformName> {
+  readonly evidence: VerifiedEvidence<P>;
   readonly policy: Policy;
   readonly expectations: Expectations;
   readonly notes: string[];
@@ -28,6 +31,40 @@ export interface CheckContext {
 
 /** A policy check. */
 export type Check = (ctx: CheckContext) => Finding[];
+
+/** How a platform shows a debug TEE, for the shared debug check. */
+export interface DebugProbe<P extends PlatformName = PlatformName> {
+  /** The spec name of the field, e.g. `TDATTRIBUTES.DEBUG`. */
+  readonly field: string;
+  /** What the violation reports as the actual value. */
+  readonly actual: JsonValue;
+  /** What the violation message names as expected. */
+  readonly wanted: string;
+  /** True when the verified evidence shows a debug TEE. */
+  test(evidence: VerifiedEvidence<P>): boolean;
+}
+
+/**
+ * The appraisal knowledge of one platform (its wing's member `checks` in the platform
+ * registry): the checks the appraise stage runs with the shared ones.
+ */
+export interface WingChecks<P extends PlatformName = PlatformName> {
+  /** Every reference value the policy states for this platform, each mismatch a violation. */
+  references(ctx: CheckContext<P>): Finding[];
+  /**
+   * Freshness and key binding: the evidence against the expected nonce, report data and key
+   * thumbprint. Runs only when a nonce or report data is expected.
+   */
+  binding(ctx: CheckContext<P>): Finding[];
+  /** How the evidence shows a debug TEE. */
+  readonly debug: DebugProbe<P>;
+  /**
+   * True when verified evidence of this platform always carries a TCB status, so that its
+   * absence means no TCB level matched (hardware 97); false when the platform has none (a
+   * verified chain is genuine hardware).
+   */
+  readonly tcbStatusRequired: boolean;
+}
 
 /** The value a passing check of each claim contributes. */
 export const AFFIRM: Readonly<Record<VectorKey, number>> = {

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import type { AnchorInfo, CollateralRef, TcbStatus } from '../verify/types.js';
+import type { AnchorInfo, CollateralRef, PlatformName, TcbStatus } from '../verify/types.js';
 import type { Tier, TrustVector, VectorKey } from '../policy/ar4si.js';
 
 /** The platform names of evidence. */
-export type Platform = 'tdx' | 'sev-snp' | 'nitro';
+export type Platform = PlatformName;
 
 /** The outcome of a verification that did not produce {@link VerifiedEvidence}. */
 export interface VerificationFailure {

@@ -96,7 +96,7 @@ export async function signEar(claims: EarClaims, options: SignEarOptions): Promi
   if (actual !== curve.node && actual !== curve.jwk) {
     throw new TypeError(`${options.alg} needs a ${curve.jwk} key, got ${String(actual)}`);
   }
-  return new SignJWT(claims as unknown as Record<string, unknown>)
+  return new SignJWT({ ...claims })
     .setProtectedHeader({
       alg: options.alg,
       typ: EAR_JWT_TYP,

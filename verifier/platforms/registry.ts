@@ -1,6 +1,8 @@
 /**
- * The platform registry: one plugin object per TEE, listed literally. Duplicate
- * platform names or media types are a programming error and fail at load.
+ * The platform registry: one plugin object per TEE (its wing), listed literally. Each carries
+ * everything the rest of twi needs to know about its TEE: codec, verify stage, appraisal
+ * checks, measurements, launch identity and collateral marks. Duplicate platform names or
+ * media types are a programming error and fail at load.
  *
  * @module
  */
@@ -12,31 +14,52 @@ import {
 } from '../../wire/media-types.js';
 import type { VerificationCache } from '../verify/cache.js';
 import type { EndorsementWing } from '../verify/collect.js';
-import type { SuppliedEndorsements, VerifiedEvidence, VerifyContext } from '../verify/types.js';
+import type { WingChecks } from '../appraise/check-kit.js';
+import type {
+  ClaimsOf,
+  CollateralMark,
+  LaunchIdentityField,
+  NamedMeasurement,
+  PlatformName,
+  SuppliedEndorsements,
+  VerifiedEvidence,
+  VerifyContext,
+} from '../verify/types.js';
+import { nitroChecks } from './nitro/checks.js';
 import { describeNitroFormat, nitroClaims } from './nitro/claims.js';
 import {
   looksLikeNitroDocument,
   parseNitroDocument,
   serializeNitroDocument,
 } from './nitro/document.js';
+import { NITRO_LAUNCH_IDENTITY, nitroMeasurements } from './nitro/measurements.js';
 import { verifyNitro } from './nitro/verify.js';
 import { describeSnpFormat, looksLikeSnpReport, snpClaims } from './sev-snp/abi/claims.js';
 import { parseSnpReport, serializeSnpReport } from './sev-snp/abi/report.js';
 import { checkSnpEndorsementSyntax } from './sev-snp/collateral/endorsement-syntax.js';
 import { snpEndorsements } from './sev-snp/verify/endorsements.js';
+import { snpChecks } from './sev-snp/checks.js';
+import { SNP_LAUNCH_IDENTITY, snpMeasurements } from './sev-snp/measurements.js';
 import { verifySnp } from './sev-snp/verify/verify.js';
 import { describeTdxFormat } from './tdx/abi/describe.js';
 import { looksLikeTdxQuote, parseTdxQuote, serializeTdxQuote } from './tdx/abi/quote.js';
 import { tdxClaims } from './tdx/abi/claims.js';
 import { tdxEndorsements } from './tdx/verify/endorsements.js';
+import { tdxChecks } from './tdx/checks.js';
+import { tdxCollateralMarks } from './tdx/collateral-marks.js';
+import { TDX_LAUNCH_IDENTITY, tdxMeasurements } from './tdx/measurements.js';
 import { verifyTdx } from './tdx/verify/verify.js';
 
-/** Names of the supported TEE platforms. */
-export type PlatformName = 'tdx' | 'sev-snp' | 'nitro';
+/** Names of the supported TEE platforms (the keys of `PlatformEvidence` in `../verify/types.js`). */
+export type { PlatformName };
 
-/** What every platform codec offers, independent of its evidence type. */
-export interface PlatformCodec<E = unknown> {
-  readonly platform: PlatformName;
+/**
+ * What every platform plugin (wing) offers, for its evidence type `E` and platform `P`. The
+ * registry's list holds them as `PlatformCodec` (any evidence, any platform): look a plugin up
+ * by the evidence's platform before handing it that platform's values.
+ */
+export interface PlatformCodec<E = unknown, P extends PlatformName = PlatformName> {
+  readonly platform: P;
   /** CMW media types of this platform's evidence (ARCHITECTURE "Wire contracts"). */
   readonly mediaTypes: readonly string[];
   /** Cheap sniff used for auto-detection; never throws. */
@@ -46,12 +69,13 @@ export interface PlatformCodec<E = unknown> {
   /** Typed evidence → the exact bytes it was parsed from (without trailing bytes). */
   serialize(evidence: E): Uint8Array;
   /** The measurements, with the field names and encodings of the vectors' manifest. */
-  claims(evidence: E): Record<string, unknown>;
+  claims(evidence: E): ClaimsOf<P>;
   /** Structural description (versions, sizes, decoded fields) for `twi inspect`. */
   describe(evidence: E): Record<string, unknown>;
   /**
    * The verify stage: signatures, chains to the pinned roots, revocation, collateral and TCB
-   * at `ctx.now`. Throws a typed error on the first failure; only it mints VerifiedEvidence.
+   * at `ctx.now`. Throws a typed error on the first failure; only it mints VerifiedEvidence
+   * (whose `platform` narrows its claims and details).
    */
   verify(evidence: E, endorsements: SuppliedEndorsements, ctx: VerifyContext): VerifiedEvidence;
   /** What the evidence needs from the endorsement provider and how the answers are used. */
@@ -61,10 +85,28 @@ export interface PlatformCodec<E = unknown> {
    * parse is bad input (thrown), not a failed verification (reported).
    */
   checkSupplied?(evidence: E, endorsements: SuppliedEndorsements, cache: VerificationCache): void;
+  /**
+   * The appraisal checks of this platform: its reference values, its freshness and key
+   * binding, how it shows a debug TEE and whether it carries a TCB status.
+   */
+  readonly checks: WingChecks<P>;
+  /**
+   * The measurements of verified claims that supply-chain records can name (provenance
+   * linking), in a fixed order.
+   */
+  measurements(claims: Readonly<ClaimsOf<P>>): NamedMeasurement[];
+  /**
+   * The code-identifying measurements, in digest order, that the service's measurement
+   * digest (and so every derived identifier) covers. Changing it changes identifiers.
+   */
+  readonly launchIdentity: readonly LaunchIdentityField[];
+  /** The EAR marks of each collateral kind of verified evidence (TDX: TCB Info, QE identity). */
+  collateralMarks(evidence: VerifiedEvidence<P>): Readonly<Record<string, CollateralMark>>;
 }
 
-function codec<E>(c: PlatformCodec<E>): PlatformCodec {
-  return c as unknown as PlatformCodec;
+/** A wing, typed against its evidence and platform, as the registry's list holds it. */
+function codec<E, P extends PlatformName>(c: PlatformCodec<E, P>): PlatformCodec {
+  return c;
 }
 
 /** The built-in platforms, in auto-detection order. */
@@ -79,6 +121,10 @@ export const platforms: readonly PlatformCodec[] = [
     describe: describeTdxFormat,
     verify: verifyTdx,
     endorsements: tdxEndorsements,
+    checks: tdxChecks,
+    measurements: tdxMeasurements,
+    launchIdentity: TDX_LAUNCH_IDENTITY,
+    collateralMarks: tdxCollateralMarks,
   }),
   codec({
     platform: 'sev-snp',
@@ -91,6 +137,10 @@ export const platforms: readonly PlatformCodec[] = [
     verify: verifySnp,
     endorsements: snpEndorsements,
     checkSupplied: checkSnpEndorsementSyntax,
+    checks: snpChecks,
+    measurements: snpMeasurements,
+    launchIdentity: SNP_LAUNCH_IDENTITY,
+    collateralMarks: () => ({}),
   }),
   codec({
     platform: 'nitro',
@@ -102,6 +152,10 @@ export const platforms: readonly PlatformCodec[] = [
     describe: describeNitroFormat,
     verify: verifyNitro,
     endorsements: { suppliedSources: { 'nitro-chain': 'attester' } },
+    checks: nitroChecks,
+    measurements: nitroMeasurements,
+    launchIdentity: NITRO_LAUNCH_IDENTITY,
+    collateralMarks: () => ({}),
   }),
 ];
 

@@ -1,28 +1,14 @@
 /**
  * The collateral an appraisal used, as the EAR reports it: each piece's kind and SHA-256
- * (from the verify stage), where it came from (from the endorsement collector) and, for TDX
- * TCB Info and QE identity, its `tcbEvaluationDataNumber` and `issueDate`.
+ * (from the verify stage), where it came from (from the endorsement collector) and the marks
+ * the evidence's wing gives it (`collateralMarks`: for TDX TCB Info and QE identity, its
+ * `tcbEvaluationDataNumber` and `issueDate`).
  *
  * @module
  */
 import type { Appraisal } from '../appraise/types.js';
+import { getPlatform } from '../platforms/registry.js';
 import type { CollateralRef, CollateralSource, VerifiedEvidence } from './types.js';
-
-function tdxMark(
-  kind: string,
-  details: Readonly<Record<string, unknown>>,
-): Pick<CollateralRef, 'tcbEvaluationDataNumber' | 'issueDate'> {
-  const [n, d] =
-    kind === 'tcb-info'
-      ? [details.tcbEvaluationDataNumber, details.tcbInfoIssueDate]
-      : kind === 'qe-identity'
-        ? [details.qeIdentityTcbEvaluationDataNumber, details.qeIdentityIssueDate]
-        : [undefined, undefined];
-  return {
-    ...(typeof n === 'number' && { tcbEvaluationDataNumber: n }),
-    ...(typeof d === 'string' && { issueDate: d }),
-  };
-}
 
 /**
  * `appraisal` with `verification.collateral` naming every piece of `evidence`'s collateral
@@ -41,12 +27,13 @@ export function describeCollateral(
   sources: Readonly<Record<string, CollateralSource>>,
 ): Appraisal {
   if (evidence === undefined) return appraisal;
+  const marks = getPlatform(evidence.platform).collateralMarks(evidence);
   const collateral = evidence.collateral.map((c): CollateralRef =>
     Object.freeze({
       kind: c.kind,
       sha256: c.sha256,
       ...(sources[c.kind] !== undefined && { source: sources[c.kind] }),
-      ...(evidence.platform === 'tdx' && tdxMark(c.kind, evidence.details)),
+      ...(Object.hasOwn(marks, c.kind) && marks[c.kind]),
     }),
   );
   return Object.freeze({

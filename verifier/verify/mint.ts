@@ -5,13 +5,24 @@
  *
  * @module
  */
-import type { VERIFIED, VerifiedEvidence } from './types.js';
+import type {
+  PlatformName,
+  VerifiedEvidence,
+  VerifiedEvidenceOf,
+  VerifiedFields,
+} from './types.js';
 
 const verified = new WeakSet<object>();
 
-/** Seals the result of a successful verification. */
-export function mintVerified(value: Omit<VerifiedEvidence, typeof VERIFIED>): VerifiedEvidence {
-  const sealed = Object.freeze({ ...value }) as unknown as VerifiedEvidence;
+/**
+ * Seals the result of a successful verification; the platform's claims and details types
+ * follow from `value.platform`.
+ */
+export function mintVerified<P extends PlatformName>(
+  value: VerifiedFields<P>,
+): VerifiedEvidenceOf<P> {
+  // The brand exists only in the type: the WeakSet below is what `isVerified` trusts.
+  const sealed = Object.freeze({ ...value }) as VerifiedEvidenceOf<P>;
   verified.add(sealed);
   return sealed;
 }

@@ -5,6 +5,9 @@
  * @module
  */
 import type { TrustAnchors } from '../../common/x509/chain.js';
+import type { NitroClaims, NitroDetails } from '../platforms/nitro/claims.js';
+import type { SnpClaims, SnpDetails } from '../platforms/sev-snp/abi/claims.js';
+import type { TdxClaims, TdxDetails } from '../platforms/tdx/abi/claims.js';
 import type { TcbStatus } from '../platforms/tdx/verify/tcb-status.js';
 import type { TdxCollateral } from '../platforms/tdx/collateral/v3.js';
 import type { VerificationCache } from './cache.js';
@@ -48,11 +51,31 @@ export interface CollateralRef {
   readonly issueDate?: string;
 }
 
-/** Evidence whose signatures, chains, revocation, collateral and TCB checks all passed. */
-export interface VerifiedEvidence {
-  readonly platform: 'tdx' | 'sev-snp' | 'nitro';
+/**
+ * What verified evidence of each platform carries, as its wing declares it: the codec's claims
+ * and the verify stage's details. Its keys are the platform names; the platform registry
+ * (`verifier/platforms/registry.ts`) holds one plugin per key, typed against this map.
+ */
+export interface PlatformEvidence {
+  tdx: { readonly claims: TdxClaims; readonly details: TdxDetails };
+  'sev-snp': { readonly claims: SnpClaims; readonly details: SnpDetails };
+  nitro: { readonly claims: NitroClaims; readonly details: NitroDetails };
+}
+
+/** Names of the supported TEE platforms. */
+export type PlatformName = keyof PlatformEvidence;
+
+/** The claims of a platform's evidence (manifest field names and encodings). */
+export type ClaimsOf<P extends PlatformName> = PlatformEvidence[P]['claims'];
+
+/** The verify stage's details of a platform's evidence (JSON-safe). */
+export type DetailsOf<P extends PlatformName> = PlatformEvidence[P]['details'];
+
+/** Verified evidence of one platform `P` (see {@link VerifiedEvidence}). */
+export interface VerifiedEvidenceOf<P extends PlatformName> {
+  readonly platform: P;
   /** The codec's claims (manifest field names and encodings). */
-  readonly claims: Readonly<Record<string, unknown>>;
+  readonly claims: Readonly<ClaimsOf<P>>;
   /** TDX: the converged TCB status; SEV-SNP and Nitro: undefined. */
   readonly tcbStatus?: TcbStatus;
   /** Union of advisory IDs (TDX), empty elsewhere. */
@@ -60,9 +83,52 @@ export interface VerifiedEvidence {
   readonly anchor: AnchorInfo;
   readonly collateral: readonly CollateralRef[];
   /** Platform specifics for appraisal and reports (JSON-safe). */
-  readonly details: Readonly<Record<string, unknown>>;
+  readonly details: Readonly<DetailsOf<P>>;
   readonly [VERIFIED]: true;
 }
+
+/**
+ * Evidence whose signatures, chains, revocation, collateral and TCB checks all passed. Without
+ * a type argument it is the union over the platforms, so checking `platform` narrows `claims`
+ * and `details` to that platform's types.
+ *
+ * @example
+ * ```ts
+ * if (verified.platform === 'tdx') verified.claims.mrtd; // string
+ * ```
+ */
+export type VerifiedEvidence<P extends PlatformName = PlatformName> = P extends PlatformName
+  ? VerifiedEvidenceOf<P>
+  : never;
+
+/** What the verify stage hands to `mintVerified` (module `./mint.js`): all but the brand. */
+export type VerifiedFields<P extends PlatformName = PlatformName> = Omit<
+  VerifiedEvidenceOf<P>,
+  typeof VERIFIED
+>;
+
+/**
+ * One measurement of a platform's claims that supply-chain records can name: its field
+ * (e.g. `mrtd`, `measurement`, `pcr0`) and its value, lowercase hex of the raw bytes.
+ */
+export interface NamedMeasurement {
+  readonly field: string;
+  readonly value: string;
+}
+
+/**
+ * One code-identifying measurement of a platform's launch identity: its name in the
+ * measurement digest (e.g. `MRTD`), and where verified evidence carries it — `claims` or
+ * `details`, and the key (a dotted path, e.g. `pcrs.0`).
+ */
+export type LaunchIdentityField = readonly [
+  name: string,
+  source: 'claims' | 'details',
+  key: string,
+];
+
+/** The marks collateral of one kind carries in the EAR: TDX TCB Info / QE identity version. */
+export type CollateralMark = Pick<CollateralRef, 'tcbEvaluationDataNumber' | 'issueDate'>;
 
 /** The roots verification may end at, per vendor. */
 export interface AnchorStore {

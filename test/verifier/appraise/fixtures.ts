@@ -6,7 +6,12 @@
 import { haveVectors, loadManifest } from '../../helpers/vectors.js';
 import type { Sample } from '../../helpers/vectors.js';
 import { mintVerified } from '../../../verifier/verify/mint.js';
-import type { AnchorInfo, TcbStatus, VerifiedEvidence } from '../../../verifier/verify/types.js';
+import type {
+  AnchorInfo,
+  TcbStatus,
+  VerifiedEvidence,
+  VerifiedFields,
+} from '../../../verifier/verify/types.js';
 import type { VerificationFailure } from '../../../verifier/appraise/types.js';
 
 export const manifest = haveVectors ? loadManifest() : { samples: [], roots: [] };
@@ -64,7 +69,8 @@ export function verifiedOf(s: Sample, changes: EvidenceChanges = {}): VerifiedEv
   const expected = s.expected.tcb_status as TcbStatus | undefined;
   const tcbStatus = changes.tcbStatus === null ? undefined : (changes.tcbStatus ?? expected);
   const digests = Object.entries((s.sha256 ?? {}) as Record<string, string>);
-  return mintVerified({
+  // Manifest claims (possibly changed by a test) stand in for the codec's typed claims.
+  const fields = {
     platform: s.platform,
     claims,
     tcbStatus: s.platform === 'tdx' ? tcbStatus : (changes.tcbStatus ?? undefined),
@@ -72,7 +78,8 @@ export function verifiedOf(s: Sample, changes: EvidenceChanges = {}): VerifiedEv
     anchor: { ...ROOTS[s.platform], ...changes.anchor },
     collateral: digests.map(([kind, sha256]) => ({ kind, sha256 })),
     details: { ...detailsOf(s), ...changes.details },
-  });
+  } as unknown as VerifiedFields;
+  return mintVerified(fields) as VerifiedEvidence;
 }
 
 /** The verify stage's answer for a sample that does not verify. */

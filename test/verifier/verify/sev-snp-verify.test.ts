@@ -94,7 +94,13 @@ describe('real SEV-SNP samples', { skip }, () => {
       assert.equal(v.platform, 'sev-snp');
       assert.equal(v.anchor.source, 'vendor');
       assert.equal(v.anchor.subject, `ARK-${v.details.product as string}`);
-      for (const field of ['measurement', 'report_data', 'host_data', 'chip_id', 'reported_tcb']) {
+      for (const field of [
+        'measurement',
+        'report_data',
+        'host_data',
+        'chip_id',
+        'reported_tcb',
+      ] as const) {
         assert.equal(v.claims[field], m[field], field);
       }
       assert.deepEqual(v.claims.reported_tcb_parts, m.reported_tcb_parts);

@@ -81,8 +81,8 @@ function checkVerified(s: Sample, v: VerifiedEvidence): void {
     subject: 'Intel SGX Root CA',
     source: 'vendor',
   });
-  for (const [k, value] of Object.entries(s.measurements ?? {}))
-    assert.deepEqual(v.claims[k], value);
+  const claims: Readonly<Record<string, unknown>> = v.claims;
+  for (const [k, value] of Object.entries(s.measurements ?? {})) assert.deepEqual(claims[k], value);
   assert.equal(v.details.fmspc, s.fmspc);
   assert.equal(v.details.pckCa, /Platform CA/.test(String(s.pck_ca)) ? 'platform' : 'processor');
   assert.equal(v.details.platformStatus, detail.platform_tcb_level.status);
@@ -240,6 +240,7 @@ for (const shape of shapes) {
         subject: 'Intel SGX Root CA',
         source: 'configured',
       });
+      assert.ok(v.platform === 'tdx');
       assert.equal(v.details.quoteVersion, shape.version);
       assert.equal(v.details.bodyType, shape.type);
       assert.equal('tee_tcb_svn2' in v.claims, shape.type === 3);
@@ -294,6 +295,7 @@ test('another quote of the same platform reuses every cached piece', () => {
   cache.taken();
   const b = simulate({ reportData: new Uint8Array(64).fill(2) });
   const vb = verifyTdx(b.quote, { tdxCollateral: b.collateral }, ctx);
+  assert.ok(vb.platform === 'tdx');
   assert.equal(vb.claims.report_data, '02'.repeat(64));
   assert.deepEqual(cache.taken(), []);
   // A newer TDX module SVN on the same platform: the TCB is evaluated again, but the

@@ -15,6 +15,32 @@ function hexOrNull(value: Uint8Array | null | undefined): string | null {
 }
 
 /**
+ * The claims of a Nitro document, as {@link nitroClaims} returns them (a type alias, so that
+ * it is assignable to `Record<string, unknown>`).
+ */
+export type NitroClaims = {
+  /** PCR index (decimal) → lowercase hex, in index order. */
+  pcrs: Record<string, string>;
+  nonce: string | null;
+  user_data: string | null;
+  public_key: string | null;
+};
+
+/** What the Nitro verify stage records about verified evidence besides its claims. */
+export type NitroDetails = {
+  moduleId: string;
+  digest: string;
+  /** ISO 8601. */
+  timestamp: string;
+  pcrCount: number;
+  /** PCR0, PCR1 and PCR2 all zero: an enclave started in debug mode. */
+  debug: boolean;
+  hasNonce: boolean;
+  hasUserData: boolean;
+  hasPublicKey: boolean;
+};
+
+/**
  * The document's measurements in the shape of the real-vector manifest: `pcrs` as
  * `{"0": hex, "1": hex, …}` in index order, and `nonce`, `user_data`, `public_key` as
  * lowercase hex, or `null` when absent or null. No other keys.
@@ -24,7 +50,7 @@ function hexOrNull(value: Uint8Array | null | undefined): string | null {
  * nitroClaims(doc).pcrs['0']; // '5cb70295…'
  * ```
  */
-export function nitroClaims(doc: NitroDocument): Record<string, unknown> {
+export function nitroClaims(doc: NitroDocument): NitroClaims {
   const pcrs: Record<string, string> = {};
   const indexes = [...doc.payload.pcrs.keys()].sort((a, b) => a - b);
   for (const i of indexes) pcrs[String(i)] = toHex(doc.payload.pcrs.get(i) as Uint8Array);

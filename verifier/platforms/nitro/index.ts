@@ -14,7 +14,12 @@
  * @module
  */
 export { describeNitroFormat, nitroClaims } from './claims.js';
-export type { NitroFormatDescription, NitroOptionalShape } from './claims.js';
+export type {
+  NitroClaims,
+  NitroDetails,
+  NitroFormatDescription,
+  NitroOptionalShape,
+} from './claims.js';
 export type { HeadWidth } from './cbor.js';
 export { encodeCoseSign1, encodeNitroProtectedHeader, encodeSigStructure } from './cose.js';
 export type { CoseSign1Parts } from './cose.js';

@@ -142,7 +142,7 @@ export function verifyNitro(
   doc: NitroDocument,
   _endorsements: SuppliedEndorsements,
   ctx: VerifyContext,
-): VerifiedEvidence {
+): VerifiedEvidence<'nitro'> {
   if (!(ctx.now instanceof Date) || Number.isNaN(ctx.now.getTime())) {
     throw new TypeError('ctx.now must be a valid Date');
   }

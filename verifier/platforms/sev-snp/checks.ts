@@ -1,14 +1,17 @@
 /**
- * SEV-SNP reference values (SPEC-DIGEST B3, E2): launch digest and signing keys →
- * executables, HOST_DATA / POLICY / VMPL → configuration, TCB and product → hardware,
- * CHIP_ID → instance-identity.
+ * SEV-SNP appraisal checks (the wing's `checks`): reference values (SPEC-DIGEST B3, E2):
+ * launch digest and signing keys → executables, HOST_DATA / POLICY / VMPL → configuration,
+ * TCB and product → hardware, CHIP_ID → instance-identity; the REPORT_DATA binding;
+ * POLICY.DEBUG; no TCB status.
  *
  * @module
  */
 import { decodeSnpPolicy } from './abi/bit-fields.js';
 import type { SnpPolicy } from './abi/bit-fields.js';
+import { reportDataBinding } from '../../appraise/binding-checks.js';
 import { detailString, fail, hexClaim, matchReference, pass } from '../../appraise/check-kit.js';
-import type { CheckContext, Finding } from '../../appraise/check-kit.js';
+import type { CheckContext, Finding, WingChecks } from '../../appraise/check-kit.js';
+import type { VerifiedEvidence } from '../../verify/types.js';
 import type {
   SnpPolicyFlag,
   SnpPolicyRule,
@@ -45,7 +48,7 @@ function abiChecks(policy: SnpPolicy, rule: SnpPolicyRule): Finding[] {
   return [fail('ERR_POLICY_BIT', 'configuration', 96, 'POLICY.ABI', `>= ${min}`, actual, message)];
 }
 
-function policyChecks(ctx: CheckContext, rule: SnpPolicyRule | undefined): Finding[] {
+function policyChecks(ctx: CheckContext<'sev-snp'>, rule: SnpPolicyRule | undefined): Finding[] {
   if (rule === undefined) return [];
   const raw = ctx.evidence.claims.policy;
   if (typeof raw !== 'string') return [missing('POLICY', 'configuration')];
@@ -59,7 +62,7 @@ function policyChecks(ctx: CheckContext, rule: SnpPolicyRule | undefined): Findi
   return [...flags, ...abiChecks(policy, rule)];
 }
 
-function tcbChecks(ctx: CheckContext, min: SnpReferences['min_tcb']): Finding[] {
+function tcbChecks(ctx: CheckContext<'sev-snp'>, min: SnpReferences['min_tcb']): Finding[] {
   if (min === undefined) return [];
   const parts = (ctx.evidence.claims.reported_tcb_parts ?? {}) as Partial<
     Record<SnpTcbComponent, number>
@@ -78,7 +81,7 @@ function tcbChecks(ctx: CheckContext, min: SnpReferences['min_tcb']): Finding[] 
   });
 }
 
-function vmplCheck(ctx: CheckContext, rule: VmplRule | undefined): Finding[] {
+function vmplCheck(ctx: CheckContext<'sev-snp'>, rule: VmplRule | undefined): Finding[] {
   if (rule === undefined) return [];
   const vmpl = ctx.evidence.claims.vmpl;
   if (typeof vmpl !== 'number') return [missing('VMPL', 'configuration')];
@@ -92,7 +95,7 @@ function vmplCheck(ctx: CheckContext, rule: VmplRule | undefined): Finding[] {
   return [fail('ERR_VMPL_NOT_ALLOWED', 'configuration', 96, 'VMPL', expected, vmpl, message)];
 }
 
-function svnCheck(ctx: CheckContext, min: number | undefined): Finding[] {
+function svnCheck(ctx: CheckContext<'sev-snp'>, min: number | undefined): Finding[] {
   if (min === undefined) return [];
   const svn = ctx.evidence.claims.guest_svn;
   if (typeof svn !== 'number') return [missing('GUEST_SVN', 'executables')];
@@ -101,7 +104,10 @@ function svnCheck(ctx: CheckContext, min: number | undefined): Finding[] {
   return [fail('ERR_SVN_TOO_LOW', 'executables', 96, 'GUEST_SVN', min, svn, message)];
 }
 
-function productCheck(ctx: CheckContext, products: readonly string[] | undefined): Finding[] {
+function productCheck(
+  ctx: CheckContext<'sev-snp'>,
+  products: readonly string[] | undefined,
+): Finding[] {
   if (products === undefined) return [];
   const actual = detailString(ctx.evidence.details, 'product');
   if (actual === undefined) return [missing('PRODUCT', 'hardware')];
@@ -113,7 +119,7 @@ function productCheck(ctx: CheckContext, products: readonly string[] | undefined
   return [fail('ERR_REFERENCE_MISMATCH', 'hardware', 96, 'PRODUCT', [...products], actual)];
 }
 
-function authorKeyDigest(ctx: CheckContext): string | undefined {
+function authorKeyDigest(ctx: CheckContext<'sev-snp'>): string | undefined {
   return (
     hexClaim(ctx.evidence.claims, 'author_key_digest') ??
     detailString(ctx.evidence.details, 'authorKeyDigest', 'author_key_digest')?.toLowerCase()
@@ -121,7 +127,7 @@ function authorKeyDigest(ctx: CheckContext): string | undefined {
 }
 
 /** Every SEV-SNP reference value the policy states, each mismatch a violation. */
-export function snpChecks(ctx: CheckContext): Finding[] {
+export function snpReferences(ctx: CheckContext<'sev-snp'>): Finding[] {
   const refs = ctx.policy['sev-snp'];
   if (refs === undefined) return [];
   const c = ctx.evidence.claims;
@@ -148,3 +154,17 @@ export function snpChecks(ctx: CheckContext): Finding[] {
     ...matchReference('CHIP_ID', hexClaim(c, 'chip_id'), refs.chip_ids, 'instance-identity'),
   ];
 }
+
+/** POLICY.DEBUG (bit 19). */
+function snpDebug(e: VerifiedEvidence<'sev-snp'>): boolean {
+  const policy: unknown = e.claims.policy;
+  return typeof policy === 'string' && decodeSnpPolicy(BigInt(policy)).debug;
+}
+
+/** The SEV-SNP wing's appraisal checks. */
+export const snpChecks: WingChecks<'sev-snp'> = {
+  references: snpReferences,
+  binding: reportDataBinding,
+  debug: { field: 'POLICY.DEBUG', actual: true, wanted: 'false', test: snpDebug },
+  tcbStatusRequired: false,
+};

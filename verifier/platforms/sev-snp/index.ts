@@ -55,6 +55,6 @@ export {
 } from './abi/signature.js';
 export type { SnpCertKind, SnpCertTableEntry, SnpCertTableInput } from './abi/cert-table.js';
 export { parseSnpCertTable, SNP_CERT_GUIDS, serializeSnpCertTable } from './abi/cert-table.js';
-export type { SnpFormatDescription } from './abi/claims.js';
+export type { SnpClaims, SnpDetails, SnpFormatDescription } from './abi/claims.js';
 export { describeSnpFormat, looksLikeSnpReport, snpClaims } from './abi/claims.js';
 export { verifySnp } from './verify/verify.js';

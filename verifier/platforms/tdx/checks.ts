@@ -1,10 +1,12 @@
 /**
- * TDX reference values (SPEC-DIGEST B1.2, B1.3, B2, E2): TD measurements → executables,
- * TD configuration → configuration, TDX module and FMSPC → hardware.
+ * TDX appraisal checks (the wing's `checks`): reference values (SPEC-DIGEST B1.2, B1.3, B2,
+ * E2): TD measurements → executables, TD configuration → configuration, TDX module and
+ * FMSPC → hardware; the REPORT_DATA binding; TDATTRIBUTES.DEBUG; a required TCB status.
  *
  * @module
  */
 import { TD_ATTRIBUTE_BITS } from './abi/claims.js';
+import { reportDataBinding } from '../../appraise/binding-checks.js';
 import {
   detailString,
   fail,
@@ -13,9 +15,10 @@ import {
   matchReference,
   pass,
 } from '../../appraise/check-kit.js';
-import type { CheckContext, Finding } from '../../appraise/check-kit.js';
+import type { CheckContext, Finding, WingChecks } from '../../appraise/check-kit.js';
 import type { VectorKey } from '../../policy/ar4si.js';
 import type { TdAttributesRule, TdAttributeFlag, TdxReferences } from '../../policy/types.js';
+import type { VerifiedEvidence } from '../../verify/types.js';
 
 type HexKey = Exclude<
   keyof TdxReferences,
@@ -35,7 +38,7 @@ const FIELDS: readonly (readonly [HexKey, string, VectorKey])[] = [
   ['mrseam', 'MRSEAM', 'hardware'],
 ];
 
-function mrOwnerConfig(ctx: CheckContext, refs: TdxReferences): Finding[] {
+function mrOwnerConfig(ctx: CheckContext<'tdx'>, refs: TdxReferences): Finding[] {
   if (refs.mrownerconfig === undefined) return [];
   const actual =
     hexClaim(ctx.evidence.claims, 'mrownerconfig') ??
@@ -69,7 +72,7 @@ function attributeFlags(actualHex: string, rule: TdAttributesRule): Finding[] {
   });
 }
 
-function tdAttributes(ctx: CheckContext, rule: TdAttributesRule | undefined): Finding[] {
+function tdAttributes(ctx: CheckContext<'tdx'>, rule: TdAttributesRule | undefined): Finding[] {
   if (rule === undefined) return [];
   const actual = hexClaim(ctx.evidence.claims, 'td_attributes');
   if (actual === undefined) {
@@ -79,7 +82,7 @@ function tdAttributes(ctx: CheckContext, rule: TdAttributesRule | undefined): Fi
   return [...attributeValue(actual, rule), ...attributeFlags(actual, rule)];
 }
 
-function fmspc(ctx: CheckContext, accepted: TdxReferences['fmspcs']): Finding[] {
+function fmspc(ctx: CheckContext<'tdx'>, accepted: TdxReferences['fmspcs']): Finding[] {
   if (accepted === undefined) return [];
   const actual = detailString(ctx.evidence.details, 'fmspc', 'FMSPC')?.toLowerCase();
   return matchReference('FMSPC', actual, accepted, 'hardware');
@@ -91,7 +94,7 @@ const EVALUATION_NUMBERS = [
 ] as const;
 
 /** The collateral's TCB evaluation data numbers against the policy floor → hardware 96. */
-function minEvaluationNumber(ctx: CheckContext, min: number | undefined): Finding[] {
+function minEvaluationNumber(ctx: CheckContext<'tdx'>, min: number | undefined): Finding[] {
   if (min === undefined) return [];
   return EVALUATION_NUMBERS.map(([field, key]) => {
     const actual = ctx.evidence.details[key];
@@ -105,7 +108,7 @@ function minEvaluationNumber(ctx: CheckContext, min: number | undefined): Findin
 }
 
 /** Every TDX reference value the policy states, each mismatch a violation. */
-export function tdxChecks(ctx: CheckContext): Finding[] {
+export function tdxReferences(ctx: CheckContext<'tdx'>): Finding[] {
   const refs = ctx.policy.tdx;
   if (refs === undefined) return [];
   const claims = ctx.evidence.claims;
@@ -119,3 +122,19 @@ export function tdxChecks(ctx: CheckContext): Finding[] {
     ...minEvaluationNumber(ctx, refs.min_tcb_evaluation_data_number),
   ];
 }
+
+/** TDATTRIBUTES.DEBUG (bit 0), from the decoded flags or the raw attributes. */
+function tdxDebug(e: VerifiedEvidence<'tdx'>): boolean {
+  const flags: { debug?: unknown } | undefined = e.claims.td_attribute_flags;
+  const raw: unknown = e.claims.td_attributes;
+  const bits = typeof raw === 'string' ? leHexValue(raw) : 0n;
+  return flags?.debug === true || ((bits >> TD_ATTRIBUTE_BITS.debug) & 1n) === 1n;
+}
+
+/** The TDX wing's appraisal checks. */
+export const tdxChecks: WingChecks<'tdx'> = {
+  references: tdxReferences,
+  binding: reportDataBinding,
+  debug: { field: 'TDATTRIBUTES.DEBUG', actual: true, wanted: 'false', test: tdxDebug },
+  tcbStatusRequired: true,
+};

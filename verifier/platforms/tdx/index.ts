@@ -29,6 +29,7 @@ export {
 } from './collateral/pem.js';
 export { signatureDataSize } from './abi/signature-data.js';
 export { tdxClaims, tdAttributeFlags, tdAttributesValue, TD_ATTRIBUTE_BITS } from './abi/claims.js';
+export type { TdAttributeFlags, TdxClaims, TdxDetails } from './abi/claims.js';
 export { describeTdxFormat } from './abi/describe.js';
 export { tdBodySize } from './abi/header.js';
 export type { TdxCollateralV3 } from './collateral/v3.js';

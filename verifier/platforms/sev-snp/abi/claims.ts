@@ -13,9 +13,55 @@ import {
 } from './bit-fields.js';
 import { OFF, SNP_REPORT_SIZE, SNP_SIG_ALGO_ECDSA_P384_SHA384 } from './layout.js';
 import { decodeSnpTcb, snpTcbHex } from './tcb.js';
-import type { SnpCpuid, SnpReport, SnpTcbParts } from './types.js';
+import type { SnpCpuid, SnpProduct, SnpReport, SnpTcbParts } from './types.js';
 
 const hex0x = (v: bigint): string => '0x' + v.toString(16);
+
+/**
+ * The claims of an SEV-SNP report, as {@link snpClaims} returns them (a type alias, so that
+ * it is assignable to `Record<string, unknown>`).
+ */
+export type SnpClaims = {
+  measurement: string;
+  report_data: string;
+  host_data: string;
+  id_key_digest: string;
+  /** `0x…` without padding. */
+  policy: string;
+  vmpl: number;
+  guest_svn: number;
+  /** `0x…` without padding. */
+  platform_info: string;
+  chip_id: string;
+  report_id: string;
+  /** 16 hex digits of the u64. */
+  reported_tcb: string;
+  reported_tcb_parts: SnpTcbParts;
+  current_tcb: string;
+  committed_tcb: string;
+  launch_tcb: string;
+};
+
+/**
+ * What the SEV-SNP verify stage records about verified evidence besides its claims
+ * (JSON-safe). The members the appraisal and the launch identity read are typed; the rest
+ * (decoded POLICY, PLATFORM_INFO, TCBs, key certificate, chain) is description for reports.
+ */
+export type SnpDetails = {
+  /** The product the chain was verified for (e.g. `Milan`). */
+  product: SnpProduct | undefined;
+  reportVersion: number;
+  keyKind: 'vcek' | 'vlek';
+  vmpl: number;
+  guestSvn: number;
+  /** Lowercase hex. */
+  authorKeyDigest: string;
+  /** Lowercase hex. */
+  familyId: string;
+  /** Lowercase hex. */
+  imageId: string;
+  [key: string]: unknown;
+};
 
 /**
  * The report's appraisal claims, with the keys and encodings of the real-vector manifest's
@@ -23,7 +69,7 @@ const hex0x = (v: bigint): string => '0x' + v.toString(16);
  * without padding, `vmpl` and `guest_svn` as numbers, each TCB as 16 hex digits of its u64,
  * and `reported_tcb_parts` as `{bl, tee, snp, ucode}` (plus `fmc` on Turin and later).
  */
-export function snpClaims(report: SnpReport): Record<string, unknown> {
+export function snpClaims(report: SnpReport): SnpClaims {
   return {
     measurement: toHex(report.measurement),
     report_data: toHex(report.reportData),

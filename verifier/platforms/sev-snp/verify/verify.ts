@@ -30,6 +30,7 @@ import type { SuppliedEndorsements } from '../../../verify/types.js';
 import { certLabel } from '../../../../common/x509/certificate.js';
 import { decodeSnpSignerInfo } from '../abi/bit-fields.js';
 import { describeSnpFormat, snpClaims } from '../abi/claims.js';
+import type { SnpDetails } from '../abi/claims.js';
 import { decodeSnpTcb } from '../abi/tcb.js';
 import type { SnpProduct, SnpReport } from '../abi/types.js';
 import { verifySnpChain } from './chain.js';
@@ -88,7 +89,7 @@ function detailsOf(
   key: SnpKeyMaterial,
   chain: SnpChain,
   hwIdChecked: boolean,
-): Record<string, unknown> {
+): SnpDetails {
   const d = describeSnpFormat(report);
   const current = decodeSnpTcb(report.currentTcb, report.product);
   const reported = decodeSnpTcb(report.reportedTcb, report.product);
@@ -148,7 +149,7 @@ export function verifySnp(
   report: SnpReport,
   endorsements: SuppliedEndorsements,
   ctx: VerifyContext,
-): VerifiedEvidence {
+): VerifiedEvidence<'sev-snp'> {
   checkContext(ctx);
   const signingKey = decodeSnpSignerInfo(report.signerInfo).signingKey;
   const { key, intermediates, crl } = resolveSnpEndorsements(endorsements, signingKey, ctx.cache);

@@ -5,8 +5,10 @@
  * @module
  */
 import { toHex } from '../../../../common/bytes.js';
+import type { PckCaKind } from '../collateral/pck-extensions.js';
+import type { TcbStatus } from '../verify/tcb-status.js';
 import { BODY_TYPE_TD15 } from './types.js';
-import type { TdxQuote } from './types.js';
+import type { TdxBodyType, TdxQuote } from './types.js';
 
 /** TDATTRIBUTES bits with a name in the claims (TDX module `td_param_attributes_t`). */
 export const TD_ATTRIBUTE_BITS = {
@@ -23,7 +25,7 @@ export function tdAttributesValue(raw: Uint8Array): bigint {
 }
 
 /** The named TDATTRIBUTES flags. */
-export function tdAttributeFlags(raw: Uint8Array): Record<keyof typeof TD_ATTRIBUTE_BITS, boolean> {
+export function tdAttributeFlags(raw: Uint8Array): TdAttributeFlags {
   const v = tdAttributesValue(raw);
   const bit = (n: bigint): boolean => ((v >> n) & 1n) === 1n;
   return {
@@ -34,6 +36,60 @@ export function tdAttributeFlags(raw: Uint8Array): Record<keyof typeof TD_ATTRIB
     perfmon: bit(TD_ATTRIBUTE_BITS.perfmon),
   };
 }
+
+/** The named TDATTRIBUTES flags, as {@link tdAttributeFlags} decodes them. */
+export type TdAttributeFlags = Record<keyof typeof TD_ATTRIBUTE_BITS, boolean>;
+
+/**
+ * The claims of a TDX quote, as {@link tdxClaims} returns them (a type alias, so that it is
+ * assignable to `Record<string, unknown>`). Byte values are lowercase hex of the raw bytes.
+ */
+export type TdxClaims = {
+  mrtd: string;
+  rtmr0: string;
+  rtmr1: string;
+  rtmr2: string;
+  rtmr3: string;
+  mrseam: string;
+  mrconfigid: string;
+  mrowner: string;
+  td_attributes: string;
+  td_attribute_flags: TdAttributeFlags;
+  xfam: string;
+  tee_tcb_svn: string;
+  report_data: string;
+  /** TD report 1.5 bodies only. */
+  tee_tcb_svn2?: string;
+  /** TD report 1.5 bodies only. */
+  mrservicetd?: string;
+};
+
+/**
+ * What the TDX verify stage records about verified evidence besides its claims (JSON-safe):
+ * the quote's shape, the PCK certificate's FMSPC, PCE-ID and CA, the collateral's TCB
+ * evaluation data numbers and issue dates, the statuses the TCB evaluation converged from,
+ * and MROWNERCONFIG.
+ */
+export type TdxDetails = {
+  quoteVersion: number;
+  bodyType: TdxBodyType;
+  fmspc: string;
+  pceId: string;
+  pckCa: PckCaKind;
+  tcbDate: string;
+  tcbEvaluationDataNumber: number;
+  tcbInfoIssueDate: string;
+  qeIdentityTcbEvaluationDataNumber: number;
+  qeIdentityIssueDate: string;
+  platformStatus: TcbStatus;
+  moduleId: string | null;
+  moduleStatus: TcbStatus;
+  qeStatus: TcbStatus;
+  qeIsvSvn: number;
+  relaunchAdvised: boolean;
+  trailingBytes: number;
+  mrOwnerConfig: string;
+};
 
 /**
  * The TD's measurement claims: `mrtd`, `rtmr0`..`rtmr3`, `mrseam`, `mrconfigid`, `mrowner`,
@@ -49,9 +105,9 @@ export function tdAttributeFlags(raw: Uint8Array): Record<keyof typeof TD_ATTRIB
  * tdxClaims(parseTdxQuote(bytes)).mrtd; // '91eb2b44…'
  * ```
  */
-export function tdxClaims(q: TdxQuote): Record<string, unknown> {
+export function tdxClaims(q: TdxQuote): TdxClaims {
   const b = q.body;
-  const claims: Record<string, unknown> = {
+  const claims: TdxClaims = {
     mrtd: toHex(b.mrTd),
     rtmr0: toHex(b.rtmr[0]),
     rtmr1: toHex(b.rtmr[1]),
