@@ -23,7 +23,11 @@ export {
   platformForMediaType,
   platforms,
 } from './verifier/platforms/registry.js';
-export type { PlatformCodec, PlatformName } from './verifier/platforms/registry.js';
+export type {
+  PlatformCodec,
+  PlatformEvidence,
+  PlatformName,
+} from './verifier/platforms/registry.js';
 export * as tdx from './verifier/platforms/tdx/index.js';
 export * as sevSnp from './verifier/platforms/sev-snp/index.js';
 export * as nitro from './verifier/platforms/nitro/index.js';
@@ -36,7 +40,6 @@ export type {
   ClaimsOf,
   CollateralRef,
   DetailsOf,
-  PlatformEvidence,
   SuppliedEndorsements,
   TcbStatus,
   VerifiedEvidence,

@@ -34,6 +34,9 @@ import {
 } from './nitro/document.js';
 import { NITRO_LAUNCH_IDENTITY, nitroMeasurements } from './nitro/measurements.js';
 import { verifyNitro } from './nitro/verify.js';
+import type { NitroClaims, NitroDetails } from './nitro/claims.js';
+import type { SnpClaims, SnpDetails } from './sev-snp/abi/claims.js';
+import type { TdxClaims, TdxDetails } from './tdx/abi/claims.js';
 import { describeSnpFormat, looksLikeSnpReport, snpClaims } from './sev-snp/abi/claims.js';
 import { parseSnpReport, serializeSnpReport } from './sev-snp/abi/report.js';
 import { checkSnpEndorsementSyntax } from './sev-snp/collateral/endorsement-syntax.js';
@@ -50,8 +53,19 @@ import { tdxCollateralMarks } from './tdx/collateral-marks.js';
 import { TDX_LAUNCH_IDENTITY, tdxMeasurements } from './tdx/measurements.js';
 import { verifyTdx } from './tdx/verify/verify.js';
 
-/** Names of the supported TEE platforms (the keys of `PlatformEvidence` in `../verify/types.js`). */
+/** Names of the supported TEE platforms (the keys of {@link PlatformEvidence}). */
 export type { PlatformName };
+
+/**
+ * What verified evidence of each platform carries, as its wing declares it: the codec's claims
+ * and the verify stage's details. Its keys are the platform names; {@link platforms} holds one
+ * plugin per key, typed against this map. Adding a TEE adds one entry here and one there.
+ */
+export interface PlatformEvidence {
+  tdx: { readonly claims: TdxClaims; readonly details: TdxDetails };
+  'sev-snp': { readonly claims: SnpClaims; readonly details: SnpDetails };
+  nitro: { readonly claims: NitroClaims; readonly details: NitroDetails };
+}
 
 /**
  * What every platform plugin (wing) offers, for its evidence type `E` and platform `P`. The

@@ -5,9 +5,7 @@
  * @module
  */
 import type { TrustAnchors } from '../../common/x509/chain.js';
-import type { NitroClaims, NitroDetails } from '../platforms/nitro/claims.js';
-import type { SnpClaims, SnpDetails } from '../platforms/sev-snp/abi/claims.js';
-import type { TdxClaims, TdxDetails } from '../platforms/tdx/abi/claims.js';
+import type { PlatformEvidence } from '../platforms/registry.js';
 import type { TcbStatus } from '../platforms/tdx/verify/tcb-status.js';
 import type { TdxCollateral } from '../platforms/tdx/collateral/v3.js';
 import type { VerificationCache } from './cache.js';
@@ -49,17 +47,6 @@ export interface CollateralRef {
   readonly tcbEvaluationDataNumber?: number;
   /** TDX TCB Info / QE identity: its `issueDate` (ISO 8601). */
   readonly issueDate?: string;
-}
-
-/**
- * What verified evidence of each platform carries, as its wing declares it: the codec's claims
- * and the verify stage's details. Its keys are the platform names; the platform registry
- * (`verifier/platforms/registry.ts`) holds one plugin per key, typed against this map.
- */
-export interface PlatformEvidence {
-  tdx: { readonly claims: TdxClaims; readonly details: TdxDetails };
-  'sev-snp': { readonly claims: SnpClaims; readonly details: SnpDetails };
-  nitro: { readonly claims: NitroClaims; readonly details: NitroDetails };
 }
 
 /** Names of the supported TEE platforms. */
