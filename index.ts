@@ -111,7 +111,6 @@ export {
   type EarClaims,
   type VerifierId,
 } from './verifier/ear/claims.js';
-export { EAR_MEDIA_TYPE, EAR_PROFILE } from './wire/media-types.js';
 export {
   generateEarKey,
   signEar,
@@ -124,7 +123,21 @@ export {
 } from './verifier/ear/jwt.js';
 export { earProblems } from './verifier/ear/validate.js';
 export { EarError, type EarErrorCode } from './verifier/ear/errors.js';
+// The v1 wire contract (ARCHITECTURE "Wire contracts"): media types, the evidence CMW and
+// the messages of the verifier's HTTP API.
+export * from './wire/media-types.js';
 export { bindingReportData, jwkThumbprint, BINDING_LABEL } from './wire/binding.js';
+export { decodeEvidenceCmw, encodeEvidenceCmw, EVIDENCE_CMW_TYPE } from './wire/cmw.js';
+export type { CmwCollection, CmwRecord, EvidenceCmw, EvidenceCmwInput } from './wire/cmw.js';
+export { WireError } from './wire/errors.js';
+export type { WireErrorCode } from './wire/errors.js';
+export type {
+  AppraiseRequest,
+  AppraiseResponse,
+  AttestRequest,
+  AttestResponse,
+  ChallengeResponse,
+} from './wire/messages.js';
 export { loadAnchorStore, TrustAnchorError } from './endorsements/anchors.js';
 export * as wimse from './wimse/rp.js';
 export { openStore } from './service/store/open.js';

@@ -2,7 +2,7 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readInputFile } from './io.js';
 
-/** Bytes of a hex option value (an optional `0x` prefix is accepted). */
+/** Bytes of a hex option value (an optional `0x` prefix is accepted). @internal */
 export function hexOption(name: string, value: string, maxBytes?: number): Uint8Array {
   const hex = value.startsWith('0x') ? value.slice(2) : value;
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
@@ -15,21 +15,21 @@ export function hexOption(name: string, value: string, maxBytes?: number): Uint8
   return bytes;
 }
 
-/** A hex value of exactly `size` bytes. */
+/** A hex value of exactly `size` bytes. @internal */
 export function fixedHexOption(name: string, value: string, size: number): Uint8Array {
   const bytes = hexOption(name, value);
   if (bytes.length !== size) throw new TypeError(`${name} must be ${size} bytes`);
   return bytes;
 }
 
-/** Zero-pads bytes on the right to `size` (REPORT_DATA is always 64 bytes). */
+/** Zero-pads bytes on the right to `size` (REPORT_DATA is always 64 bytes). @internal */
 export function padTo(bytes: Uint8Array, size: number): Uint8Array {
   const out = new Uint8Array(size);
   out.set(bytes);
   return out;
 }
 
-/** An ISO 8601 instant. */
+/** An ISO 8601 instant. @internal */
 export function instantOption(name: string, value: string): Date {
   const d = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
@@ -38,7 +38,7 @@ export function instantOption(name: string, value: string): Date {
   return d;
 }
 
-/** A whole number within [min, max]. */
+/** A whole number within [min, max]. @internal */
 export function intOption(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -47,7 +47,7 @@ export function intOption(name: string, value: string, min: number, max: number)
   return n;
 }
 
-/** `INDEX=HEX` pairs of a repeatable option (RTMRs, PCRs). */
+/** `INDEX=HEX` pairs of a repeatable option (RTMRs, PCRs). @internal */
 export function indexedHexOption(
   name: string,
   values: readonly string[],
@@ -68,12 +68,12 @@ export function indexedHexOption(
   return out;
 }
 
-/** Collects a repeatable option's values. */
+/** Collects a repeatable option's values. @internal */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** A public key file: SPKI PEM or DER, or a public JWK in JSON. */
+/** A public key file: SPKI PEM or DER, or a public JWK in JSON. @internal */
 export function readPublicKey(path: string): { key: KeyObject; jwk: JsonWebKey; spki: Uint8Array } {
   const bytes = readInputFile(path, 64 * 1024);
   const text = Buffer.from(bytes).toString('utf8').trim();

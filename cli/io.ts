@@ -5,18 +5,22 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isTwiError, TwiError } from '../common/errors.js';
 
-/** Exit code for input that could not be processed (usage, unreadable, malformed). */
+/** Exit code for input that could not be processed (usage, unreadable, malformed). @internal */
 export const EXIT_UNPROCESSABLE = 3;
 
-/** Largest evidence or collateral file the CLI reads (DICE-based TDX quotes exceed 8 KiB). */
+/**
+ * Largest evidence or collateral file the CLI reads (DICE-based TDX quotes exceed 8 KiB).
+ *
+ * @internal
+ */
 export const MAX_INPUT_BYTES = 1 << 20;
 
-/** A file the CLI could not read. */
+/** A file the CLI could not read. @internal */
 export class InputFileError extends TwiError {
   override readonly code = 'ERR_INPUT_FILE';
 }
 
-/** Reads a whole file, refusing anything larger than `max` bytes. */
+/** Reads a whole file, refusing anything larger than `max` bytes. @internal */
 export function readInputFile(path: string, max = MAX_INPUT_BYTES): Uint8Array {
   let size: number;
   try {
@@ -31,12 +35,12 @@ export function readInputFile(path: string, max = MAX_INPUT_BYTES): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
 
-/** Prints a value as pretty JSON on stdout. */
+/** Prints a value as pretty JSON on stdout. @internal */
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-/** One-line error on stderr and the exit code for it. */
+/** One-line error on stderr and the exit code for it. @internal */
 export function reportError(err: unknown): number {
   if (isTwiError(err)) {
     process.stderr.write(`twi: ${err.code}: ${err.message}\n`);

@@ -2,6 +2,7 @@
  * Exponential backoff, one definition for every retry loop of twi (the endorsement fetch
  * retries, the shim's attestation rounds, the bundle watch and the bundle poll).
  *
+ * @internal
  * @module
  */
 

@@ -3,6 +3,7 @@
  * Every read names the spec field it is reading so that a short buffer becomes an
  * {@link EvidenceMalformedError} that says which field and offset, never a RangeError.
  *
+ * @internal
  * @module
  */
 import { createHash } from 'node:crypto';

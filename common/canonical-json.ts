@@ -4,6 +4,7 @@
  * as ECMAScript serialises them. One rule for every hash and signature over JSON: provenance
  * log records (the transparency-log leaf data) and offline endorsement bundles.
  *
+ * @internal
  * @module
  */
 import canonicalize from 'canonicalize';

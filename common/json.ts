@@ -1,6 +1,7 @@
 /**
  * JSON value types shared by every folder.
  *
+ * @internal
  * @module
  */
 

@@ -11,6 +11,7 @@
  * returns only bytes, and keys imported from those bytes own their own mutex, so no job can
  * ever lock it.
  *
+ * @internal
  * @module
  */
 import {

@@ -2,6 +2,7 @@
  * Bundle signatures: a compact JWS (ES256 or ES384) whose payload binds the bundle's format,
  * creation time and entries hash. `kid` is the RFC 7638 thumbprint of the signing key.
  *
+ * @internal
  * @module
  */
 import { createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';

@@ -11,6 +11,7 @@
  *   "signature"?: "<compact JWS over { format, created, sha256 }>", "kid"?: "<RFC 7638>" }
  * ```
  *
+ * @internal
  * @module
  */
 import type { KeyObject } from 'node:crypto';

@@ -4,6 +4,7 @@
  * extensions against the request, a `cert_chain` whose ARK is the pinned one, a CRL
  * signed by that ARK; every validity window at `now`.
  *
+ * @internal
  * @module
  */
 import { parseVcekExtensions } from '../verifier/platforms/sev-snp/collateral/vcek-extensions.js';

@@ -3,6 +3,7 @@
  * ARK `cert_chain` and the ARK-signed CRL, each verified before it is returned (spec
  * digest C2.1, C2.2).
  *
+ * @internal
  * @module
  */
 import type { AnchorStore } from '../verifier/verify/types.js';

@@ -16,6 +16,7 @@
  *   without `status`, the fetcher's error as `cause`; an abort of the caller's own
  *   `signal` is rethrown unchanged.
  *
+ * @internal
  * @module
  */
 import { sha256Hex } from '../common/bytes.js';

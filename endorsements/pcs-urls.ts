@@ -2,6 +2,7 @@
  * Intel PCS v4 / PCCS request URLs (spec digest C1.1) and the Root CA CRL location from
  * the root certificate's CRL Distribution Points extension (RFC 5280 §4.2.1.13).
  *
+ * @internal
  * @module
  */
 import type { Certificate } from '../common/x509/certificate.js';

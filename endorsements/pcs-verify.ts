@@ -7,6 +7,7 @@
  * Revocation of the signing certificates by the Root CA CRL is left to the verifier,
  * which holds all collateral of an appraisal together.
  *
+ * @internal
  * @module
  */
 import { parseTdQeIdentity } from '../verifier/platforms/tdx/collateral/qe-identity.js';

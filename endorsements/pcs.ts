@@ -2,6 +2,7 @@
  * Intel PCS v4 (or PCCS) endorsement provider for TDX: TCB Info, TD QE Identity, PCK CRLs
  * and the SGX Root CA CRL, each verified before it is returned (spec digest C1.1).
  *
+ * @internal
  * @module
  */
 import type { AnchorStore } from '../verifier/verify/types.js';

@@ -3,6 +3,7 @@
  * Intel PCS / AMD KDS over HTTP with timeouts and retries. Everything served from disk or a
  * bundle is re-verified against the pinned roots before use.
  *
+ * @internal
  * @module
  */
 import type { AnchorStore } from '../verifier/verify/types.js';

@@ -5,6 +5,7 @@
  * Each root is also pinned by the SHA-256 of its DER in {@link VENDOR_ROOT_PINS}; a root
  * that does not hash to its pin is refused at load.
  *
+ * @internal
  * @module
  */
 

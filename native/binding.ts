@@ -2,6 +2,7 @@
  * The raw shape of the compiled addon (`build/Release/twi_native.node`) and its loader.
  * Internal: the typed surface is in `devices.ts`, `evidence.ts` and `keys.ts`.
  *
+ * @internal
  * @module
  */
 import { createRequire } from 'node:module';

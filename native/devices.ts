@@ -3,6 +3,7 @@
  * runs on the libuv pool (never the JavaScript thread), callers of one device are
  * serialised in the addon, and failures are {@link DeviceError}s.
  *
+ * @internal
  * @module
  */
 import { loadNative } from './binding.js';

@@ -3,6 +3,7 @@
  * firmware or NSM said (`errno`, `fwError`, `vmmError`, `nsmError`); caller misuse is a
  * plain `TypeError`, raised before the addon is called.
  *
+ * @internal
  * @module
  */
 import { constants } from 'node:os';

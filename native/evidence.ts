@@ -3,6 +3,7 @@
  * REPORT_DATA (TDX, SEV-SNP) or to nonce / user data / public key (Nitro), with the
  * endorsements the platform hands out itself (the SEV-SNP certificate table).
  *
+ * @internal
  * @module
  */
 import { EVIDENCE_MEDIA_TYPES, SEV_SNP_CERTS_MEDIA_TYPE } from '../wire/media-types.js';

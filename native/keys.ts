@@ -4,6 +4,7 @@
  * {@link NativeKey}, an opaque handle (see docs/native.md for what is and is not
  * guaranteed).
  *
+ * @internal
  * @module
  */
 import { createPublicKey } from 'node:crypto';

@@ -1,6 +1,6 @@
 /** Argument checks of the native layer: misuse is a TypeError before the addon runs. */
 
-/** Checks a Uint8Array argument's type and length. */
+/** Checks a Uint8Array argument's type and length. @internal */
 export function bytesArg(name: string, value: unknown, min: number, max: number): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
   if (value.length < min || value.length > max) {
@@ -13,7 +13,7 @@ export function bytesArg(name: string, value: unknown, min: number, max: number)
   return value;
 }
 
-/** An optional Uint8Array argument (undefined and null both mean absent). */
+/** An optional Uint8Array argument (undefined and null both mean absent). @internal */
 export function optionalBytesArg(
   name: string,
   value: unknown,
@@ -23,7 +23,7 @@ export function optionalBytesArg(
   return value === undefined || value === null ? null : bytesArg(name, value, min, max);
 }
 
-/** An integer argument within [min, max]. */
+/** An integer argument within [min, max]. @internal */
 export function intArg(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new TypeError(`${name} must be an integer from ${min} to ${max}`);

@@ -2,6 +2,7 @@
  * The builder-key configuration file of `twi serve --builder-keys FILE`: a JSON array of
  * `{ "keyid"?: string, "builder_ids": [string…], "key": SPKI PEM | public JWK }`.
  *
+ * @internal
  * @module
  */
 import type { JsonWebKey } from 'node:crypto';

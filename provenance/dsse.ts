@@ -8,6 +8,7 @@
  * may be DER or `r ‖ s`. The `keyid` is only a hint that narrows which configured keys are
  * tried (DSSE: it MUST NOT be used for security decisions).
  *
+ * @internal
  * @module
  */
 import { createHash, createPublicKey, KeyObject, sign, verify, type JsonWebKey } from 'node:crypto';

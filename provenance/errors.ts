@@ -1,6 +1,7 @@
 /**
  * The typed error of supply-chain records, the provenance linker and the transparency log.
  *
+ * @internal
  * @module
  */
 import { TwiError } from '../common/errors.js';

@@ -2,6 +2,7 @@
  * The ledger record the verifier commits before it returns a credential; the store's
  * interfaces and the provenance linker share it.
  *
+ * @internal
  * @module
  */
 

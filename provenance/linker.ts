@@ -4,6 +4,7 @@
  * whose subjects they are, and the result becomes the credential's log leaf
  * (`docs/provenance.md` "Leaf records").
  *
+ * @internal
  * @module
  */
 import type { Policy } from '../verifier/policy/types.js';

@@ -11,6 +11,7 @@
  * `host_data`; Nitro `pcr<i>`); and `shim` — the in-guest shim's own digest, when the
  * evidence claims carry `shim_digest`.
  *
+ * @internal
  * @module
  */
 import { getPlatform, isPlatformName } from '../verifier/platforms/registry.js';

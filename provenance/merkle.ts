@@ -10,6 +10,7 @@
  * proof is made of, {@link perfectCover} which stored nodes cover a range, and
  * {@link foldCover} hashes them back into the range's tree hash.
  *
+ * @internal
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -7,6 +7,7 @@
  * A record is named by its digest: `sha256:<hex>` of the DSSE payload (the Statement bytes,
  * so re-signing the same Statement is a duplicate) or of the CoRIM bytes.
  *
+ * @internal
  * @module
  */
 import { IN_TOTO_MEDIA_TYPE } from '../wire/media-types.js';

@@ -9,6 +9,7 @@
  * ignored, as the spec says consumers must; a subject with none is refused
  * (`ERR_PROVENANCE_DIGEST_ALGORITHM`).
  *
+ * @internal
  * @module
  */
 import { malformed, ProvenanceError } from './errors.js';

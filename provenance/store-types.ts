@@ -3,6 +3,7 @@
  * Merkle tree whose perfect subtrees are stored, so roots and proofs cost O(log n) reads) and
  * the query index that links credentials to measurements, builders and source commits.
  *
+ * @internal
  * @module
  */
 import type { CredentialRecord } from './ledger-record.js';

@@ -5,6 +5,7 @@
  * (ECDSA P-256, SHA-256, signature as `r ‖ s`). The log id is the SHA-256 of the key's
  * SubjectPublicKeyInfo (as RFC 6962 §3.2 log ids were).
  *
+ * @internal
  * @module
  */
 import {

@@ -4,6 +4,7 @@
  * the inclusion proof is checked against the signed tree head, and the tree head against
  * the published log key. Nothing here trusts the service.
  *
+ * @internal
  * @module
  */
 import { canonicalBytes } from '../common/canonical-json.js';

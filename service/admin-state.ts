@@ -2,6 +2,7 @@
  * What the admin API changes while the service runs (signing key, policy) and the bundle the
  * service publishes, with the recently revoked credential ids.
  *
+ * @internal
  * @module
  */
 import type { Policy } from '../verifier/policy/types.js';

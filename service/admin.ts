@@ -5,6 +5,7 @@
  * token is checked before the body is read, so a refused call writes nothing. Without a
  * configured token every admin route answers 403 `ERR_ADMIN_DISABLED`.
  *
+ * @internal
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';

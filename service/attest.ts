@@ -3,6 +3,7 @@
  * signing, WIT issuance and the ledger write, in that order; and the background-check
  * appraisal that only returns an EAR.
  *
+ * @internal
  * @module
  */
 import { createHash, type JsonWebKey } from 'node:crypto';

@@ -4,6 +4,7 @@
  * `builder`, `measurement`, `repository`, `record`) lifts one, so the build can attest again.
  * Credentials revoked with it stay revoked.
  *
+ * @internal
  * @module
  */
 import type { FastifyInstance } from 'fastify';

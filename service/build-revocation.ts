@@ -6,6 +6,7 @@
  * check reads the store on each attestation, so every instance sharing the store enforces a
  * revocation as soon as it is committed.
  *
+ * @internal
  * @module
  */
 import { issuanceIndex } from '../provenance/linker.js';

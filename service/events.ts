@@ -4,6 +4,7 @@
  * credential revocation and policy update, plus a heartbeat comment to keep proxies from
  * closing an idle stream.
  *
+ * @internal
  * @module
  */
 import type { ServerResponse } from 'node:http';

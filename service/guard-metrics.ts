@@ -3,6 +3,7 @@
  * streams and the endorsement fetch guard, registered on the service's prom-client registry and
  * read from their owners at scrape time.
  *
+ * @internal
  * @module
  */
 import type { Registry } from 'prom-client';

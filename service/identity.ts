@@ -4,6 +4,7 @@
  * measurement digest. The attester only ever proposes a last segment, and only a name the
  * registration (or, for derived identifiers, the policy) allows is taken.
  *
+ * @internal
  * @module
  */
 import type { Policy, Registration } from '../verifier/policy/types.js';

@@ -2,6 +2,7 @@
  * The service's signing key (EAR and WIT) and the public key sets it publishes: JWKS, OIDC
  * discovery metadata and the SPIFFE bundle (SPEC-DIGEST D9, D10).
  *
+ * @internal
  * @module
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';

@@ -3,6 +3,7 @@
  * timeouts, connection and event-stream caps. Every limit has a default; tests and benches
  * that send many requests from one address pass generous values instead of weakening them.
  *
+ * @internal
  * @module
  */
 import type { FastifyServerOptions } from 'fastify';

@@ -5,6 +5,7 @@
  * count and purges, the hit and miss counters of the verification cache and the endorsement
  * (collateral) cache, and prom-client's default process metrics.
  *
+ * @internal
  * @module
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';

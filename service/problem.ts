@@ -2,6 +2,7 @@
  * RFC 9457 problem details for every error the verifier service answers with, each with a
  * stable `code` callers can branch on.
  *
+ * @internal
  * @module
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';

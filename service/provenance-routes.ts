@@ -4,6 +4,7 @@
  * `GET /v1/provenance/{jti}`, `GET /v1/provenance?…`, `GET /v1/provenance/records/{digest}`;
  * admin (bearer token): `POST /v1/admin/provenance` and `POST /v1/revoke`.
  *
+ * @internal
  * @module
  */
 import type { FastifyInstance } from 'fastify';

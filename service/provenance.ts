@@ -4,6 +4,7 @@
  * attester's `supply_chain`), and the issuance commit that writes the credential, its log
  * leaf and its index entries in one transaction before the WIT is returned.
  *
+ * @internal
  * @module
  */
 import type { CorimKey } from '../endorsements/corim/cose.js';

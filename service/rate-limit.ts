@@ -1,6 +1,7 @@
 /**
  * A token-bucket rate limiter keyed by client address, with a bounded number of buckets.
  *
+ * @internal
  * @module
  */
 

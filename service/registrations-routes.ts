@@ -7,6 +7,7 @@
  *   `ERR_REGISTRATIONS_INVALID` with `issues`, nothing stored);
  * - `DELETE`: forgets the stored list, so the policy's registrations apply again.
  *
+ * @internal
  * @module
  */
 import type { FastifyInstance } from 'fastify';

@@ -4,6 +4,7 @@
  * instance. A stored list (even an empty one) replaces the registrations of the policy in
  * force; `null` (after `DELETE`) hands them back to the policy.
  *
+ * @internal
  * @module
  */
 import { defaultPolicy } from '../verifier/policy/normalize.js';

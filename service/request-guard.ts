@@ -3,6 +3,7 @@
  * per-client rate limits, URLs and JSON bodies with NUL bytes or invalid UTF-8, tokens in the
  * query string, and a request log view without query strings or credentials.
  *
+ * @internal
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

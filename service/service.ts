@@ -46,10 +46,10 @@ import {
 } from '../wire/messages.js';
 import { TEXT_MEDIA_TYPE } from '../wire/media-types.js';
 
-/** Default request body limit: 256 KiB. */
+/** Default request body limit: 256 KiB. @internal */
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
 
-/** Log paths never written: evidence, keys, tokens. */
+/** Log paths never written: evidence, keys, tokens. @internal */
 export const REDACTED_LOG_PATHS: readonly string[] = [
   'req.body',
   'req.headers.authorization',
@@ -61,7 +61,7 @@ export const REDACTED_LOG_PATHS: readonly string[] = [
   'key',
 ];
 
-/** Options of {@link createService}. */
+/** Options of {@link createService}. @internal */
 export interface ServiceOptions {
   readonly store: Store;
   readonly anchors: AnchorStore;

@@ -9,6 +9,7 @@
  *   (`mergePolicies`), re-decoded by each instance at its own clock.
  * - `registrations`: `{ registrations: [...] | null }` (`registrations.ts`).
  *
+ * @internal
  * @module
  */
 import type { CorimKey } from '../endorsements/corim/cose.js';

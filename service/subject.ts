@@ -3,6 +3,7 @@
  * measurement of its platform, and the identifier derived from it for evidence that matches
  * no registration (see `docs/service.md`, "The `sub` rule").
  *
+ * @internal
  * @module
  */
 import { createHash } from 'node:crypto';

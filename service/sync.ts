@@ -6,6 +6,7 @@
  * files shared by processes), and synchronously after its own admin calls. A pass that sees
  * new entries reloads what they touch and publishes one bundle event.
  *
+ * @internal
  * @module
  */
 import { StoreError } from './store/errors.js';

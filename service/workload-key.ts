@@ -4,6 +4,7 @@
  * `kty`/`crv`. What goes on into the WIT's `cnf.jwk` is rebuilt from the public members of its
  * key type and `alg` only; nothing else the attester sent.
  *
+ * @internal
  * @module
  */
 import type { KeyObject } from 'node:crypto';

@@ -4,6 +4,7 @@
  * implementation is {@link createNativeAttester} (native addon); everything else in the shim
  * depends only on this interface.
  *
+ * @internal
  * @module
  */
 import type { JsonWebKey } from 'node:crypto';

@@ -2,6 +2,7 @@
  * The workload as a child of the shim: started once the first credential is ready, SIGTERM
  * and SIGINT forwarded, its exit status becomes the shim's (128 + signal number when killed).
  *
+ * @internal
  * @module
  */
 import { spawn } from 'node:child_process';

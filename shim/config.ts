@@ -2,6 +2,7 @@
  * The shim's configuration: a JSON or YAML file (`--config`) whose members are the command-line
  * options in camelCase; options given on the command line win.
  *
+ * @internal
  * @module
  */
 import { readFileSync } from 'node:fs';

@@ -2,6 +2,7 @@
  * One attestation round (challenge → evidence bound to nonce and key → attest) and the
  * credential it yields.
  *
+ * @internal
  * @module
  */
 import { bindingReportData, jwkThumbprint } from '../wire/binding.js';

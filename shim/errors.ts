@@ -1,6 +1,7 @@
 /**
  * Errors of the shim. Each has a stable `code`; the local API maps them to problem+json.
  *
+ * @internal
  * @module
  */
 import { TwiError } from '../common/errors.js';

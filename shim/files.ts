@@ -4,6 +4,7 @@
  * or the new file, never a part of one. A revoked credential's files are removed (unlink is
  * atomic too): no file means no credential, as before the first one.
  *
+ * @internal
  * @module
  */
 import { randomBytes } from 'node:crypto';

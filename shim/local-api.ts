@@ -4,6 +4,7 @@
  * problem+json with a stable `code`. The private key never leaves the TEE: `POST /v1/wpt`
  * returns a signature made by it.
  *
+ * @internal
  * @module
  */
 import { chmodSync, chownSync, rmSync } from 'node:fs';

@@ -8,6 +8,7 @@
  * event log sent with `/v1/attest` lists it with each file's own SHA-384, so a verifier can
  * replay RTMR3 (TDX) or compare the reported digest (SEV-SNP, Nitro).
  *
+ * @internal
  * @module
  */
 import { createHash } from 'node:crypto';

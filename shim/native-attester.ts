@@ -2,6 +2,7 @@
  * {@link AttesterDevice} over the native addon: device access (configfs-tsm, `/dev/sev-guest`,
  * `/dev/nsm`, TDX RTMR sysfs) and the addon's non-exportable key store.
  *
+ * @internal
  * @module
  */
 import { generateKey } from '../native/keys.js';

@@ -5,6 +5,7 @@
  * credential is served meanwhile; an expired one never is. A revoked credential is dropped at
  * once and a new round starts without waiting ({@link Renewal.revoke}).
  *
+ * @internal
  * @module
  */
 import { nextBackoff } from '../common/backoff.js';

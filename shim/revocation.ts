@@ -6,6 +6,7 @@
  * revoked: the credential may come from an instance whose key reached the shim's bundle
  * stream later.
  *
+ * @internal
  * @module
  */
 import { decodeCompact } from '../wimse/jws.js';

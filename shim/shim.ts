@@ -3,6 +3,7 @@
  * current, follow the trust bundle, and hand the credential to the workload (local API,
  * files, environment), optionally running the workload as a child.
  *
+ * @internal
  * @module
  */
 import type { AttesterDevice, WorkloadKey } from './attester.js';

@@ -2,6 +2,7 @@
  * The shim's client of the verifier service (ARCHITECTURE "Wire contracts (v1)"):
  * `POST /v1/challenge` and `POST /v1/attest`, with timeouts and typed failures.
  *
+ * @internal
  * @module
  */
 import { WireError } from '../wire/errors.js';

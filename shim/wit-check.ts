@@ -6,6 +6,7 @@
  * one it attested. A WIT that fails is not served; the renewal loop keeps the previous
  * still-valid credential and retries with backoff.
  *
+ * @internal
  * @module
  */
 import { jwkThumbprint } from '../wire/binding.js';

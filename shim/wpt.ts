@@ -3,6 +3,7 @@
  * tokens it sends with the request (`ath`, `tth`, `oth`), never the tokens themselves, and the
  * shim signs inside the TEE (draft-ietf-wimse-workload-creds, WPT claims).
  *
+ * @internal
  * @module
  */
 import { randomBytes } from 'node:crypto';

@@ -18,7 +18,11 @@ import type { EcKeyPair } from './pki/keys.js';
 import type { IssuedCert } from './pki/x509.js';
 import type { NitroPki } from './pki/aws.js';
 
-/** An optional field: bytes, `null` (what the NSM writes when not requested) or `'absent'`. */
+/**
+ * An optional field: bytes, `null` (what the NSM writes when not requested) or `'absent'`.
+ *
+ * @internal
+ */
 export type NitroSimField = Uint8Array | null | 'absent';
 
 /** Options of {@link simulateNitro}. */

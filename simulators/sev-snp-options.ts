@@ -87,7 +87,9 @@ export interface SnpSimOptions {
   keyCertValidity?: { notBefore?: Date; notAfter?: Date };
 }
 
+/** @internal */
 export const DEFAULT_SEED = 'twi-sev-snp-sim';
+/** @internal */
 export const DEFAULT_CSP_ID = 'CN=sim.twi.example';
 
 /** Recent real-world TCBs of each product (Turin's FMC SPL is not yet public; 1 here). */
@@ -97,37 +99,40 @@ const DEFAULT_TCB: Readonly<Record<AmdProduct, SnpTcbParts>> = {
   Turin: { fmc: 1, bl: 1, tee: 1, snp: 4, ucode: 9 },
 };
 
-/** The TCB with `over` applied; `fmc` kept only on Turin. */
+/** The TCB with `over` applied; `fmc` kept only on Turin. @internal */
 export function tcbParts(product: AmdProduct, over?: Partial<SnpTcbParts>): SnpTcbParts {
   const t = { ...DEFAULT_TCB[product], ...over };
   if (product !== 'Turin') delete t.fmc;
   return t;
 }
 
-/** `n` (≤ 64) bytes derived from the seed for a purpose. */
+/** `n` (≤ 64) bytes derived from the seed for a purpose. @internal */
 export function derived(seed: string, label: string, n: number): Uint8Array {
   const h = createHash('sha512').update(`twi-sev-snp-sim\0${seed}\0${label}`).digest();
   return new Uint8Array(h.subarray(0, n));
 }
 
-/** The chip's CHIP_ID: 64 seed-derived bytes, or 8 followed by zeros on Turin. */
+/** The chip's CHIP_ID: 64 seed-derived bytes, or 8 followed by zeros on Turin. @internal */
 export function chipIdFor(product: AmdProduct, seed: string): Uint8Array {
   const id = new Uint8Array(64);
   id.set(derived(seed, 'chip-id', product === 'Turin' ? 8 : 64));
   return id;
 }
 
+/** @internal */
 export function policyOf(o: SnpSimOptions): bigint {
   const base = typeof o.policy === 'bigint' ? o.policy : encodeSnpPolicy(o.policy ?? { smt: true });
   return o.debug ? base | (1n << 19n) : base;
 }
 
+/** @internal */
 export function platformInfoOf(o: SnpSimOptions, version: number): bigint {
   if (typeof o.platformInfo === 'bigint') return o.platformInfo;
   if (o.platformInfo) return encodeSnpPlatformInfo(o.platformInfo);
   return version >= 3 ? 0x25n : 0x1n;
 }
 
+/** @internal */
 export function cpuidOf(o: SnpSimOptions, product: AmdProduct, version: number) {
   if (version < 3) {
     if (o.cpuid) throw new TypeError('cpuid needs report VERSION 3 or later');
@@ -136,12 +141,14 @@ export function cpuidOf(o: SnpSimOptions, product: AmdProduct, version: number) 
   return { ...(o.cpuid ?? SNP_PRODUCT_CPUID[product]) };
 }
 
+/** @internal */
 export function firmwareOf(version: number): SnpFirmwareVersion {
   if (version >= 5) return { major: 1, minor: 58, build: 1 };
   if (version >= 3) return { major: 1, minor: 55, build: 40 };
   return { major: 1, minor: 51, build: 3 };
 }
 
+/** @internal */
 export function mitVectorsOf(o: SnpSimOptions, version: number) {
   if (version >= 5) {
     return { launch: o.launchMitVector ?? 0n, current: o.currentMitVector ?? 0n };

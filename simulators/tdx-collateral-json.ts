@@ -3,6 +3,7 @@
  * identity (`id: "TD_QE"`, version 2), laid out field for field like Intel PCS responses
  * (compact JSON, uppercase hex, the same key order).
  *
+ * @internal
  * @module
  */
 import { toHex } from '../common/bytes.js';

@@ -5,6 +5,7 @@
  * Intel's: TCB Info, QE identity and PCK CRL issued a day before and valid for 30 days,
  * the Root CA CRL valid for a year.
  *
+ * @internal
  * @module
  */
 import { toHex } from '../common/bytes.js';

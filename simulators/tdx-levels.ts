@@ -1,6 +1,7 @@
 /**
  * Which TCB levels the simulated TCB Info offers, given the simulated platform's TCB.
  *
+ * @internal
  * @module
  */
 import type { SimPlatformTcb, SimTcbLevel } from './tdx-options.js';

@@ -10,7 +10,7 @@ import type { TcbStatus } from '../verifier/platforms/tdx/verify/tcb-status.js';
 /** A TCB status as written in Intel TCB Info / QE identity JSON. */
 export type { TcbStatus };
 
-/** One platform TCB level written into the TCB Info (`tcbLevels[]`). */
+/** One platform TCB level written into the TCB Info (`tcbLevels[]`). @internal */
 export interface SimTcbLevel {
   /** 16 SGX TCB component SVNs. */
   sgxTcbComps: number[];
@@ -23,7 +23,7 @@ export interface SimTcbLevel {
   tcbDate?: string;
 }
 
-/** One QE identity TCB level (`tcbLevels[]` of the `TD_QE` identity). */
+/** One QE identity TCB level (`tcbLevels[]` of the `TD_QE` identity). @internal */
 export interface SimQeTcbLevel {
   isvSvn: number;
   status: TcbStatus;
@@ -31,7 +31,7 @@ export interface SimQeTcbLevel {
   tcbDate?: string;
 }
 
-/** Which platform TCB level the generated TCB Info offers for the simulated platform. */
+/** Which platform TCB level the generated TCB Info offers for the simulated platform. @internal */
 export interface SimPlatformTcb {
   /** Status of the level the platform matches (default `UpToDate`). */
   status?: TcbStatus;
@@ -101,7 +101,7 @@ export interface TdxSimOptions {
   tcbEvaluationDataNumber?: number;
 }
 
-/** Deterministic filler bytes for a field, from the seed and a label. */
+/** Deterministic filler bytes for a field, from the seed and a label. @internal */
 export function seededBytes(seed: string, label: string, n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0, block = 0; i < n; block++) {
@@ -112,14 +112,14 @@ export function seededBytes(seed: string, label: string, n: number): Uint8Array 
   return out;
 }
 
-/** Little-endian bytes of a u64. */
+/** Little-endian bytes of a u64. @internal */
 export function u64Bytes(v: bigint): Uint8Array {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
   return b;
 }
 
-/** Defaults shared by the quote and the collateral. */
+/** Defaults shared by the quote and the collateral. @internal */
 export const SIM_DEFAULTS = {
   sgxTcbComps: [3, 3, 2, 2, 4, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0],
   pceSvn: 11,
@@ -137,11 +137,11 @@ export const SIM_DEFAULTS = {
   tcbEvaluationDataNumber: 17,
 } as const;
 
-/** MRSIGNER of the simulated TD QE: a fixed, obviously simulated value (not Intel's). */
+/** MRSIGNER of the simulated TD QE: a fixed, obviously simulated value (not Intel's). @internal */
 export const SIM_QE_MRSIGNER = new Uint8Array(
   createHash('sha256').update('twi simulated TD QE signer').digest(),
 );
-/** MRENCLAVE of the simulated TD QE. */
+/** MRENCLAVE of the simulated TD QE. @internal */
 export const SIM_QE_MRENCLAVE = new Uint8Array(
   createHash('sha256').update('twi simulated TD QE').digest(),
 );

@@ -2,6 +2,7 @@
  * Assembling and signing a simulated TDX quote with the twi codec: TD report body from the
  * options, QE report signed by the PCK key, quote signed by the attestation key.
  *
+ * @internal
  * @module
  */
 import { createHash } from 'node:crypto';

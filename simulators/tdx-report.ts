@@ -14,6 +14,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { BODY_TYPE_TD15 } from '../verifier/platforms/tdx/abi/types.js';
 import type { TdReportBody } from '../verifier/platforms/tdx/abi/types.js';
 
+/** @internal */
 export const TDREPORT_SIZE = 1024;
 /** TDREPORT type: TEE type 0x81 (TDX), subtype 0. */
 const REPORT_TYPE_TDX = 0x81;

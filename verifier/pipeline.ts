@@ -101,7 +101,7 @@ export function appraiseEvidence(input: AppraiseEvidenceInput): EvidenceReport {
   return appraiseParsed(codec, codec.parse(input.evidence), input, input.endorsements ?? {});
 }
 
-/** Options of {@link appraiseEvidenceWithProvider}. */
+/** Options of {@link appraiseEvidenceWithProvider}. @internal */
 export interface AppraiseWithProviderInput extends AppraiseEvidenceInput {
   /**
    * Where endorsements come from (PCS, KDS, cache, bundles); they take precedence over
@@ -120,7 +120,7 @@ export interface AppraiseWithProviderInput extends AppraiseEvidenceInput {
   readonly collateralHistory?: CollateralHistory;
 }
 
-/** An {@link EvidenceReport} with the endorsements the provider supplied. */
+/** An {@link EvidenceReport} with the endorsements the provider supplied. @internal */
 export interface ProvidedEvidenceReport extends EvidenceReport {
   /** Collateral fetched or served from cache or a bundle, by request and SHA-256. */
   readonly endorsementsUsed: readonly Endorsement[];
@@ -143,6 +143,8 @@ export interface ProvidedEvidenceReport extends EvidenceReport {
  * const report = await appraiseEvidenceWithProvider({ evidence, provider, now: new Date(),
  *   anchors: loadAnchorStore(), cache: createVerificationCache(), collateralHistory: store.collateral });
  * ```
+ *
+ * @internal
  */
 export async function appraiseEvidenceWithProvider(
   input: AppraiseWithProviderInput,

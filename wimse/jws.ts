@@ -11,7 +11,7 @@ import { CompactSign, compactVerify, errors } from 'jose';
 /** The JWS algorithms twi signs and accepts for WIT issuers and workload keys. */
 export type JwsAlg = 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
-/** Raw signature length of each algorithm (ECDSA `r‖s`, Ed25519). */
+/** Raw signature length of each algorithm (ECDSA `r‖s`, Ed25519). @internal */
 export const SIGNATURE_BYTES: Readonly<Record<JwsAlg, number>> = {
   ES256: 64,
   ES384: 96,
@@ -32,7 +32,7 @@ export interface RawSigner {
   sign(signingInput: Uint8Array): Promise<Uint8Array> | Uint8Array;
 }
 
-/** Largest compact token decoded, in characters. */
+/** Largest compact token decoded, in characters. @internal */
 export const MAX_TOKEN_CHARS = 16 * 1024;
 
 /** A compact JWS taken apart (signature not checked). */
@@ -120,6 +120,8 @@ export async function signCompact(
  * Checks a compact JWS signature under `key` with exactly `alg`.
  *
  * @returns false for a wrong signature or a key that does not fit `alg`.
+ *
+ * @internal
  */
 export async function signatureValid(token: string, key: KeyObject, alg: JwsAlg): Promise<boolean> {
   try {

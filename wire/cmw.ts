@@ -14,20 +14,24 @@ import {
   TDX_COLLATERAL_MEDIA_TYPE,
 } from './media-types.js';
 
-/** The collection type key reserved by CMW. */
+/** The collection type key reserved by CMW. @internal */
 export const CMWC_TYPE_KEY = '__cmwc_t';
 /** The collection type of twi evidence (ARCHITECTURE "Wire contracts (v1)"). */
 export const EVIDENCE_CMW_TYPE = 'tag:twi.dev,2026:evidence';
-/** `ind` of evidence (bit 2). */
+/** `ind` of evidence (bit 2). @internal */
 export const IND_EVIDENCE = 4;
-/** `ind` of endorsements (bit 1). */
+/** `ind` of endorsements (bit 1). @internal */
 export const IND_ENDORSEMENTS = 2;
 
-/** Largest number of records a collection may carry. */
+/** Largest number of records a collection may carry. @internal */
 export const MAX_CMW_ITEMS = 16;
-/** Longest record label, in characters. */
+/** Longest record label, in characters. @internal */
 export const MAX_CMW_LABEL_CHARS = 128;
-/** Longest base64url record value, in characters (far above any body the service accepts). */
+/**
+ * Longest base64url record value, in characters (far above any body the service accepts).
+ *
+ * @internal
+ */
 export const MAX_CMW_VALUE_CHARS = 4 * 1024 * 1024;
 
 /** The JSON form of a CMW record as twi sends it: `[media type, base64url value, ind]`. */
@@ -39,7 +43,7 @@ export interface CmwCollection {
   readonly [label: string]: CmwRecord | string | undefined;
 }
 
-/** One decoded record. */
+/** One decoded record. @internal */
 export interface CmwItem {
   readonly label: string;
   readonly mediaType: string;
@@ -47,10 +51,14 @@ export interface CmwItem {
   readonly ind: typeof IND_EVIDENCE | typeof IND_ENDORSEMENTS;
 }
 
-/** The names under which the verifier takes supplied endorsements (`SuppliedEndorsements`). */
+/**
+ * The names under which the verifier takes supplied endorsements (`SuppliedEndorsements`).
+ *
+ * @internal
+ */
 export type EndorsementMember = 'tdxCollateral' | 'snpKeyCert' | 'snpCertTable';
 
-/** Endorsement media types and the supplied-endorsements member each fills. */
+/** Endorsement media types and the supplied-endorsements member each fills. @internal */
 export const ENDORSEMENT_MEDIA_TYPES: Readonly<Record<string, EndorsementMember>> = {
   [TDX_COLLATERAL_MEDIA_TYPE]: 'tdxCollateral',
   [PKIX_CERT_MEDIA_TYPE]: 'snpKeyCert',
@@ -67,7 +75,7 @@ export interface EvidenceCmw {
   readonly endorsements: Readonly<Partial<Record<EndorsementMember, Uint8Array>>>;
 }
 
-/** Options of {@link decodeEvidenceCmw}. */
+/** Options of {@link decodeEvidenceCmw}. @internal */
 export interface DecodeEvidenceOptions {
   /** Evidence media types accepted (default: every one of `EVIDENCE_MEDIA_TYPES`). */
   readonly evidenceMediaTypes?: readonly string[];
@@ -115,6 +123,8 @@ function decodeRecord(label: string, value: unknown): CmwItem {
  *
  * @throws {WireError} `ERR_CMW_INVALID` for anything but a non-empty collection of
  *   `[media type, unpadded base64url, 4 | 2]` records.
+ *
+ * @internal
  */
 export function decodeCmwCollection(cmw: unknown): {
   readonly type: string | undefined;

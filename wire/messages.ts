@@ -10,13 +10,17 @@ import type { CmwCollection } from './cmw.js';
 import { MAX_CMW_ITEMS } from './cmw.js';
 import { WireError } from './errors.js';
 
-/** Bytes of a verifier nonce. */
+/** Bytes of a verifier nonce. @internal */
 export const NONCE_BYTES = 32;
-/** A nonce on the wire: {@link NONCE_BYTES} bytes as unpadded base64url (43 characters). */
+/**
+ * A nonce on the wire: {@link NONCE_BYTES} bytes as unpadded base64url (43 characters).
+ *
+ * @internal
+ */
 export const NONCE_PATTERN = '^[A-Za-z0-9_-]{43}$';
-/** The attester's `workload` name: 1-128 of `A-Z a-z 0-9 . _ -`, not `.` or `..`. */
+/** The attester's `workload` name: 1-128 of `A-Z a-z 0-9 . _ -`, not `.` or `..`. @internal */
 export const WORKLOAD_NAME_PATTERN = '^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,128}$';
-/** Most `supply_chain` records one attestation may carry. */
+/** Most `supply_chain` records one attestation may carry. @internal */
 export const MAX_SUPPLY_CHAIN_RECORDS = 8;
 
 /** Answer of `POST /v1/challenge`. */
@@ -60,13 +64,13 @@ export interface AppraiseRequest {
   readonly nonce?: string;
 }
 
-/** A {@link ChallengeResponse} as read by {@link readChallengeResponse}. */
+/** A {@link ChallengeResponse} as read by {@link readChallengeResponse}. @internal */
 export interface Challenge {
   readonly nonce: string;
   readonly expiresAt: Date;
 }
 
-/** An {@link AttestResponse} as read by {@link readAttestResponse}. */
+/** An {@link AttestResponse} as read by {@link readAttestResponse}. @internal */
 export interface AttestAnswer {
   readonly ear: string;
   readonly wit: string;
@@ -82,7 +86,7 @@ const nonce = { type: 'string', pattern: NONCE_PATTERN } as const;
 // The type key plus MAX_CMW_ITEMS records; the records themselves are checked by the decoder.
 const evidence = { type: 'object', minProperties: 1, maxProperties: MAX_CMW_ITEMS + 1 } as const;
 
-/** JSON Schema of the {@link AttestRequest} body. */
+/** JSON Schema of the {@link AttestRequest} body. @internal */
 export const attestRequestSchema = {
   type: 'object',
   required: ['nonce', 'evidence', 'key'],
@@ -98,7 +102,7 @@ export const attestRequestSchema = {
   },
 } as const;
 
-/** JSON Schema of the {@link AppraiseRequest} body. */
+/** JSON Schema of the {@link AppraiseRequest} body. @internal */
 export const appraiseRequestSchema = {
   type: 'object',
   required: ['evidence'],
@@ -127,6 +131,8 @@ function instant(o: Readonly<Record<string, unknown>>, name: string): Date {
  * Reads a `POST /v1/challenge` answer.
  *
  * @throws {WireError} `ERR_MESSAGE_INVALID` without a nonce or a valid `expires_at`.
+ *
+ * @internal
  */
 export function readChallengeResponse(json: Readonly<Record<string, unknown>>): Challenge {
   return { nonce: member(json, 'nonce'), expiresAt: instant(json, 'expires_at') };
@@ -141,6 +147,8 @@ export function readChallengeResponse(json: Readonly<Record<string, unknown>>): 
  * ```ts
  * const { ear, wit, expiresAt } = readAttestResponse(await res.json());
  * ```
+ *
+ * @internal
  */
 export function readAttestResponse(json: Readonly<Record<string, unknown>>): AttestAnswer {
   return {

@@ -18,7 +18,7 @@ interface CorimInspectOptions {
   at?: string;
 }
 
-/** Decodes and describes a CoRIM file (the work of `twi corim inspect`). */
+/** Decodes and describes a CoRIM file (the work of `twi corim inspect`). @internal */
 export function inspectCorimFile(file: string, o: CorimInspectOptions): CorimDescription {
   const now = o.at === undefined ? new Date() : instantOption('--at', o.at);
   const trustedKeys = o.trustKey.length > 0 ? loadCorimKeys(o.trustKey) : undefined;
@@ -26,6 +26,7 @@ export function inspectCorimFile(file: string, o: CorimInspectOptions): CorimDes
   return describeCorim(decoded);
 }
 
+/** @internal */
 export function registerCorim(program: Command): void {
   const corim = program
     .command('corim')

@@ -29,7 +29,11 @@ function summary(platform: string, claims: Record<string, unknown>): string {
   return `PCR0 ${short(pcrs['0'])}  PCR8 ${short(pcrs['8'])}  ${Object.keys(pcrs).length} PCRs`;
 }
 
-/** Runs the demonstration in `dir` (a temporary folder when omitted) and prints as it goes. */
+/**
+ * Runs the demonstration in `dir` (a temporary folder when omitted) and prints as it goes.
+ *
+ * @internal
+ */
 export async function runDemo(dir?: string): Promise<void> {
   const work = dir ?? mkdtempSync(join(tmpdir(), 'twi-demo-'));
   const log = (line: string): boolean => process.stdout.write(line + '\n');
@@ -59,6 +63,7 @@ export async function runDemo(dir?: string): Promise<void> {
   }
 }
 
+/** @internal */
 export function registerDemo(program: Command): void {
   program
     .command('demo')

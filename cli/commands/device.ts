@@ -22,7 +22,7 @@ import { parseSnpCertTable } from '../../verifier/platforms/sev-snp/abi/cert-tab
 import { hexOption, instantOption, padTo, readPublicKey } from '../args.js';
 import { printJson } from '../io.js';
 
-/** Options of `twi device evidence`, as commander hands them over. */
+/** Options of `twi device evidence`, as commander hands them over. @internal */
 export interface DeviceEvidenceOptions {
   out: string;
   platform?: string;
@@ -38,7 +38,7 @@ export interface DeviceEvidenceOptions {
   json?: boolean;
 }
 
-/** What `twi device evidence` wrote. */
+/** What `twi device evidence` wrote. @internal */
 export interface DeviceEvidenceOutcome {
   platform: TeePlatform;
   source: string;
@@ -111,7 +111,7 @@ function toPem(der: Uint8Array): string {
   return `-----BEGIN CERTIFICATE-----\n${b64.replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 }
 
-/** Gets evidence from this machine's devices and writes it (no emulation here). */
+/** Gets evidence from this machine's devices and writes it (no emulation here). @internal */
 export async function deviceEvidenceToFiles(
   o: DeviceEvidenceOptions,
 ): Promise<DeviceEvidenceOutcome> {
@@ -211,6 +211,7 @@ async function runInfo(o: { json?: boolean }): Promise<void> {
   );
 }
 
+/** @internal */
 export function registerDevice(program: Command): void {
   const device = program
     .command('device')

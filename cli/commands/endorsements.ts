@@ -27,7 +27,7 @@ interface CommonOptions {
   json?: boolean;
 }
 
-/** One line of `twi endorsements list`. */
+/** One line of `twi endorsements list`. @internal */
 export interface ListedEndorsement {
   key: string;
   source?: string;
@@ -45,7 +45,7 @@ function nowOf(o: CommonOptions): Date {
   return o.now === undefined ? new Date() : instantOption('--now', o.now);
 }
 
-/** Every entry of a directory cache, with its state at `now`. */
+/** Every entry of a directory cache, with its state at `now`. @internal */
 export async function listCache(
   store: EndorsementStore,
   now: Date,
@@ -152,7 +152,7 @@ function readPrivateKey(path: string): KeyObject {
   }
 }
 
-/** Registers `twi endorsements` and its subcommands. */
+/** Registers `twi endorsements` and its subcommands. @internal */
 export function registerEndorsements(program: Command): void {
   const cmd = program
     .command('endorsements')

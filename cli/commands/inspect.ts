@@ -13,14 +13,14 @@ interface InspectOptions {
   json?: boolean;
 }
 
-/** The JSON document `twi inspect --json` prints. */
+/** The JSON document `twi inspect --json` prints. @internal */
 export interface InspectResult {
   platform: string;
   format: Record<string, unknown>;
   claims: Record<string, unknown>;
 }
 
-/** Parses evidence bytes with the named platform's codec, or the detected one. */
+/** Parses evidence bytes with the named platform's codec, or the detected one. @internal */
 export function inspectEvidence(bytes: Uint8Array, platform?: string): InspectResult {
   let codec: PlatformCodec;
   if (platform === undefined) codec = detectPlatform(bytes);
@@ -47,6 +47,7 @@ function printHuman(result: InspectResult): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
+/** @internal */
 export function registerInspect(program: Command): void {
   program
     .command('inspect')

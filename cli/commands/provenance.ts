@@ -12,12 +12,12 @@ import { verifyProvenanceAnswer, type ProvenanceAnswer } from '../../provenance/
 import type { PublishedLogKey } from '../../provenance/tree-head.js';
 import { printJson, readInputFile } from '../io.js';
 
-/** Exit code when a proof does not verify. */
+/** Exit code when a proof does not verify. @internal */
 export const EXIT_PROOF_FAILED = 2;
 
 const MAX_ANSWER_BYTES = 4 << 20;
 
-/** A problem the service answered with (its `code` kept). */
+/** A problem the service answered with (its `code` kept). @internal */
 export class ServiceProblemError extends TwiError {
   override readonly code: string;
 
@@ -148,6 +148,7 @@ function withSelectors(cmd: Command): Command {
     .option('--until <iso>', 'issued before');
 }
 
+/** @internal */
 export function registerProvenance(program: Command): void {
   const p = program
     .command('provenance')

@@ -12,7 +12,7 @@ import { verifyWorkloadRequest } from '../../wimse/request.js';
 import { instantOption } from '../args.js';
 import { InputFileError, printJson, readInputFile } from '../io.js';
 
-/** Exit code of a rejected credential pair. */
+/** Exit code of a rejected credential pair. @internal */
 export const EXIT_REJECTED = 2;
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -28,7 +28,7 @@ interface RpVerifyOptions {
   json?: boolean;
 }
 
-/** The JSON document `twi rp verify --json` prints. */
+/** The JSON document `twi rp verify --json` prints. @internal */
 export interface RpVerifyResult {
   accepted: boolean;
   workload_id?: string;
@@ -63,7 +63,7 @@ async function loadJwks(source: string): Promise<Jwks> {
   }
 }
 
-/** Verifies a WIT/WPT pair; rejections come back as `accepted: false` with their code. */
+/** Verifies a WIT/WPT pair; rejections come back as `accepted: false` with their code. @internal */
 export async function rpVerify(opts: RpVerifyOptions): Promise<RpVerifyResult> {
   const now = opts.at === undefined ? new Date() : instantOption('--at', opts.at);
   const headers = {
@@ -91,6 +91,7 @@ export async function rpVerify(opts: RpVerifyOptions): Promise<RpVerifyResult> {
   }
 }
 
+/** @internal */
 export function registerRp(program: Command): void {
   const rp = program
     .command('rp')

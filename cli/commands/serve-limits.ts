@@ -8,7 +8,7 @@ import type { FetchGuardOptions } from '../../endorsements/provider/fetch-guard.
 import { DEFAULT_LIMITS, type ServiceLimits } from '../../service/limits.js';
 import { intOption } from '../args.js';
 
-/** The flags as commander hands them over. */
+/** The flags as commander hands them over. @internal */
 export interface ServeLimitFlags {
   rateLimit?: string;
   rateBurst?: string;
@@ -26,7 +26,7 @@ export interface ServeLimitFlags {
 
 const MS = 3_600_000;
 
-/** Adds the flags to the `serve` command. */
+/** Adds the flags to the `serve` command. @internal */
 export function addLimitOptions(cmd: Command): Command {
   return cmd
     .option('--rate-limit <n>', 'requests per second per client address (default 20; 0: off)')
@@ -57,7 +57,7 @@ function rate(f: ServeLimitFlags): ServiceLimits['rateLimit'] {
   return { perSecond, burst };
 }
 
-/** The service limits the flags set. */
+/** The service limits the flags set. @internal */
 export function limitsFromFlags(f: ServeLimitFlags): ServiceLimits {
   const int = (name: string, v: string | undefined, max: number): number | undefined =>
     v === undefined ? undefined : intOption(name, v, 1, max);
@@ -78,7 +78,7 @@ export function limitsFromFlags(f: ServeLimitFlags): ServiceLimits {
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as ServiceLimits;
 }
 
-/** The fetch guard options the flags set. */
+/** The fetch guard options the flags set. @internal */
 export function fetchGuardFromFlags(f: ServeLimitFlags): FetchGuardOptions {
   return {
     ...(f.maxEndorsementFetches !== undefined && {

@@ -168,6 +168,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
   return 0;
 }
 
+/** @internal */
 export function registerServe(program: Command): void {
   const serve = program
     .command('serve')

@@ -13,7 +13,7 @@ import type { ShimConfig } from '../../shim/config.js';
 import { createNativeAttester } from '../../shim/native-attester.js';
 import { startShim } from '../../shim/shim.js';
 
-/** Options of `twi shim`, as commander hands them over. */
+/** Options of `twi shim`, as commander hands them over. @internal */
 export interface ShimCliOptions {
   config?: string;
   verifier?: string;
@@ -135,6 +135,7 @@ async function runShim(c: ShimConfig): Promise<number> {
   return status;
 }
 
+/** @internal */
 export function registerShim(program: Command): void {
   program
     .command('shim')

@@ -14,7 +14,7 @@ import { mergeFaults, parseFaultSpec } from '../../simulators/servers/faults.js'
 import { startCollateralServer } from '../../simulators/servers/collateral-server.js';
 import { collect, instantOption, intOption } from '../args.js';
 
-/** Options of `twi simulate serve`, as commander hands them over. */
+/** Options of `twi simulate serve`, as commander hands them over. @internal */
 export interface SimulateServeOptions {
   pki: string;
   pkiSeed?: string;
@@ -43,6 +43,8 @@ function untilSignal(): Promise<NodeJS.Signals> {
  * @throws TypeError for bad option values (exit 3).
  * @example
  * // twi simulate serve --pki .twi/sim-pki --port 8088 --fault 429:/vcek:count=2
+ *
+ * @internal
  */
 export async function runSimulateServe(o: SimulateServeOptions): Promise<void> {
   const port = o.port === undefined ? 0 : intOption('--port', o.port, 0, 65535);
@@ -75,6 +77,8 @@ export async function runSimulateServe(o: SimulateServeOptions): Promise<void> {
 /**
  * Adds the `serve` options to the `simulate` command (which dispatches `twi simulate
  * serve` to {@link runSimulateServe}).
+ *
+ * @internal
  */
 export function registerSimulateServe(program: Command): void {
   const simulate = program.commands.find((c) => c.name() === 'simulate');

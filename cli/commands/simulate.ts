@@ -29,7 +29,7 @@ import {
 import { runSimulateServe } from './simulate-serve.js';
 import type { SimulateServeOptions } from './simulate-serve.js';
 
-/** Options of `twi simulate`, as commander hands them over. */
+/** Options of `twi simulate`, as commander hands them over. @internal */
 export interface SimulateCliOptions {
   /** Required except for `serve` (commander leaves it undefined; checked at run time). */
   out: string;
@@ -55,7 +55,7 @@ export interface SimulateCliOptions {
   advisoryIds?: string;
 }
 
-/** What was written, for the caller to print. */
+/** What was written, for the caller to print. @internal */
 export interface SimulateOutcome {
   platform: string;
   files: string[];
@@ -184,7 +184,7 @@ function nitro(pki: SimulatedPki, o: SimulateCliOptions, now: Date, b: Binding):
   };
 }
 
-/** Runs one simulation and writes its files. */
+/** Runs one simulation and writes its files. @internal */
 export async function simulateToFiles(
   platform: string,
   o: SimulateCliOptions,
@@ -204,6 +204,7 @@ export async function simulateToFiles(
   return nitro(pki, o, now, b);
 }
 
+/** @internal */
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')

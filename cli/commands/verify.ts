@@ -54,7 +54,7 @@ function usesProvider(o: VerifyCliOptions): boolean {
   return Boolean(o.pcsUrl || o.kdsUrl || o.cache || o.offline);
 }
 
-/** The verifier identity written into every EAR. */
+/** The verifier identity written into every EAR. @internal */
 export const TWI_VERIFIER_ID = { developer: 'https://twi.dev', build: 'twi 0.1.0' };
 
 const EXIT_BY_TIER: Record<Tier, number> = {
@@ -243,6 +243,7 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
   return EXIT_BY_TIER[report.status];
 }
 
+/** @internal */
 export function registerVerify(program: Command): void {
   program
     .command('verify')

@@ -6,6 +6,7 @@
  * Intel and AWS sign with ECDSA (P-256/SHA-256, P-384/SHA-384); AMD signs ARK, ASK, ASVK,
  * VCEK, VLEK and its CRLs with RSASSA-PSS, SHA-384, MGF1-SHA-384, salt 48 (spec digest C2.2).
  *
+ * @internal
  * @module
  */
 import { constants, verify as cryptoVerify } from 'node:crypto';

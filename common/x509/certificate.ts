@@ -3,6 +3,7 @@
  * TBS fields read by twi's own DER reader (serial, validity, names, extensions,
  * algorithm), so nothing depends on the text forms Node prints.
  *
+ * @internal
  * @module
  */
 import { X509Certificate } from 'node:crypto';

@@ -12,6 +12,7 @@
  * A presented root is never trusted for itself: a path ends only at a certificate whose
  * SHA-256 is in the anchor set.
  *
+ * @internal
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -3,6 +3,7 @@
  * with the issuing certificate (ECDSA for Intel, RSASSA-PSS for AMD), the
  * thisUpdate/nextUpdate window at an injected `now`, and the revoked serial set.
  *
+ * @internal
  * @module
  */
 import { isTwiError, VerificationError } from '../errors.js';

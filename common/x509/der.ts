@@ -30,12 +30,12 @@ export const Tag = {
   SET: 0x31,
 } as const;
 
-/** Identifier octet of a context-specific tag `[n]`, constructed or primitive. */
+/** Identifier octet of a context-specific tag `[n]`, constructed or primitive. @internal */
 export function contextTag(n: number, constructed: boolean): number {
   return 0x80 | (constructed ? 0x20 : 0) | n;
 }
 
-/** One decoded TLV. `bytes` and `value` are views into the input, not copies. */
+/** One decoded TLV. `bytes` and `value` are views into the input, not copies. @internal */
 export interface DerNode {
   /** The identifier octet. */
   readonly tag: number;
@@ -91,7 +91,7 @@ function readTlv(buf: Uint8Array, pos: number, base: number, field: string): Der
   };
 }
 
-/** Decodes exactly one TLV spanning all of `bytes`. */
+/** Decodes exactly one TLV spanning all of `bytes`. @internal */
 export function parseDer(bytes: Uint8Array, field: string): DerNode {
   const node = readTlv(bytes, 0, 0, field);
   if (node.bytes.length !== bytes.length) {
@@ -100,7 +100,7 @@ export function parseDer(bytes: Uint8Array, field: string): DerNode {
   return node;
 }
 
-/** Decodes the contents of a constructed node as a list of TLVs. */
+/** Decodes the contents of a constructed node as a list of TLVs. @internal */
 export function derChildren(node: DerNode, field = node.field): DerNode[] {
   if ((node.tag & 0x20) === 0) fail('expected a constructed value', field, node.offset);
   const out: DerNode[] = [];
@@ -114,7 +114,7 @@ export function derChildren(node: DerNode, field = node.field): DerNode[] {
   return out;
 }
 
-/** Throws unless `node` carries the identifier octet `tag`. */
+/** Throws unless `node` carries the identifier octet `tag`. @internal */
 export function expectTag(node: DerNode | undefined, tag: number, field: string): DerNode {
   if (node === undefined) fail('missing', field, undefined);
   if (node.tag !== tag) {
@@ -123,12 +123,12 @@ export function expectTag(node: DerNode | undefined, tag: number, field: string)
   return node;
 }
 
-/** The children of a SEQUENCE, checked to be one. */
+/** The children of a SEQUENCE, checked to be one. @internal */
 export function derSequence(node: DerNode | undefined, field: string): DerNode[] {
   return derChildren(expectTag(node, Tag.SEQUENCE, field), field);
 }
 
-/** An OBJECT IDENTIFIER in dotted form. */
+/** An OBJECT IDENTIFIER in dotted form. @internal */
 export function derOid(node: DerNode | undefined, field: string): string {
   const { value, offset } = expectTag(node, Tag.OID, field);
   if (value.length === 0) fail('empty OID', field, offset);
@@ -151,13 +151,13 @@ export function derOid(node: DerNode | undefined, field: string): string {
   return [first, head - first * 40n, ...arcs.slice(1)].join('.');
 }
 
-/** A two's-complement INTEGER as a bigint. */
+/** A two's-complement INTEGER as a bigint. @internal */
 export function derInteger(node: DerNode | undefined, field: string): bigint {
   const { value, offset } = expectTag(node, Tag.INTEGER, field);
   return twosComplement(value, field, offset);
 }
 
-/** An ENUMERATED as a bigint. */
+/** An ENUMERATED as a bigint. @internal */
 export function derEnumerated(node: DerNode | undefined, field: string): bigint {
   const { value, offset } = expectTag(node, Tag.ENUMERATED, field);
   return twosComplement(value, field, offset);
@@ -171,7 +171,7 @@ function twosComplement(value: Uint8Array, field: string, offset: number): bigin
   return n;
 }
 
-/** An INTEGER that must lie in `[min, max]`, as a number. */
+/** An INTEGER that must lie in `[min, max]`, as a number. @internal */
 export function derSmallInt(
   node: DerNode | undefined,
   field: string,
@@ -185,7 +185,7 @@ export function derSmallInt(
   return Number(n);
 }
 
-/** A BOOLEAN (DER: 0x00 or 0xff). */
+/** A BOOLEAN (DER: 0x00 or 0xff). @internal */
 export function derBoolean(node: DerNode | undefined, field: string): boolean {
   const { value, offset } = expectTag(node, Tag.BOOLEAN, field);
   if (value.length !== 1 || (value[0] !== 0 && value[0] !== 0xff)) {
@@ -194,12 +194,12 @@ export function derBoolean(node: DerNode | undefined, field: string): boolean {
   return value[0] === 0xff;
 }
 
-/** An OCTET STRING's contents. */
+/** An OCTET STRING's contents. @internal */
 export function derOctetString(node: DerNode | undefined, field: string): Uint8Array {
   return expectTag(node, Tag.OCTET_STRING, field).value;
 }
 
-/** A BIT STRING's contents and its count of unused trailing bits. */
+/** A BIT STRING's contents and its count of unused trailing bits. @internal */
 export function derBitString(
   node: DerNode | undefined,
   field: string,
@@ -213,7 +213,7 @@ export function derBitString(
   return { bytes: value.subarray(1), unusedBits };
 }
 
-/** A character string of any of the types X.509 names use. */
+/** A character string of any of the types X.509 names use. @internal */
 export function derString(node: DerNode | undefined, field: string): string {
   if (node === undefined) fail('missing', field, undefined);
   const buf = Buffer.from(node.value.buffer, node.value.byteOffset, node.value.byteLength);
@@ -235,7 +235,11 @@ export function derString(node: DerNode | undefined, field: string): string {
 const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
 const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
 
-/** A UTCTime or GeneralizedTime (RFC 5280 §4.1.2.5: seconds present, Zulu, no fraction). */
+/**
+ * A UTCTime or GeneralizedTime (RFC 5280 §4.1.2.5: seconds present, Zulu, no fraction).
+ *
+ * @internal
+ */
 export function derTime(node: DerNode | undefined, field: string): Date {
   if (node === undefined) fail('missing', field, undefined);
   const text = Buffer.from(node.value).toString('latin1');

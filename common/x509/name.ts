@@ -3,6 +3,7 @@
  * and subject are matched byte for byte, which is what the Intel, AMD and AWS PKIs
  * produce) and the common name for messages and CA selection.
  *
+ * @internal
  * @module
  */
 import { derChildren, derOid, derSequence, derString, expectTag, Tag } from './der.js';

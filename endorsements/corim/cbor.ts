@@ -9,6 +9,7 @@
  * tags CoRIM uses are allowed (so none of cbor-x's own tag extensions, such as shared
  * references or typed arrays, ever runs); exactly one item fills the input.
  *
+ * @internal
  * @module
  */
 import { Decoder, Encoder, Tag } from 'cbor-x';

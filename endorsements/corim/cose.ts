@@ -3,6 +3,7 @@
  * protected header (`alg`, content type `application/rim+cbor`, `corim-meta`), the
  * `Sig_structure`, verification against trusted keys and signing.
  *
+ * @internal
  * @module
  */
 import { createPublicKey, KeyObject, sign, verify } from 'node:crypto';

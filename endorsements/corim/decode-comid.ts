@@ -3,6 +3,7 @@
  * entities and reference triples (environment + measurements). Other triple kinds are
  * recognised and listed, not read.
  *
+ * @internal
  * @module
  */
 import { decodeCbor } from './cbor.js';

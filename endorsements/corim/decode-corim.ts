@@ -2,6 +2,7 @@
  * Decoding of CoRIMs: unsigned `#6.501(corim-map)` and signed `#6.18(COSE_Sign1)` whose
  * payload is the unsigned CoRIM, with signature and validity checks at an injected instant.
  *
+ * @internal
  * @module
  */
 import { decodeCbor, DEFAULT_CBOR_LIMITS, Tag } from './cbor.js';

@@ -3,6 +3,7 @@
  * digests, flags, raw values (tagged, masked, and the AMD profile's integers), integrity
  * registers and integer ranges. Other keys are listed in `unsupported`.
  *
+ * @internal
  * @module
  */
 import { invalid } from './errors.js';

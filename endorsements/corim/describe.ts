@@ -2,6 +2,7 @@
  * What a CoRIM asserts, in platform terms ("SEV-SNP MEASUREMENT one of [..]", "TDX RTMR1 =
  * …"): the JSON document and text lines `twi corim inspect` prints.
  *
+ * @internal
  * @module
  */
 import { decodeSnpTcb } from '../../verifier/platforms/sev-snp/abi/tcb.js';

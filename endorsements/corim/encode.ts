@@ -3,6 +3,7 @@
  * (`#6.18` COSE_Sign1). What they write decodes back with `decodeCorim` to an equal model.
  * Map keys are written in ascending order.
  *
+ * @internal
  * @module
  */
 import { encodeCbor, tag } from './cbor.js';

@@ -2,6 +2,7 @@
  * The typed error of CoRIM handling. Every problem names where it was found as a path from
  * the document root, e.g. `corim.tags[0].triples.reference-triples[1].environment`.
  *
+ * @internal
  * @module
  */
 import { TwiError } from '../../common/errors.js';

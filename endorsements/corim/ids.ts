@@ -2,6 +2,7 @@
  * Identifier codecs: OIDs (`#6.111`, BER content octets ⇄ dotted decimal), UUIDs (16 bytes
  * ⇄ 8-4-4-4-12 text) and the tagged identifier choices of environments and measurements.
  *
+ * @internal
  * @module
  */
 import { tag, Tag } from './cbor.js';

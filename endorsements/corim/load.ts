@@ -1,6 +1,7 @@
 /**
  * CoRIM files and CoRIM signing-key files, for the CLI and the verifier service.
  *
+ * @internal
  * @module
  */
 import { createPublicKey, KeyObject } from 'node:crypto';

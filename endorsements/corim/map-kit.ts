@@ -3,6 +3,7 @@
  * a policy holds, and refusing (with `ERR_CORIM_UNSUPPORTED`) anything a measurement states
  * that the policy model cannot express, rather than silently dropping a constraint.
  *
+ * @internal
  * @module
  */
 import { invalid, unsupported } from './errors.js';

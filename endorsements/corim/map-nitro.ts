@@ -2,6 +2,7 @@
  * Nitro reference triples (twi's convention, `docs/corim.md`) → twi `nitro` reference values:
  * PCRs as `integrity-registers` keyed by PCR index.
  *
+ * @internal
  * @module
  */
 import type { NitroReferences } from '../../verifier/policy/types.js';

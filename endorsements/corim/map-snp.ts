@@ -1,6 +1,7 @@
 /**
  * SEV-SNP reference triples (AMD SEV-SNP CoRIM profile -02) → twi `sev-snp` reference values.
  *
+ * @internal
  * @module
  */
 import type {

@@ -1,6 +1,7 @@
 /**
  * TDX reference triples (twi's convention, `docs/corim.md`) → twi `tdx` reference values.
  *
+ * @internal
  * @module
  */
 import type { TdAttributesRule, TdxReferences } from '../../verifier/policy/types.js';

@@ -7,6 +7,7 @@
  *   the union of allowed VMPLs, and for bits only what both require alike;
  * - a field stated by one side only stays as that side states it (fail closed).
  *
+ * @internal
  * @module
  */
 import type {

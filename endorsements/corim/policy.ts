@@ -3,6 +3,7 @@
  * understands as per-platform reference values, {@link mergePolicies} merges them into a
  * policy (`docs/corim.md` "Merge rules").
  *
+ * @internal
  * @module
  */
 import { parsePolicy } from '../../verifier/policy/loader.js';

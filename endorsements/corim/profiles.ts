@@ -3,6 +3,7 @@
  * (draft-deeglaze-amd-sev-snp-corim-profile-02) and twi's own conventions for Intel TDX TDs
  * and AWS Nitro Enclaves, for which no profile exists (see `docs/corim.md`).
  *
+ * @internal
  * @module
  */
 import type { ClassId, Environment } from './types.js';

@@ -2,6 +2,7 @@
  * Typed readers over values cbor-x decoded, each naming the path of what it reads so that
  * every problem is reported as `ERR_CORIM_INVALID` at a precise place.
  *
+ * @internal
  * @module
  */
 import { Tag } from './cbor.js';

@@ -3,6 +3,7 @@
  * SEV-SNP profile; twi's TDX and Nitro conventions). For tests, tools and the provenance
  * linker, which record the measurements a build produced as a CoRIM.
  *
+ * @internal
  * @module
  */
 import { DIGEST_ALG, NITRO_PCR_MKEY, platformEnvironment, SNP_MKEY } from './profiles.js';

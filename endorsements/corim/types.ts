@@ -4,6 +4,7 @@
  * the CDDL sockets are skipped when decoding. Byte values are `Uint8Array`, integers that
  * may exceed 2^53 (SVNs, TCB versions) are `bigint`.
  *
+ * @internal
  * @module
  */
 

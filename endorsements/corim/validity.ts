@@ -2,6 +2,7 @@
  * `validity-map` (draft-ietf-rats-corim-11 §7.3): decoding, encoding and the check at an
  * injected instant.
  *
+ * @internal
  * @module
  */
 import { tag } from './cbor.js';

@@ -3,6 +3,7 @@
  * ahead of time in the background, coalesces concurrent fetches of one key, and keeps serving
  * a still-valid copy while the upstream is down.
  *
+ * @internal
  * @module
  */
 import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';

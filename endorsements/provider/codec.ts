@@ -3,6 +3,7 @@
  * metadata as JSON, the exact body bytes as base64. Decoding checks every field, the
  * request's shape, the key and the body's SHA-256; it never trusts what it reads.
  *
+ * @internal
  * @module
  */
 import { sha256Hex } from '../../common/bytes.js';

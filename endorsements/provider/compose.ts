@@ -2,6 +2,7 @@
  * Combinators: the first provider with a valid copy wins; a static provider for tests; the
  * CRL policy a stack of layers publishes.
  *
+ * @internal
  * @module
  */
 import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';

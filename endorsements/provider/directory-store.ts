@@ -2,6 +2,7 @@
  * Persistence for the caching layer: the {@link EndorsementStore} interface and a directory
  * implementation (one JSON file per request key, written atomically).
  *
+ * @internal
  * @module
  */
 import { randomBytes } from 'node:crypto';

@@ -5,6 +5,7 @@
  * between the cache and the network: it caps concurrent and per-window fetches of those kinds
  * and remembers for a while every key the vendor answered 404 for (a negative cache).
  *
+ * @internal
  * @module
  */
 import { EndorsementUnavailableError, TwiError } from '../../common/errors.js';

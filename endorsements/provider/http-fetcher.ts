@@ -2,6 +2,7 @@
  * The production {@link Fetcher}: one GET over Node's `fetch`, with a per-request timeout, a
  * body size cap enforced while reading, and lowercase header names.
  *
+ * @internal
  * @module
  */
 import { TwiError } from '../../common/errors.js';

@@ -2,6 +2,7 @@
  * The offline layer: endorsements from an imported bundle (or any fixed set), served while
  * they are fresh, never fetched.
  *
+ * @internal
  * @module
  */
 import { EndorsementInvalidError, EndorsementUnavailableError } from '../../common/errors.js';

@@ -2,6 +2,7 @@
  * Retry layer over a {@link Fetcher}: exponential backoff with full jitter, `Retry-After`
  * (RFC 9110 §10.2.3) on 429 and 503, no retry on other 4xx.
  *
+ * @internal
  * @module
  */
 import { setTimeout as delay } from 'node:timers/promises';

@@ -7,6 +7,7 @@
  * Each segment is an lru-cache instance; this class only adds the shared bound and the moves
  * between segments.
  *
+ * @internal
  * @module
  */
 

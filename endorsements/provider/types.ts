@@ -3,6 +3,7 @@
  * (`verifier/verify/endorsement-provider.ts`): the re-verification hook of stored copies and
  * the narrow HTTP boundary of the network layer.
  *
+ * @internal
  * @module
  */
 import type { Endorsement } from '../../verifier/verify/endorsement-provider.js';

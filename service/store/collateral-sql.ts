@@ -4,6 +4,7 @@
  * only when the new one is newer — a higher `tcbEvaluationDataNumber`, or the same number and
  * a later `issueDate` — so concurrent instances cannot lower it.
  *
+ * @internal
  * @module
  */
 import type {

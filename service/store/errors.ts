@@ -2,6 +2,7 @@
  * Store errors with stable codes. The HTTP service maps `ERR_STORE_DUPLICATE` to a
  * conflict and `ERR_STORE_UNAVAILABLE` to 503.
  *
+ * @internal
  * @module
  */
 

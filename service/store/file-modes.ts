@@ -4,6 +4,7 @@
  * wider modes are tightened (not refused): stores created by earlier builds keep working, and
  * the caller hears which files were fixed so it can say so.
  *
+ * @internal
  * @module
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';

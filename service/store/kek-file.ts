@@ -1,6 +1,7 @@
 /**
  * KEK files: read one given by the operator, or keep a generated one beside an SQLite store.
  *
+ * @internal
  * @module
  */
 import { randomBytes } from 'node:crypto';

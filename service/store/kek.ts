@@ -5,6 +5,7 @@
  * KEK (HMAC-SHA-256 of a fixed label, 9 bytes), so a store names the KEK it needs without
  * revealing it, and a wrong KEK is told apart from a damaged envelope.
  *
+ * @internal
  * @module
  */
 import { createCipheriv, createDecipheriv, createHmac, KeyObject, randomBytes } from 'node:crypto';

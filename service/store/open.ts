@@ -11,10 +11,10 @@ import { openPostgresStore, type PostgresStoreOptions } from './postgres-store.j
 import { openSqliteStore } from './sqlite-store.js';
 import type { Store } from './types.js';
 
-/** How a store URL is interpreted. */
+/** How a store URL is interpreted. @internal */
 export type StoreTarget = { kind: 'postgres'; url: string } | { kind: 'sqlite'; file: string };
 
-/** Classify a store URL without opening anything. */
+/** Classify a store URL without opening anything. @internal */
 export function parseStoreUrl(url: string): StoreTarget {
   if (/^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url };
   if (/^sqlite:\/\//i.test(url)) return { kind: 'sqlite', file: url.slice('sqlite://'.length) };

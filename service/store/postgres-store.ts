@@ -2,6 +2,7 @@
  * PostgreSQL store: a connection pool shared by every request of one verifier instance;
  * any number of instances may share one database (and schema).
  *
+ * @internal
  * @module
  */
 

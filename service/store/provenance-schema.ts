@@ -3,6 +3,7 @@
  * index (`docs/provenance.md` "Storage"). Hashes are lowercase hex text so one SQL text
  * serves both dialects.
  *
+ * @internal
  * @module
  */
 import type { Dialect } from './dialect.js';

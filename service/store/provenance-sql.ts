@@ -5,6 +5,7 @@
  * append reads the one-row tree state (size + compact range), writes the leaf, the interior
  * nodes it completes (one on average) and the new state: O(1) rows, O(log n) hashing.
  *
+ * @internal
  * @module
  */
 import {

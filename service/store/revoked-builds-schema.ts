@@ -1,6 +1,7 @@
 /**
  * Schema version 5: build revocations (`revoked_builds`), one row per persisted selector.
  *
+ * @internal
  * @module
  */
 import type { Dialect } from './dialect.js';

@@ -2,6 +2,7 @@
  * Build revocations over {@link SqlDatabase} (table `revoked_builds`, schema version 5). Each change is one statement,
  * so concurrent revocations and lifts from any number of instances never lose one another.
  *
+ * @internal
  * @module
  */
 import type { GuardedDatabase } from './sql-changes.js';

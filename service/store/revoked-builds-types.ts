@@ -3,6 +3,7 @@
  * that `POST /v1/revoke` persisted, so the build they name cannot obtain new credentials until
  * an admin lifts them (`docs/provenance.md` "Revocation by build").
  *
+ * @internal
  * @module
  */
 import type { IndexEntry } from '../../provenance/store-types.js';

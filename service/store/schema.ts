@@ -4,6 +4,7 @@
  * round-trip byte for byte. Migrations only ever append: version `n` is applied once,
  * in one transaction with the row that records it.
  *
+ * @internal
  * @module
  */
 

@@ -5,6 +5,7 @@
  * builds are sealed in place. A new kind of private key (a CA key, ...) gets a row in
  * {@link SEALED_COLUMNS} and goes through `Kek.seal` / `Kek.open` with its purpose.
  *
+ * @internal
  * @module
  */
 import { isSealed, type Kek } from './kek.js';

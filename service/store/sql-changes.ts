@@ -5,6 +5,7 @@
  * commit order. On PostgreSQL the transaction also sends a NOTIFY (delivered on commit) that
  * {@link ChangeListener}s in other processes turn into push hints.
  *
+ * @internal
  * @module
  */
 import type { Dialect } from './dialect.js';

@@ -3,6 +3,7 @@
  * operations in `sql-store.ts`. SQL is written with PostgreSQL-style `$1` placeholders;
  * the SQLite executor rewrites them.
  *
+ * @internal
  * @module
  */
 

@@ -3,6 +3,7 @@
  * that both the credential store and the provenance store's issuance commit use. A leaf below
  * `sql-store.ts`, so the per-area SQL modules need not import the store that assembles them.
  *
+ * @internal
  * @module
  */
 

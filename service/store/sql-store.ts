@@ -3,6 +3,7 @@
  * PostgreSQL implementations. Every state change that must be race-free is one statement
  * (`UPDATE ... WHERE ... RETURNING`), so the database decides the winner.
  *
+ * @internal
  * @module
  */
 

@@ -2,6 +2,7 @@
  * SQLite store: the zero-set-up default, one file on local disk. Several processes on one
  * machine may open the same file (WAL mode, busy timeout); SQLite serialises writers.
  *
+ * @internal
  * @module
  */
 

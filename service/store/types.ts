@@ -15,10 +15,10 @@ import type { ProvenanceStore } from '../../provenance/store-types.js';
 import type { RevokedBuildStore } from './revoked-builds-types.js';
 import type { JsonValue } from '../../common/json.js';
 
-/** Outcome of consuming a nonce. Only `'ok'` lets an attestation proceed. */
+/** Outcome of consuming a nonce. Only `'ok'` lets an attestation proceed. @internal */
 export type NonceConsumeResult = 'ok' | 'unknown' | 'expired' | 'used';
 
-/** Single-use challenge nonces with a time to live. */
+/** Single-use challenge nonces with a time to live. @internal */
 export interface NonceStore {
   /**
    * Record a freshly generated nonce.
@@ -38,13 +38,13 @@ export interface NonceStore {
   count(): Promise<number>;
 }
 
-/** A ledger entry as read back. */
+/** A ledger entry as read back. @internal */
 export interface StoredCredential extends CredentialRecord {
   /** When the credential was revoked, if it was. */
   revokedAt?: Date;
 }
 
-/** One revocation event; `seq` increases strictly in commit order. */
+/** One revocation event; `seq` increases strictly in commit order. @internal */
 export interface RevocationEvent {
   /** Position in the revocation stream (shared by credentials and keys). */
   seq: number;
@@ -54,7 +54,7 @@ export interface RevocationEvent {
   revokedAt: Date;
 }
 
-/** The issued-credential ledger. */
+/** The issued-credential ledger. @internal */
 export interface CredentialStore {
   /**
    * Commit a credential record; durable when the promise resolves.
@@ -73,7 +73,7 @@ export interface CredentialStore {
   revokedSince(since: number): Promise<RevocationEvent[]>;
 }
 
-/** A signing key as stored. */
+/** A signing key as stored. @internal */
 export interface KeyRecord {
   /** Key id. */
   kid: string;
@@ -92,13 +92,13 @@ export interface KeyRecord {
   notAfter?: Date;
 }
 
-/** A key as read back. */
+/** A key as read back. @internal */
 export interface StoredKey extends KeyRecord {
   /** When the key was revoked, if it was. */
   revokedAt?: Date;
 }
 
-/** Signing keys. */
+/** Signing keys. @internal */
 export interface KeyStore {
   /**
    * Store a key.
@@ -112,7 +112,7 @@ export interface KeyStore {
   revoke(kid: string, at: Date): Promise<boolean>;
 }
 
-/** A named setting as read back. */
+/** A named setting as read back. @internal */
 export interface StoredSetting {
   readonly name: string;
   readonly value: JsonValue;
@@ -122,6 +122,8 @@ export interface StoredSetting {
 /**
  * Settings every instance sharing the store must agree on (the appraisal policy, reference
  * values). Each `put` appends a `'setting'` entry to the {@link ChangeFeed}.
+ *
+ * @internal
  */
 export interface SettingsStore {
   /** The setting called `name`, or `undefined`. */
@@ -130,10 +132,10 @@ export interface SettingsStore {
   put(name: string, value: JsonValue, at: Date): Promise<number>;
 }
 
-/** What changed, in a {@link ChangeEvent}. */
+/** What changed, in a {@link ChangeEvent}. @internal */
 export type ChangeKind = 'key-added' | 'key-revoked' | 'credential-revoked' | 'setting';
 
-/** One entry of the change log. */
+/** One entry of the change log. @internal */
 export interface ChangeEvent {
   /** Position in the log: strictly increasing in commit order, never reused. */
   readonly seq: number;
@@ -148,6 +150,8 @@ export interface ChangeEvent {
  * The log of changes that other instances must apply: keys added or revoked, credentials
  * revoked, settings replaced. Entries are appended in the same transaction as the change and
  * committed in `seq` order, so a reader that remembers the last `seq` it saw misses nothing.
+ *
+ * @internal
  */
 export interface ChangeFeed {
   /** The highest committed `seq` (`0` when the log is empty). */

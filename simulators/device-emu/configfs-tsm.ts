@@ -7,6 +7,7 @@
  * provider. The Documentation/ABI/testing/configfs-tsm-report attributes are emulated:
  * provider, generation, inblob, outblob, and for SNP auxblob, privlevel, privlevel_floor.
  *
+ * @internal
  * @module
  */
 import { fail } from './protocol.js';

@@ -78,7 +78,7 @@ export type DeviceFault = { count?: number } & (
 
 export type FaultKind = DeviceFault['kind'];
 
-/** Pending faults, consumed by the requests they match. */
+/** Pending faults, consumed by the requests they match. @internal */
 export class FaultQueue {
   private readonly pending: DeviceFault[] = [];
   private readonly absent = new Set<EmulatedDevice>();

@@ -15,7 +15,7 @@ import type { BackendContext, DeviceRequestRecord } from './types.js';
 import { charDevice } from './vfs.js';
 import type { EmuNode, IoctlAnswer, IoctlRequest } from './vfs.js';
 
-/** NSM_IOCTL_RAW = _IOWR(0x0A, 0, struct nsm_raw) (include/uapi/linux/nsm.h). */
+/** NSM_IOCTL_RAW = _IOWR(0x0A, 0, struct nsm_raw) (include/uapi/linux/nsm.h). @internal */
 export const NSM_IOCTL_RAW = 0xc0200a00;
 /** NSM_REQUEST_MAX_SIZE. */
 const REQUEST_MAX = 0x1000;
@@ -47,6 +47,7 @@ function field(m: Map<unknown, unknown>, name: string, max: number): Field {
   return new Uint8Array(v);
 }
 
+/** @internal */
 export class NsmBackend {
   private readonly moduleId: string;
 

@@ -7,6 +7,7 @@
  * - response: `u32 body_len`, header `{i32 err, u32 flags, u64 value, u64 value2,
  *   u32 len1, u32 len2}` (32 bytes), then data1 and data2.
  *
+ * @internal
  * @module
  */
 import { constants } from 'node:os';

@@ -17,8 +17,11 @@ import type { BackendContext, DeviceRequestRecord, TsmProvider } from './types.j
 import { charDevice } from './vfs.js';
 import type { EmuNode, IoctlAnswer, IoctlRequest } from './vfs.js';
 
+/** @internal */
 export const SNP_GET_REPORT = 0xc0205300;
+/** @internal */
 export const SNP_GET_DERIVED_KEY = 0xc0205301;
+/** @internal */
 export const SNP_GET_EXT_REPORT = 0xc0205302;
 /** SEV_FW_BLOB_MAX_SIZE: the largest certificate buffer the kernel accepts. */
 const FW_BLOB_MAX = 0x4000;
@@ -27,8 +30,9 @@ const NO_FW_CALL = 0xffn;
 const VMM_ERR_SHIFT = 32n;
 const VMM_ERR_INVALID_LEN = 1n;
 const VMM_ERR_BUSY = 2n;
-/** SEV status codes used here (AMD SEV-SNP ABI, table "Status Codes"). */
+/** SEV status codes used here (AMD SEV-SNP ABI, table "Status Codes"). @internal */
 export const SEV_RET_INVALID_PARAM = 0x16;
+/** @internal */
 export const SEV_RET_INVALID_KEY = 0x27;
 /** Kernel retry budget for a busy VMM: 60 s at one retry per 2 s. */
 const BUSY_RETRY_LIMIT = 30;
@@ -80,6 +84,7 @@ function le32(v: number): Uint8Array {
   return b;
 }
 
+/** @internal */
 export class SnpBackend {
   private vmpckDisabled = false;
   private readonly product: AmdProduct;

@@ -16,13 +16,18 @@ import type { BackendContext, TsmProvider, TsmReport } from './types.js';
 import { charDevice, dirNode, registerAttr } from './vfs.js';
 import type { EmuNode, IoctlAnswer, IoctlRequest } from './vfs.js';
 
-/** TDX_CMD_GET_REPORT0 = _IOWR('T', 1, struct tdx_report_req) (include/uapi/linux/tdx-guest.h). */
+/**
+ * TDX_CMD_GET_REPORT0 = _IOWR('T', 1, struct tdx_report_req) (include/uapi/linux/tdx-guest.h).
+ *
+ * @internal
+ */
 export const TDX_CMD_GET_REPORT0 = 0xc4405401;
 const REG = 48;
 
 /** What the emulated TD is (everything {@link simulateTdx} takes except REPORTDATA and RTMRs). */
 export type TdxEmuOptions = Omit<TdxSimOptions, 'reportData' | 'now'>;
 
+/** @internal */
 export class TdxBackend {
   private readonly rtmr: [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
 

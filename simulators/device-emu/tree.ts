@@ -2,6 +2,7 @@
  * The emulated file tree of one platform and the dispatch of wire requests onto it:
  * path lookup, open-file handles, mkdir/rmdir in the configfs report directory, flock.
  *
+ * @internal
  * @module
  */
 import { constants } from 'node:fs';

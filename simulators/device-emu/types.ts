@@ -44,7 +44,7 @@ export interface DeviceRequestRecord {
   readonly generation?: number;
 }
 
-/** What a backend may use. */
+/** What a backend may use. @internal */
 export interface BackendContext {
   readonly pki: SimulatedPki;
   readonly faults: FaultQueue;
@@ -53,13 +53,13 @@ export interface BackendContext {
   record(entry: DeviceRequestRecord): void;
 }
 
-/** What the configfs-tsm report provider (tdx_guest / sev_guest) generates. */
+/** What the configfs-tsm report provider (tdx_guest / sev_guest) generates. @internal */
 export interface TsmReport {
   outblob: Uint8Array;
   auxblob?: Uint8Array;
 }
 
-/** A configfs-tsm provider: `ops->report_new` and the attributes it shows. */
+/** A configfs-tsm provider: `ops->report_new` and the attributes it shows. @internal */
 export interface TsmProvider {
   readonly name: 'tdx_guest' | 'sev_guest';
   /** SNP: the lowest privlevel accepted (the VMPL the guest runs at). */

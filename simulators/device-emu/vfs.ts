@@ -3,6 +3,7 @@
  * them: configfs text and binary attributes (fs/configfs/file.c), sysfs binary attributes
  * (the TDX measurement registers) and misc character devices.
  *
+ * @internal
  * @module
  */
 import { constants } from 'node:fs';

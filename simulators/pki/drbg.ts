@@ -3,6 +3,7 @@
  * a label into reproducible bytes: private keys, primes, serial numbers, PSS salts. The DRBG is
  * @noble/curves' `createHmacDrbg`; the HMAC is node:crypto's.
  *
+ * @internal
  * @module
  */
 import { createHmac } from 'node:crypto';

@@ -89,7 +89,7 @@ export function crlNumber(n: bigint | number): Extension {
   return { oid: Oids.crlNumber, value: integer(n) };
 }
 
-/** reasonCode (CRL entry extension). */
+/** reasonCode (CRL entry extension). @internal */
 export function crlReason(code: number): Extension {
   return { oid: Oids.crlReason, value: enumerated(code) };
 }

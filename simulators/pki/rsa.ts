@@ -3,6 +3,7 @@
  * RSASSA-PSS signing with a derived salt, so that a given seed always yields the same
  * key and the same signature bytes.
  *
+ * @internal
  * @module
  */
 import {

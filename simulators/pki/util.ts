@@ -1,6 +1,7 @@
 /**
  * Small shared helpers of the simulated PKIs: date arithmetic in UTC, hex, argument checks.
  *
+ * @internal
  * @module
  */
 

@@ -131,13 +131,13 @@ function rsassaPssSha384(trailerField: boolean): Uint8Array {
   );
 }
 
-/** AlgorithmIdentifier for signatures made by `key`. */
+/** AlgorithmIdentifier for signatures made by `key`. @internal */
 export function signatureAlgorithmFor(key: SimKeyPair, pssTrailerField = false): Uint8Array {
   if (key.kind === 'rsa') return rsassaPssSha384(pssTrailerField);
   return sequence(oid(key.curve === 'P-256' ? Oids.ecdsaWithSha256 : Oids.ecdsaWithSha384));
 }
 
-/** Signature value bytes (DER ECDSA-Sig-Value, or the raw RSASSA-PSS block). */
+/** Signature value bytes (DER ECDSA-Sig-Value, or the raw RSASSA-PSS block). @internal */
 export function signWith(key: SimKeyPair, data: Uint8Array): Uint8Array {
   return key.kind === 'rsa' ? key.signPss(data) : ecdsaRawToDer(key.signRaw(data));
 }
@@ -155,7 +155,7 @@ function signed(tbs: Uint8Array, key: SimKeyPair, pssTrailerField = false): Uint
   return sequence(tbs, algorithm, bitString(signWith(key, tbs)));
 }
 
-/** The TBSCertificate DER of `spec` (RFC 5280 §4.1). */
+/** The TBSCertificate DER of `spec` (RFC 5280 §4.1). @internal */
 export function encodeTbsCertificate(spec: CertificateSpec): Uint8Array {
   if (spec.notAfter.getTime() < spec.notBefore.getTime()) {
     throw new RangeError('notAfter is before notBefore');

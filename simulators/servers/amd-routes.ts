@@ -12,6 +12,7 @@
  * VCEKs are issued on request and are deterministic: for the same PKI, chip id and TCB
  * they are byte for byte the VCEK `simulateSnp` signs with.
  *
+ * @internal
  * @module
  */
 import {

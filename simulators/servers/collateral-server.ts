@@ -3,6 +3,7 @@
  * (see `intel-routes.ts`, `amd-routes.ts`) answered from a simulated PKI, with switchable
  * faults (see `faults.ts`) for testing clients, retries, timeouts and caches.
  *
+ * @internal
  * @module
  */
 import { createServer } from 'node:http';

@@ -4,6 +4,7 @@
  * for request paths under a prefix — and the `--fault SPEC` syntax of
  * `twi simulate serve`.
  *
+ * @internal
  * @module
  */
 

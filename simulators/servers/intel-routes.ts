@@ -12,6 +12,7 @@
  *
  * Issuer chains are URL-encoded PEM, as Intel sends them.
  *
+ * @internal
  * @module
  */
 import {

@@ -2,6 +2,7 @@
  * What the routes of the simulated collateral server share: the response shape, the
  * per-request context (PKI, instant, content faults) and the tampering helpers.
  *
+ * @internal
  * @module
  */
 import { TEXT_MEDIA_TYPE } from '../../wire/media-types.js';

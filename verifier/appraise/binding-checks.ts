@@ -2,6 +2,7 @@
  * Freshness and key binding (ARCHITECTURE "Data flow" step 2): the evidence must carry the
  * verifier's nonce, and with a workload key thumbprint, the twi binding of both.
  *
+ * @internal
  * @module
  */
 import { bindingReportData } from '../../wire/binding.js';

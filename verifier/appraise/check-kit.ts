@@ -3,6 +3,7 @@
  * (a trustworthiness claim value, and a violation when the value is not affirming), so that
  * running all of them reports every violation (STYLE "small validators combined").
  *
+ * @internal
  * @module
  */
 import type { PlatformName, VerifiedEvidence } from '../verify/types.js';

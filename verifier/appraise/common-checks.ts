@@ -2,6 +2,7 @@
  * Checks every platform shares: allowed platform, trust anchor, TCB status, runtime
  * isolation and debug mode.
  *
+ * @internal
  * @module
  */
 import { AR4SI, hardwareValueFor } from '../policy/ar4si.js';

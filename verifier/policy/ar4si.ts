@@ -107,14 +107,18 @@ export function pickClaim(values: Iterable<number>): number | undefined {
   return best;
 }
 
-/** A vector with every one of the eight claims set to `value` (e.g. 99 after a failure). */
+/**
+ * A vector with every one of the eight claims set to `value` (e.g. 99 after a failure).
+ *
+ * @internal
+ */
 export function uniformVector(value: number): TrustVector {
   const out: TrustVector = {};
   for (const k of VECTOR_KEYS) out[k] = value;
   return out;
 }
 
-/** The hardware claim value that stands for a tier chosen by policy. */
+/** The hardware claim value that stands for a tier chosen by policy. @internal */
 export function hardwareValueFor(tier: Exclude<Tier, 'none'>): number {
   if (tier === 'affirming') return AR4SI.hardware.GENUINE;
   return tier === 'warning' ? AR4SI.hardware.KNOWN_VULNS : AR4SI.hardware.CONTRAINDICATED;

@@ -22,7 +22,7 @@ import type {
 /** Identifier of the built-in default policy. */
 export const DEFAULT_POLICY_ID = 'tag:twi.dev,2026:policy/default';
 
-/** All platforms, in registry order. */
+/** All platforms, in registry order. @internal */
 export const ALL_PLATFORMS: readonly PolicyPlatform[] = Object.freeze(['tdx', 'sev-snp', 'nitro']);
 
 /** Default tier of each TCB status: UpToDate affirms, Revoked contraindicates, the rest warn. */
@@ -132,7 +132,7 @@ function platformsOf(doc: Doc): readonly PolicyPlatform[] {
   return named.length > 0 ? named : ALL_PLATFORMS;
 }
 
-/** Normalises a schema-valid document (see {@link parsePolicy}). */
+/** Normalises a schema-valid document (see {@link parsePolicy}). @internal */
 export function normalizePolicy(doc: Doc): Policy {
   const policy = pickDefined({
     id: doc.id as string,

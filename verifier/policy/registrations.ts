@@ -53,7 +53,7 @@ const pcrRef = {
   ],
 };
 
-/** JSON Schema of `registrations` (shapes only; the rules are checked on normalising). */
+/** JSON Schema of `registrations` (shapes only; the rules are checked on normalising). @internal */
 export const registrationsSchema = {
   type: 'array',
   maxItems: 1000,

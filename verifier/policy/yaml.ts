@@ -3,6 +3,7 @@
  * limit while building the value, so neither a huge file nor an alias bomb ("billion laughs")
  * can exhaust memory or CPU. Every violation is a {@link PolicyError} `ERR_POLICY_INVALID`.
  *
+ * @internal
  * @module
  */
 import { parseDocument, type Document } from 'yaml';

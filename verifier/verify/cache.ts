@@ -45,6 +45,8 @@ export function createVerificationCache(maxEntries = 4096): VerificationCache {
 /**
  * Memoises `compute` under `key`. Errors are cached too (as a rejected marker) so that a
  * forged chain repeated many times costs one verification, not one per request.
+ *
+ * @internal
  */
 export function cached<T>(cache: VerificationCache, key: string, compute: () => T): T {
   const hit = cache.get<{ ok: true; value: T } | { ok: false; error: unknown }>(key);

@@ -4,6 +4,7 @@
  * `tcbEvaluationDataNumber`, then `issueDate`, for the TCB Info and for the QE identity), so
  * that once a TCB recovery has been seen an attester cannot choose the TCB Info from before it.
  *
+ * @internal
  * @module
  */
 import { VerificationError } from '../../common/errors.js';

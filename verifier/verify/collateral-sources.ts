@@ -4,6 +4,7 @@
  * the evidence's wing gives it (`collateralMarks`: for TDX TCB Info and QE identity, its
  * `tcbEvaluationDataNumber` and `issueDate`).
  *
+ * @internal
  * @module
  */
 import type { Appraisal } from '../appraise/types.js';

@@ -12,6 +12,7 @@
  * - a revocation list the provider cannot supply fails the appraisal unless the CRL policy is
  *   `allow-missing` (then the wing says what it checks instead).
  *
+ * @internal
  * @module
  */
 import { EndorsementUnavailableError } from '../../common/errors.js';

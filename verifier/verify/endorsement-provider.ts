@@ -4,6 +4,7 @@
  * composable layers (offline store → cache → Intel PCS / AMD KDS). Each platform wing says
  * what it needs in these terms; the verifier decides which collateral counts.
  *
+ * @internal
  * @module
  */
 

@@ -17,6 +17,8 @@ const verified = new WeakSet<object>();
 /**
  * Seals the result of a successful verification; the platform's claims and details types
  * follow from `value.platform`.
+ *
+ * @internal
  */
 export function mintVerified<P extends PlatformName>(
   value: VerifiedFields<P>,

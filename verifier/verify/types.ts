@@ -12,10 +12,10 @@ import type { VerificationCache } from './cache.js';
 
 export type { TcbStatus };
 
-/** Brand that only {@link mintVerified} (module `./mint.js`) sets. */
+/** Brand that only {@link mintVerified} (module `./mint.js`) sets. @internal */
 export declare const VERIFIED: unique symbol;
 
-/** Where the trust anchor a chain ended at came from. */
+/** Where the trust anchor a chain ended at came from. @internal */
 export type AnchorSource = 'vendor' | 'configured';
 
 /** The root a verified chain ends at. */
@@ -32,6 +32,8 @@ export interface AnchorInfo {
  * Where a piece of collateral came from: sent by the `attester` (CMW endorsement items, or
  * carried in the evidence itself), fetched from Intel's `pcs` or AMD's `kds`, served from the
  * verifier's `cache`, or from an offline `bundle`.
+ *
+ * @internal
  */
 export type CollateralSource = 'attester' | 'pcs' | 'kds' | 'cache' | 'bundle';
 
@@ -58,7 +60,7 @@ export type ClaimsOf<P extends PlatformName> = PlatformEvidence[P]['claims'];
 /** The verify stage's details of a platform's evidence (JSON-safe). */
 export type DetailsOf<P extends PlatformName> = PlatformEvidence[P]['details'];
 
-/** Verified evidence of one platform `P` (see {@link VerifiedEvidence}). */
+/** Verified evidence of one platform `P` (see {@link VerifiedEvidence}). @internal */
 export interface VerifiedEvidenceOf<P extends PlatformName> {
   readonly platform: P;
   /** The codec's claims (manifest field names and encodings). */
@@ -88,7 +90,11 @@ export type VerifiedEvidence<P extends PlatformName = PlatformName> = P extends 
   ? VerifiedEvidenceOf<P>
   : never;
 
-/** What the verify stage hands to `mintVerified` (module `./mint.js`): all but the brand. */
+/**
+ * What the verify stage hands to `mintVerified` (module `./mint.js`): all but the brand.
+ *
+ * @internal
+ */
 export type VerifiedFields<P extends PlatformName = PlatformName> = Omit<
   VerifiedEvidenceOf<P>,
   typeof VERIFIED
@@ -97,6 +103,8 @@ export type VerifiedFields<P extends PlatformName = PlatformName> = Omit<
 /**
  * One measurement of a platform's claims that supply-chain records can name: its field
  * (e.g. `mrtd`, `measurement`, `pcr0`) and its value, lowercase hex of the raw bytes.
+ *
+ * @internal
  */
 export interface NamedMeasurement {
   readonly field: string;
@@ -107,6 +115,8 @@ export interface NamedMeasurement {
  * One code-identifying measurement of a platform's launch identity: its name in the
  * measurement digest (e.g. `MRTD`), and where verified evidence carries it — `claims` or
  * `details`, and the key (a dotted path, e.g. `pcrs.0`).
+ *
+ * @internal
  */
 export type LaunchIdentityField = readonly [
   name: string,
@@ -114,7 +124,11 @@ export type LaunchIdentityField = readonly [
   key: string,
 ];
 
-/** The marks collateral of one kind carries in the EAR: TDX TCB Info / QE identity version. */
+/**
+ * The marks collateral of one kind carries in the EAR: TDX TCB Info / QE identity version.
+ *
+ * @internal
+ */
 export type CollateralMark = Pick<CollateralRef, 'tcbEvaluationDataNumber' | 'issueDate'>;
 
 /** The roots verification may end at, per vendor. */

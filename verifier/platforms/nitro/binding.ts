@@ -3,6 +3,7 @@
  * nonce, `user_data` the twi key binding (or the expected report data), and `public_key`, when
  * present, the workload key.
  *
+ * @internal
  * @module
  */
 import { createPublicKey } from 'node:crypto';

@@ -10,7 +10,7 @@
  */
 import { EvidenceMalformedError, EvidenceUnsupportedError } from '../../../common/errors.js';
 
-/** CBOR major types used here (RFC 8949 §3.1). */
+/** CBOR major types used here (RFC 8949 §3.1). @internal */
 export const Major = {
   uint: 0,
   nint: 1,
@@ -28,7 +28,7 @@ export const Major = {
  */
 export type HeadWidth = 0 | 1 | 2 | 4 | 8 | 'indefinite';
 
-/** One decoded item head. */
+/** One decoded item head. @internal */
 export interface Head {
   major: number;
   /** The argument: integer value, length, count or tag number (0 when indefinite). */
@@ -45,7 +45,7 @@ const INFO_BY_WIDTH = { 1: 24, 2: 25, 4: 26, 8: 27 } as const;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
-/** The smallest width able to hold `value`. */
+/** The smallest width able to hold `value`. @internal */
 export function minimalWidth(value: number): 0 | 1 | 2 | 4 | 8 {
   if (value < 24) return 0;
   if (value < 0x100) return 1;
@@ -58,7 +58,11 @@ function malformed(message: string, field: string, offset: number): EvidenceMalf
   return new EvidenceMalformedError(message, { field, offset });
 }
 
-/** Reads CBOR item heads and string contents from `bytes[pos, end)`. Offsets stay absolute. */
+/**
+ * Reads CBOR item heads and string contents from `bytes[pos, end)`. Offsets stay absolute.
+ *
+ * @internal
+ */
 export class CborReader {
   readonly bytes: Uint8Array;
   readonly end: number;
@@ -207,7 +211,7 @@ export class CborReader {
   }
 }
 
-/** Appends CBOR heads and strings; every head width can be chosen. */
+/** Appends CBOR heads and strings; every head width can be chosen. @internal */
 export class CborWriter {
   private chunks: Uint8Array[] = [];
   private size = 0;
@@ -279,7 +283,7 @@ export class CborWriter {
   }
 }
 
-/** Records, by item path, every head whose width is not the minimal one. */
+/** Records, by item path, every head whose width is not the minimal one. @internal */
 export class HeadLog {
   readonly widths: Record<string, HeadWidth> = {};
 

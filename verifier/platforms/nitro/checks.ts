@@ -4,6 +4,7 @@
  * executables; the `nonce` / `user_data` / `public_key` binding; debug mode (PCR0-2 all zero);
  * no TCB status.
  *
+ * @internal
  * @module
  */
 import { hexClaim, matchReference } from '../../appraise/check-kit.js';

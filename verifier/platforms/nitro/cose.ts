@@ -14,7 +14,7 @@ import type { NitroHeadWidths } from './types.js';
 const COSE_HEADER_ALG = 1;
 const MAX_PROTECTED_ENTRIES = 8;
 
-/** Where the parts of a COSE_Sign1 sit in the input. */
+/** Where the parts of a COSE_Sign1 sit in the input. @internal */
 export interface CoseSign1Layout {
   tagged: boolean;
   protectedHeader: { start: number; end: number };
@@ -69,7 +69,11 @@ function readArrayHead(r: CborReader, log: HeadLog): { tagged: boolean; array: H
   return { tagged, array: head };
 }
 
-/** Reads the envelope structure, leaving the protected header and payload contents undecoded. */
+/**
+ * Reads the envelope structure, leaving the protected header and payload contents undecoded.
+ *
+ * @internal
+ */
 export function readCoseSign1(bytes: Uint8Array, log: HeadLog): CoseSign1Layout {
   const r = new CborReader(bytes);
   const { tagged, array } = readArrayHead(r, log);
@@ -99,7 +103,7 @@ function checkAlg(alg: Head): typeof COSE_ALG_ES384 {
   throw new EvidenceMalformedError('not an integer or text string', where);
 }
 
-/** Decodes the protected header `bytes[start, end)`; only `{1: -35}` is accepted. */
+/** Decodes the protected header `bytes[start, end)`; only `{1: -35}` is accepted. @internal */
 export function decodeProtectedHeader(
   bytes: Uint8Array,
   start: number,

@@ -2,6 +2,7 @@
  * What Nitro evidence names about the code it runs: the PCRs supply-chain records match and
  * the launch identity the derived identifiers digest.
  *
+ * @internal
  * @module
  */
 import type { ClaimsOf, LaunchIdentityField, NamedMeasurement } from '../../verify/types.js';

@@ -2,6 +2,7 @@
  * Per-field decoding (with the B4.2 validation rules) and encoding of the AttestationDocument
  * map values. One entry per CBOR key; errors name the spec field.
  *
+ * @internal
  * @module
  */
 import { EvidenceMalformedError, EvidenceUnsupportedError } from '../../../common/errors.js';

@@ -23,7 +23,7 @@ const MANDATORY_KEYS: readonly NitroPayloadKey[] = [
 ];
 const MAX_KEY_BYTES = 32;
 
-/** A decoded payload with the encoding choices made by its producer. */
+/** A decoded payload with the encoding choices made by its producer. @internal */
 export interface DecodedPayload {
   payload: NitroPayload;
   payloadMap: 'definite' | 'indefinite';
@@ -56,6 +56,8 @@ function readKey(r: CborReader, log: HeadLog, seen: NitroPayloadKey[]): NitroPay
 /**
  * Decodes and validates the payload occupying exactly `bytes[start, end)`.
  * Offsets in errors are relative to `bytes`.
+ *
+ * @internal
  */
 export function decodeNitroPayload(
   bytes: Uint8Array,

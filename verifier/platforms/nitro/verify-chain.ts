@@ -15,6 +15,7 @@
  * pinned root (compared by SHA-256, never trusted for being present); a shuffled, padded
  * or incomplete bundle is `ERR_CHAIN_BROKEN` even when a path could be found by search.
  *
+ * @internal
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -4,6 +4,7 @@
  * TCB and product → hardware, CHIP_ID → instance-identity; the REPORT_DATA binding;
  * POLICY.DEBUG; no TCB status.
  *
+ * @internal
  * @module
  */
 import { decodeSnpPolicy } from './abi/bit-fields.js';

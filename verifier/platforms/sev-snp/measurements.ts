@@ -2,6 +2,7 @@
  * What SEV-SNP evidence names about the code it runs: the measurements supply-chain records
  * match (MEASUREMENT, HOST_DATA) and the launch identity the derived identifiers digest.
  *
+ * @internal
  * @module
  */
 import type { ClaimsOf, LaunchIdentityField, NamedMeasurement } from '../../verify/types.js';

@@ -3,6 +3,7 @@
  * E2): TD measurements → executables, TD configuration → configuration, TDX module and
  * FMSPC → hardware; the REPORT_DATA binding; TDATTRIBUTES.DEBUG; a required TCB status.
  *
+ * @internal
  * @module
  */
 import { TD_ATTRIBUTE_BITS } from './abi/claims.js';

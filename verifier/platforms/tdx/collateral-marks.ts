@@ -3,6 +3,7 @@
  * evaluation data number and issue date of the TCB Info and of the QE identity, from the
  * verify stage's details.
  *
+ * @internal
  * @module
  */
 import type { CollateralMark, VerifiedEvidence } from '../../verify/types.js';

@@ -2,6 +2,7 @@
  * What TDX evidence names about the code it runs: the measurements supply-chain records match
  * (MRTD, RTMR0-3) and the launch identity the derived identifiers digest.
  *
+ * @internal
  * @module
  */
 import type { ClaimsOf, LaunchIdentityField, NamedMeasurement } from '../../verify/types.js';

@@ -30,9 +30,9 @@ export interface SnpPolicy {
   pageSwapDisable: boolean;
 }
 
-/** Bit 17 of POLICY is reserved and must be 1. */
+/** Bit 17 of POLICY is reserved and must be 1. @internal */
 export const POLICY_RESERVED_ONE = 1n << 17n;
-/** POLICY bits 63:26 must be zero. */
+/** POLICY bits 63:26 must be zero. @internal */
 export const POLICY_MBZ_MASK = ~((1n << 26n) - 1n) & 0xffff_ffff_ffff_ffffn;
 
 const POLICY_FLAGS = [
@@ -120,12 +120,12 @@ export interface SnpSignerInfo {
   signingKey: SnpSigningKey;
 }
 
-/** Bits 31:5 of the signer-info word must be zero. */
+/** Bits 31:5 of the signer-info word must be zero. @internal */
 export const SIGNER_INFO_MBZ_MASK = 0xffff_ffe0;
 
 const SIGNING_KEY_CODES: Readonly<Record<SnpSigningKey, number>> = { vcek: 0, vlek: 1, none: 7 };
 
-/** Raw SIGNING_KEY (bits 4:2). */
+/** Raw SIGNING_KEY (bits 4:2). @internal */
 export function signingKeyCode(signerInfo: number): number {
   return (signerInfo >>> 2) & 7;
 }

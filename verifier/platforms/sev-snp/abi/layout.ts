@@ -14,6 +14,7 @@ export const SNP_SIG_ALGO_ECDSA_P384_SHA384 = 1;
 /** Report versions this codec parses. */
 export const SNP_SUPPORTED_VERSIONS: readonly number[] = [2, 3, 4, 5];
 
+/** @internal */
 export const OFF = {
   VERSION: 0x000,
   GUEST_SVN: 0x004,
@@ -36,18 +37,22 @@ export const OFF = {
   SIGNATURE: 0x2a0,
 } as const;
 
-/** Size of each little-endian R and S field in SIGNATURE. */
+/** Size of each little-endian R and S field in SIGNATURE. @internal */
 export const SIG_COMPONENT_SIZE = 72;
-/** Significant bytes of R and S for P-384. */
+/** Significant bytes of R and S for P-384. @internal */
 export const P384_SCALAR_SIZE = 48;
-/** SIGNATURE is 512 bytes: R (72), S (72), then zeros. */
+/** SIGNATURE is 512 bytes: R (72), S (72), then zeros. @internal */
 export const SIGNATURE_SIZE = SNP_REPORT_SIZE - OFF.SIGNATURE;
 
 type BytesKey = {
   [K in keyof SnpReport]: SnpReport[K] extends Uint8Array ? K : never;
 }[keyof SnpReport];
 
-/** The fixed-size byte-array fields, in report order: [spec name, offset, size, property]. */
+/**
+ * The fixed-size byte-array fields, in report order: [spec name, offset, size, property].
+ *
+ * @internal
+ */
 export const BYTE_FIELDS: readonly (readonly [
   string,
   number,
@@ -67,7 +72,7 @@ export const BYTE_FIELDS: readonly (readonly [
   ['SIGNATURE', OFF.SIGNATURE, SIGNATURE_SIZE, 'signature'],
 ];
 
-/** A must-be-zero byte range [lo, hi) and the name errors give it. */
+/** A must-be-zero byte range [lo, hi) and the name errors give it. @internal */
 export interface ReservedRange {
   field: string;
   lo: number;
@@ -86,6 +91,8 @@ const SIG_TAIL = OFF.SIGNATURE + 2 * SIG_COMPONENT_SIZE;
 /**
  * Must-be-zero ranges for a report version. VERSION 3 added the CPUID bytes at 0x188 and
  * VERSION 5 the mitigation vectors at 0x1F8; R and S are zero-extended P-384 scalars.
+ *
+ * @internal
  */
 export function reservedRanges(version: number): ReservedRange[] {
   return [

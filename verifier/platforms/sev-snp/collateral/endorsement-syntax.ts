@@ -5,6 +5,7 @@
  * the service answers 400 and `twi verify` exits 3. Endorsements that parse but do not
  * check out (profile, chain, signature) stay verification failures of the report.
  *
+ * @internal
  * @module
  */
 import { isTwiError } from '../../../../common/errors.js';

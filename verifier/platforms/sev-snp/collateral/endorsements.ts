@@ -5,6 +5,7 @@
  * seen before costs one hash: its extensions, its profile checks and its public
  * `KeyObject` are computed once.
  *
+ * @internal
  * @module
  */
 import { sha256Hex } from '../../../../common/bytes.js';

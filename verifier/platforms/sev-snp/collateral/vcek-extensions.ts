@@ -3,6 +3,7 @@
  * C2.3): struct version, product name, the TCB security patch levels (SPLs) the key was
  * derived for, the chip's hardware id (VCEK) or the cloud provider id (VLEK).
  *
+ * @internal
  * @module
  */
 import { VerificationError } from '../../../../common/errors.js';

@@ -12,6 +12,7 @@
  * a chain that reaches no pinned ARK at all is `ERR_CHAIN_UNTRUSTED_ROOT` (or
  * `ERR_CHAIN_BROKEN` / `ERR_SIGNATURE_INVALID` when it breaks below the root).
  *
+ * @internal
  * @module
  */
 import { VerificationError } from '../../../../common/errors.js';

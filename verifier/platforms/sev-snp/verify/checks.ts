@@ -4,6 +4,7 @@
  * named by CPUID against the certificate's, hwID against CHIP_ID, the certificate's SPLs
  * against REPORTED_TCB, and the report signature itself.
  *
+ * @internal
  * @module
  */
 import { verify } from 'node:crypto';

@@ -6,6 +6,7 @@
  * from the provider, under the same CRL policy as a fetched VCEK; under `allow-missing` a
  * CRL the provider cannot supply is replaced by the attester's, if it sent one.
  *
+ * @internal
  * @module
  */
 import { EndorsementUnavailableError } from '../../../../common/errors.js';

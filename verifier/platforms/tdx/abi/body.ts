@@ -1,6 +1,7 @@
 /**
  * TD report body (`sgx_report2_body_t`, 584 bytes; `sgx_report2_body_v1_5_t`, 648 bytes).
  *
+ * @internal
  * @module
  */
 import type { ByteReader, ByteWriter } from '../../../../common/bytes.js';

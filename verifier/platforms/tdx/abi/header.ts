@@ -57,7 +57,11 @@ function readTeeType(r: ByteReader): typeof TEE_TYPE_TDX {
   return TEE_TYPE_TDX;
 }
 
-/** Reads the 48-byte header; version, key type and TEE type are checked as they are read. */
+/**
+ * Reads the 48-byte header; version, key type and TEE type are checked as they are read.
+ *
+ * @internal
+ */
 export function readHeader(r: ByteReader): TdxQuoteHeader {
   const version = readVersion(r);
   const attestationKeyType = readKeyType(r);
@@ -72,7 +76,7 @@ export function readHeader(r: ByteReader): TdxQuoteHeader {
   };
 }
 
-/** Reads the v5 `type` and `size` fields that precede the body. */
+/** Reads the v5 `type` and `size` fields that precede the body. @internal */
 export function readBodyDescriptor(r: ByteReader): TdxBodyType {
   const typeOffset = r.pos;
   const type = r.u16('body_type');
@@ -94,7 +98,7 @@ export function readBodyDescriptor(r: ByteReader): TdxBodyType {
   return type;
 }
 
-/** Writes the header; throws TypeError on fields of the wrong size. */
+/** Writes the header; throws TypeError on fields of the wrong size. @internal */
 export function writeHeader(w: ByteWriter, h: TdxQuoteHeader): void {
   w.u16(h.version).u16(h.attestationKeyType).u32(h.teeType);
   w.raw(h.reserved, 4, 'reserved');
@@ -102,7 +106,7 @@ export function writeHeader(w: ByteWriter, h: TdxQuoteHeader): void {
   w.raw(h.userData, 20, 'user_data');
 }
 
-/** Writes the v5 body descriptor. */
+/** Writes the v5 body descriptor. @internal */
 export function writeBodyDescriptor(w: ByteWriter, type: TdxBodyType): void {
   w.u16(type).u32(tdBodySize(type));
 }

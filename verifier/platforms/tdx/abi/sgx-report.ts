@@ -19,7 +19,7 @@ function readReserved(r: ByteReader, name: keyof typeof RESERVED_SIZES, prefix: 
   }
 }
 
-/** Reads an SGX report body from a reader positioned at its start. */
+/** Reads an SGX report body from a reader positioned at its start. @internal */
 export function readSgxReportBody(r: ByteReader, prefix = 'qe_report'): SgxReportBody {
   r.need(SGX_REPORT_BODY_SIZE, prefix);
   const f = (name: string): string => `${prefix}.${name}`;
@@ -91,7 +91,11 @@ function checkUint(v: number, max: number, field: string): void {
   }
 }
 
-/** Appends an SGX report body to a writer; throws TypeError on fields of the wrong size. */
+/**
+ * Appends an SGX report body to a writer; throws TypeError on fields of the wrong size.
+ *
+ * @internal
+ */
 export function writeSgxReportBody(w: ByteWriter, b: SgxReportBody): void {
   const zeros = (n: number): Uint8Array => new Uint8Array(n);
   checkUint(b.miscSelect, 0xffffffff, 'misc_select');

@@ -15,7 +15,7 @@ import { readSgxReportBody, writeSgxReportBody } from './sgx-report.js';
 import { CERT_TYPE_PCK_CHAIN, CERT_TYPE_QE_REPORT } from './types.js';
 import type { PckCertChain, QeReportCertificationData, TdxSignatureData } from './types.js';
 
-/** Field names used in errors for the certification data layers. */
+/** Field names used in errors for the certification data layers. @internal */
 export const CERT_FIELDS = {
   outerType: 'certification_data.type',
   outerSize: 'certification_data.size',
@@ -38,7 +38,11 @@ function typeName(type: number): string {
   return CERT_TYPE_NAMES[type] ?? 'unknown';
 }
 
-/** Reads a length field and returns a reader bounded to the `length` bytes that follow it. */
+/**
+ * Reads a length field and returns a reader bounded to the `length` bytes that follow it.
+ *
+ * @internal
+ */
 export function readBounded(r: ByteReader, field: string, width: 2 | 4): ByteReader {
   const offset = r.pos;
   const length = width === 2 ? r.u16(field) : r.u32(field);
@@ -53,7 +57,7 @@ export function readBounded(r: ByteReader, field: string, width: 2 | 4): ByteRea
   return sub;
 }
 
-/** Throws unless the bounded reader consumed all of its bytes. */
+/** Throws unless the bounded reader consumed all of its bytes. @internal */
 export function expectConsumed(sub: ByteReader, field: string, fieldOffset: number): void {
   if (sub.remaining !== 0) {
     throw new EvidenceMalformedError(`${sub.remaining} bytes left over after the content`, {
@@ -100,6 +104,8 @@ function readQeReportCertData(r: ByteReader): QeReportCertificationData {
 /**
  * Reads `signature_data_len` and the signature data it announces.
  * The reader ends just after the signature data.
+ *
+ * @internal
  */
 export function readSignatureData(r: ByteReader): TdxSignatureData {
   const lenOffset = r.pos;
@@ -125,7 +131,11 @@ export function signatureDataSize(s: TdxSignatureData): number {
   return 64 + 64 + 2 + 4 + qeCertDataSize(s.certificationData);
 }
 
-/** Writes `signature_data_len` and the signature data; throws TypeError on bad field sizes. */
+/**
+ * Writes `signature_data_len` and the signature data; throws TypeError on bad field sizes.
+ *
+ * @internal
+ */
 export function writeSignatureData(w: ByteWriter, s: TdxSignatureData): void {
   const c = s.certificationData;
   if (c.type !== CERT_TYPE_QE_REPORT || c.pckCertChain.type !== CERT_TYPE_PCK_CHAIN) {

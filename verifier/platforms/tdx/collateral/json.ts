@@ -3,6 +3,7 @@
  * `QuoteCollateralV3` wrapper). Every failure is `ERR_COLLATERAL_INVALID` naming the
  * JSON path.
  *
+ * @internal
  * @module
  */
 import { VerificationError } from '../../../../common/errors.js';

@@ -4,6 +4,7 @@
  * and for certificates issued by the Platform CA the platform instance id and
  * configuration flags.
  *
+ * @internal
  * @module
  */
 import { EvidenceMalformedError, VerificationError } from '../../../../common/errors.js';

@@ -3,6 +3,7 @@
  * collateral's CRLs (the PCK CRL chosen by the leaf's issuer), and the TCB Info matched
  * to the PCK certificate's FMSPC and PCE-ID.
  *
+ * @internal
  * @module
  */
 import { VerificationError } from '../../../../common/errors.js';

@@ -7,6 +7,7 @@
  * {@link tdxCollateralOf} turns the four Intel endorsements of one quote into the typed
  * {@link TdxCollateral} the verify stage takes: no JSON text is assembled and parsed again.
  *
+ * @internal
  * @module
  */
 import { invalid } from './json.js';

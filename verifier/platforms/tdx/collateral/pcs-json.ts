@@ -4,6 +4,7 @@
  * `enclaveIdentity` value as sent (spec digest C1.1), so the value is sliced out of the
  * received text, never re-serialised.
  *
+ * @internal
  * @module
  */
 

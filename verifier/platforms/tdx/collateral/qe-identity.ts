@@ -2,6 +2,7 @@
  * Intel QE Identity v2 for the TD quoting enclave (`id: "TD_QE"`, spec digest C1.5) as a
  * typed structure. Parse only text whose signature has been verified.
  *
+ * @internal
  * @module
  */
 import { asDate, asHex, asIsvTcbLevels, asUint, invalid, parseJsonObject } from './json.js';

@@ -4,6 +4,7 @@
  * issuer chain of the signer (a named certificate directly under a pinned Intel root) and
  * the ECDSA-P256-SHA256 signature over the exact JSON text Intel signed (spec digest C1.1).
  *
+ * @internal
  * @module
  */
 import { verify as cryptoVerify } from 'node:crypto';

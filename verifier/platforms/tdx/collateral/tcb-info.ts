@@ -2,6 +2,7 @@
  * Intel TDX TCB Info v3 (`id: "TDX"`, spec digest C1.3) as a typed structure. Parse only
  * text whose signature has been verified: the text itself is what Intel signed.
  *
+ * @internal
  * @module
  */
 import { toHex } from '../../../../common/bytes.js';

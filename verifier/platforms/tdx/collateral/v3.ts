@@ -61,7 +61,11 @@ export const TDX_COLLATERAL_KEYS = [
   'qe_identity_signature',
 ] as const;
 
-/** The collateral as received. Signed JSON stays text: its bytes are what Intel signed. */
+/**
+ * The collateral as received. Signed JSON stays text: its bytes are what Intel signed.
+ *
+ * @internal
+ */
 export interface TdxCollateral {
   readonly pckCrlIssuerChain: string;
   /** DER. */
@@ -79,7 +83,7 @@ export interface TdxCollateral {
   readonly qeIdentitySignature: Uint8Array;
 }
 
-/** Collateral whose chains and signatures verified; immutable and cacheable. */
+/** Collateral whose chains and signatures verified; immutable and cacheable. @internal */
 export interface VerifiedTdxCollateral {
   readonly tcbInfo: TdxTcbInfo;
   readonly qeIdentity: TdQeIdentity;
@@ -97,6 +101,8 @@ export interface VerifiedTdxCollateral {
  * @throws {VerificationError} `ERR_COLLATERAL_INVALID` for a missing or ill-typed field.
  * @example
  * const collateral = parseTdxCollateral(readFileSync('x.collateral.json'));
+ *
+ * @internal
  */
 export function parseTdxCollateral(input: string | Uint8Array | TdxCollateralV3): TdxCollateral {
   const o =
@@ -148,6 +154,8 @@ function signingChain(
  *
  * @throws {VerificationError} `ERR_COLLATERAL_INVALID`, `ERR_SIGNATURE_INVALID`,
  *   `ERR_CRL_INVALID` and the chain codes of {@link verifyChainSignatures}.
+ *
+ * @internal
  */
 export function verifyTdxCollateral(
   collateral: TdxCollateral,
@@ -202,6 +210,8 @@ export function verifyTdxCollateral(
  * Checks `issueDate <= now < nextUpdate` of a TCB Info or QE Identity.
  *
  * @throws {VerificationError} `ERR_COLLATERAL_EXPIRED` (also when not yet issued).
+ *
+ * @internal
  */
 export function checkCollateralWindow(
   doc: { readonly issueDate: Date; readonly nextUpdate: Date },
@@ -232,6 +242,8 @@ export function checkCollateralWindow(
  *
  * @throws {VerificationError} `ERR_CERT_EXPIRED`, `ERR_CERT_NOT_YET_VALID`,
  *   `ERR_CERT_REVOKED`, `ERR_CRL_EXPIRED`, `ERR_COLLATERAL_EXPIRED`.
+ *
+ * @internal
  */
 export function checkTdxCollateralAt(collateral: VerifiedTdxCollateral, now: Date): void {
   for (const chain of [

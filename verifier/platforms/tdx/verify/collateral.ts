@@ -4,6 +4,7 @@
  * exact TCB Info and QE Identity texts, CRL signatures) once per content hash and anchor
  * set. Only the validity windows at `now` are checked per quote (`checkTdxCollateralAt`).
  *
+ * @internal
  * @module
  */
 import { VerificationError } from '../../../../common/errors.js';

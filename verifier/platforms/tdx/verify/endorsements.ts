@@ -5,6 +5,7 @@
  * used only when the provider has none to give, and then the rollback check applies
  * (docs/endorsements.md "Collateral precedence").
  *
+ * @internal
  * @module
  */
 import { EvidenceMalformedError } from '../../../../common/errors.js';

@@ -5,6 +5,7 @@
  * remembered digests here and the platform records (`verify-platform.ts`), are slots whose
  * content is compared byte for byte with the input before it is used.
  *
+ * @internal
  * @module
  */
 import { sha256Hex } from '../../../../common/bytes.js';

@@ -4,6 +4,7 @@
  * and Root CA CRL. A pure function of bytes, cached by their content hash; the
  * `now`-dependent check (`checkChainAt`) stays with the caller.
  *
+ * @internal
  * @module
  */
 import { VerificationError } from '../../../../common/errors.js';

@@ -10,6 +10,7 @@
  * content-hash cache entries behind the record (`verify-keys.ts`) still serve quotes that
  * differ, e.g. a new platform under known collateral.
  *
+ * @internal
  * @module
  */
 import { toHex } from '../../../../common/bytes.js';

@@ -5,6 +5,7 @@
  * on bytes that repeat for every quote of one platform, so they are computed once and
  * cached; only the quote signature itself (step 5) is checked per quote.
  *
+ * @internal
  * @module
  */
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';

@@ -12,6 +12,7 @@
  * The full path ({@link runAllSteps}) and the warm path ({@link runPerQuoteSteps}) both
  * walk this one list, so the order in which failures are reported is the same on both.
  *
+ * @internal
  * @module
  */
 import { VerificationError } from '../../../../common/errors.js';

@@ -13,6 +13,7 @@
  * 4. Module level: the first level of the module identity whose ISVSVN TEE_TCB_SVN[0] reaches.
  * 5. Convergence: platform status, then module status, then QE status.
  *
+ * @internal
  * @module
  */
 import { VerificationError } from '../../../../common/errors.js';

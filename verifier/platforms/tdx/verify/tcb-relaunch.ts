@@ -4,6 +4,7 @@
  * out of date but TEE_TCB_SVN2 (the module a relaunched TD would get) reaches the newest
  * levels, relaunching the TD is enough.
  *
+ * @internal
  * @module
  */
 import { VerificationError } from '../../../../common/errors.js';

@@ -6,7 +6,7 @@
  * @module
  */
 
-/** The `tcbStatus` values of Intel TCB Info v3 and QE Identity v2 levels. */
+/** The `tcbStatus` values of Intel TCB Info v3 and QE Identity v2 levels. @internal */
 export const TCB_STATUSES = [
   'UpToDate',
   'SWHardeningNeeded',
@@ -20,7 +20,7 @@ export const TCB_STATUSES = [
 /** A TCB status. */
 export type TcbStatus = (typeof TCB_STATUSES)[number];
 
-/** True for one of {@link TCB_STATUSES}. */
+/** True for one of {@link TCB_STATUSES}. @internal */
 export function isTcbStatus(value: unknown): value is TcbStatus {
   return typeof value === 'string' && (TCB_STATUSES as readonly string[]).includes(value);
 }
@@ -31,6 +31,8 @@ export function isTcbStatus(value: unknown): value is TcbStatus {
  * statuses into OutOfDateConfigurationNeeded; Revoked wins; anything else keeps the
  * platform status (Intel QVL `convergeTcbStatusWithTdxModuleStatus` /
  * `convergeTcbStatusWithQeTcbStatus`).
+ *
+ * @internal
  */
 export function convergeTcbStatus(platform: TcbStatus, component: TcbStatus): TcbStatus {
   if (component === 'Revoked') return 'Revoked';
@@ -46,6 +48,8 @@ export function convergeTcbStatus(platform: TcbStatus, component: TcbStatus): Tc
 /**
  * The QE identity's level status as the QE check reports it: Intel's enclave report
  * verifier treats every non-UpToDate, non-Revoked level as "ISVSVN out of date".
+ *
+ * @internal
  */
 export function qeComponentStatus(levelStatus: TcbStatus): TcbStatus {
   if (levelStatus === 'UpToDate' || levelStatus === 'Revoked') return levelStatus;
