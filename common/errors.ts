@@ -30,9 +30,8 @@ function describe(message: string, at: EvidenceLocation): string {
     : `${at.field} at offset 0x${at.offset.toString(16)}: ${message}`;
 }
 
-/** Evidence bytes that do not follow their format: truncated, inconsistent lengths, bad reserved bytes. */
-export class EvidenceMalformedError extends TwiError {
-  override readonly code = 'ERR_EVIDENCE_MALFORMED';
+/** An error about a place in the evidence bytes: the field and, where known, its offset. */
+export abstract class EvidenceLocatedError extends TwiError {
   readonly field: string;
   readonly offset: number | undefined;
 
@@ -43,17 +42,14 @@ export class EvidenceMalformedError extends TwiError {
   }
 }
 
-/** Well-formed evidence of a version, type or algorithm twi does not handle. */
-export class EvidenceUnsupportedError extends TwiError {
-  override readonly code = 'ERR_EVIDENCE_UNSUPPORTED';
-  readonly field: string;
-  readonly offset: number | undefined;
+/** Evidence bytes that do not follow their format: truncated, inconsistent lengths, bad reserved bytes. */
+export class EvidenceMalformedError extends EvidenceLocatedError {
+  override readonly code = 'ERR_EVIDENCE_MALFORMED';
+}
 
-  constructor(message: string, at: EvidenceLocation, options?: ErrorOptions) {
-    super(describe(message, at), options);
-    this.field = at.field;
-    this.offset = at.offset;
-  }
+/** Well-formed evidence of a version, type or algorithm twi does not handle. */
+export class EvidenceUnsupportedError extends EvidenceLocatedError {
+  override readonly code = 'ERR_EVIDENCE_UNSUPPORTED';
 }
 
 /** Input whose platform cannot be recognised. */

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
+import { PRODUCT_FOLDERS } from '../helpers/layout.js';
 
 /** One exported declaration of product code. */
 export interface ExportedDeclaration {
@@ -25,20 +26,7 @@ export interface ExportedDeclaration {
 }
 
 /** Top-level folders (and files) holding product code. */
-export const PRODUCT_ROOTS = [
-  'common',
-  'wire',
-  'wimse',
-  'native',
-  'verifier',
-  'endorsements',
-  'provenance',
-  'service',
-  'shim',
-  'simulators',
-  'cli',
-  'index.ts',
-];
+export const PRODUCT_ROOTS = [...PRODUCT_FOLDERS, 'index.ts'];
 
 /** The source files of the package faces, from `package.json` `exports`. */
 export function faceSources(root: string): string[] {
@@ -95,9 +83,7 @@ function hasExport(node: ts.Node): boolean {
 /** The JSDoc blocks directly before `node`, as text. */
 export function jsDocOf(node: ts.Node, sf: ts.SourceFile): string[] {
   const ranges = ts.getLeadingCommentRanges(sf.text, node.getFullStart()) ?? [];
-  return ranges
-    .map((r) => sf.text.slice(r.pos, r.end))
-    .filter((t) => t.startsWith('/**'));
+  return ranges.map((r) => sf.text.slice(r.pos, r.end)).filter((t) => t.startsWith('/**'));
 }
 
 function moduleComment(sf: ts.SourceFile): string | undefined {
@@ -123,7 +109,10 @@ export function loadProgram(root: string): ts.Program {
 }
 
 /** Every exported declaration of product code, public or not. */
-export function exportedDeclarations(root: string, program = loadProgram(root)): ExportedDeclaration[] {
+export function exportedDeclarations(
+  root: string,
+  program = loadProgram(root),
+): ExportedDeclaration[] {
   const faces = faceSources(root);
   const pub = publicDeclarations(program, faces);
   const facesSet = new Set(faces.map((f) => f.split('\\').join('/')));
@@ -133,16 +122,14 @@ export function exportedDeclarations(root: string, program = loadProgram(root)):
     const moduleInternal = /@internal\b/.test(moduleComment(sf) ?? '');
     for (const st of sf.statements) {
       if (!hasExport(st)) continue;
-      if (
-        !(
-          ts.isFunctionDeclaration(st) ||
-          ts.isClassDeclaration(st) ||
-          ts.isInterfaceDeclaration(st) ||
-          ts.isTypeAliasDeclaration(st) ||
-          ts.isEnumDeclaration(st) ||
-          ts.isVariableStatement(st)
-        )
-      ) {
+      if (!(
+        ts.isFunctionDeclaration(st) ||
+        ts.isClassDeclaration(st) ||
+        ts.isInterfaceDeclaration(st) ||
+        ts.isTypeAliasDeclaration(st) ||
+        ts.isEnumDeclaration(st) ||
+        ts.isVariableStatement(st)
+      )) {
         continue;
       }
       const isPublic =

@@ -12,26 +12,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { PRODUCT_FOLDERS } from '../helpers/layout.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** Top-level folders of the checkout whose paths the documents name. */
-const FOLDERS = [
-  'common',
-  'wire',
-  'wimse',
-  'native',
-  'verifier',
-  'endorsements',
-  'provenance',
-  'service',
-  'shim',
-  'simulators',
-  'cli',
-  'test',
-  'docs',
-  'examples',
-];
+const FOLDERS = [...PRODUCT_FOLDERS, 'test', 'docs', 'examples'];
 const REPO_PATH = new RegExp(`^(?:dist/)?(?:${FOLDERS.join('|')})(?:/[^\\s\`]*)?$`);
 const BUILT_PATH = /(?<![\w./-])dist\/[^\s'"`)]+/g;
 

@@ -10,23 +10,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { PRODUCT_FOLDERS } from '../helpers/layout.js';
 
 const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SOURCE = resolve(DIST, '..');
-const ROOTS = [
-  'common',
-  'wire',
-  'wimse',
-  'native',
-  'verifier',
-  'endorsements',
-  'provenance',
-  'service',
-  'shim',
-  'simulators',
-  'cli',
-  'test',
-];
+const ROOTS = [...PRODUCT_FOLDERS, 'test'];
 
 /** What each top-level folder may import (besides itself), ground floor first. */
 const MAY_IMPORT: Record<string, readonly string[]> = {

@@ -25,21 +25,11 @@ import { platforms } from '../../verifier/platforms/registry.js';
 import { EAR_JWT_TYP } from '../../verifier/ear/claims.js';
 import { WIT_TYP } from '../../wimse/wit.js';
 import { WPT_TYP } from '../../wimse/wpt.js';
+import { PRODUCT_FOLDERS } from '../helpers/layout.js';
 
 const SOURCE = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Product folders besides `wire/` (tests may spell media types: they check them). */
-const PRODUCT = [
-  'common',
-  'wimse',
-  'native',
-  'verifier',
-  'endorsements',
-  'provenance',
-  'service',
-  'shim',
-  'simulators',
-  'cli',
-];
+const PRODUCT = PRODUCT_FOLDERS.filter((f) => f !== 'wire');
 const MEDIA_TYPE = /\b(?:application|text)\/[A-Za-z0-9.+-]+/g;
 
 /** Every media type the table defines (constants and list members), as essences. */
