@@ -13,49 +13,40 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { VerificationError } from '../../common/errors.js';
+import {
+  checkTwiExtension,
+  encodeTwiExtension,
+  TWI_EXTENSION_OID,
+  type TwiExtension,
+} from '../../common/x509/twi-extension.js';
 import { workloadIdProblem } from '../../wimse/identifier.js';
 import {
   certificateTime,
-  decodeDer,
   ENGINE,
-  extensionValue,
   keyIdentifier,
   keyUsageBits,
   makeExtension,
   OID,
-  oidAsRead,
   randomSerial,
   toPem,
 } from './asn1.js';
 import { CaError } from './errors.js';
 import { KEY_USAGE, type IssuingCa } from './issuer.js';
 
-/**
- * The twi extension's OID: `2.25.<UUID as a decimal integer>` (ITU-T X.667), from the UUID
- * 44df05f0-f841-4242-badd-aa994eb662f6, generated once for twi.
- */
-export const TWI_EXTENSION_OID = '2.25.91545506416465743121520935205135082230';
-
-/** The twi extension's OID as asn1js spells it when decoding (see `oidAsRead`). */
-const TWI_OID_AS_READ = oidAsRead(TWI_EXTENSION_OID);
+// The extension's codec lives in common/ so relying parties (wimse/mtls.ts) can read it.
+export {
+  encodeTwiExtension,
+  MAX_JTI_BYTES,
+  readTwiExtension,
+  TWI_EXTENSION_OID,
+  type TwiExtension,
+} from '../../common/x509/twi-extension.js';
 
 /** Default certificate lifetime: one hour. */
 export const DEFAULT_CERT_LIFETIME_SECONDS = 3600;
 
 /** Longest certificate lifetime accepted: one day (these are short-lived credentials). */
 export const MAX_CERT_LIFETIME_SECONDS = 24 * 3600;
-
-/** Longest `jti` the extension carries, in UTF-8 bytes. */
-export const MAX_JTI_BYTES = 256;
-
-/** The content of the twi extension. */
-export interface TwiExtension {
-  /** The credential's `jti`: the key of its provenance record. */
-  readonly jti: string;
-  /** SHA-256 of the EAR (the compact JWS bytes) the credential was issued on. */
-  readonly earSha256: Uint8Array;
-}
 
 /** What to certify. */
 export interface WorkloadCertificateRequest extends TwiExtension {
@@ -88,76 +79,6 @@ export interface IssuedCertificate {
 /** The SHA-256 of an EAR as returned by the service (the compact JWS, ASCII bytes). */
 export function earDigest(ear: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(ear, 'utf8').digest());
-}
-
-function checkTwiExtension(value: TwiExtension): void {
-  if (typeof value.jti !== 'string' || value.jti === '')
-    throw new TypeError('jti must be a non-empty string');
-  if (Buffer.byteLength(value.jti, 'utf8') > MAX_JTI_BYTES)
-    throw new TypeError(`jti is over ${MAX_JTI_BYTES} bytes`);
-  if (!(value.earSha256 instanceof Uint8Array) || value.earSha256.byteLength !== 32) {
-    throw new TypeError('earSha256 must be 32 bytes');
-  }
-}
-
-/**
- * The DER value of the twi extension:
- * `TwiCredential ::= SEQUENCE { jti UTF8String, earDigest OCTET STRING (SIZE(32)) }`.
- */
-export function encodeTwiExtension(value: TwiExtension): Uint8Array {
-  checkTwiExtension(value);
-  const seq = new asn1js.Sequence({
-    value: [
-      new asn1js.Utf8String({ value: value.jti }),
-      new asn1js.OctetString({ valueHex: value.earSha256 }),
-    ],
-  });
-  return new Uint8Array(seq.toBER(false));
-}
-
-function profileError(message: string): VerificationError {
-  return new VerificationError('ERR_CERT_PROFILE', message, 'twi extension');
-}
-
-/**
- * Reads the twi extension of a certificate (for relying parties: from a TLS peer's certificate
- * to its provenance record).
- *
- * @throws VerificationError `ERR_CERT_PROFILE` when the bytes are not a certificate or the
- *   extension is absent, critical, repeated or malformed.
- */
-export function readTwiExtension(certDer: Uint8Array): TwiExtension {
-  const asn1 = decodeDer(certDer);
-  let cert: pkijs.Certificate;
-  try {
-    if (!asn1) throw new Error('not one DER value');
-    cert = new pkijs.Certificate({ schema: asn1 });
-  } catch {
-    throw profileError('not a DER X.509 certificate');
-  }
-  const found = (cert.extensions ?? []).filter(
-    (e) => e.extnID === TWI_EXTENSION_OID || e.extnID === TWI_OID_AS_READ,
-  );
-  if (found.length !== 1) throw profileError(`${found.length} twi extensions (one expected)`);
-  if (found[0]!.critical) throw profileError('the twi extension must not be critical');
-  const value = decodeDer(extensionValue(found[0]!));
-  if (!(value instanceof asn1js.Sequence) || value.valueBlock.value.length !== 2) {
-    throw profileError('the twi extension is not SEQUENCE { jti, earDigest }');
-  }
-  const [jti, digest] = value.valueBlock.value;
-  if (!(jti instanceof asn1js.Utf8String) || !(digest instanceof asn1js.OctetString)) {
-    throw profileError('the twi extension is not SEQUENCE { UTF8String, OCTET STRING }');
-  }
-  const out = {
-    jti: jti.valueBlock.value,
-    earSha256: new Uint8Array(digest.valueBlock.valueHexView),
-  };
-  try {
-    checkTwiExtension(out);
-  } catch (err) {
-    throw profileError((err as Error).message);
-  }
-  return out;
 }
 
 /**
