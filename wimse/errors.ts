@@ -57,3 +57,33 @@ export class WimseError extends TwiError {
     return this.code === 'ERR_JWKS_UNAVAILABLE';
   }
 }
+
+/** Stable codes of a refused mutual-TLS peer (`wimse/mtls.ts`, `twi rp verify-cert`). */
+export type MtlsErrorCode =
+  | 'ERR_PEER_CERT_MISSING'
+  | 'ERR_PEER_INVALID'
+  | 'ERR_PEER_UNTRUSTED'
+  | 'ERR_PEER_EXPIRED'
+  | 'ERR_PEER_NOT_YET_VALID'
+  | 'ERR_PEER_REVOKED'
+  | 'ERR_PEER_ID_NOT_ALLOWED';
+
+/**
+ * A TLS peer certificate (an X.509 workload certificate) that cannot be accepted: none was
+ * presented, it does not follow the X509-SVID leaf rules, it does not chain to the bundle's
+ * X.509 authorities, it is outside its validity, revoked in the bundle, or its identifier is
+ * not on the allow-list.
+ *
+ * @example
+ * ```ts
+ * createMtlsServer({ ...options, onReject: (err) => log.warn({ code: err.code }, err.message) });
+ * ```
+ */
+export class MtlsError extends TwiError {
+  override readonly code: MtlsErrorCode;
+
+  constructor(code: MtlsErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
