@@ -35,11 +35,16 @@ export interface X509Bundle extends WatchedBundle {
 
 /**
  * Which peers are accepted: a peer passes when its identifier is one of `ids` (exact match) or
- * belongs to one of `trustDomains`. At least one entry is required.
+ * belongs to one of `trustDomains`. At least one entry is required (or `anyId`).
  */
 export interface MtlsAllowList {
   readonly ids?: readonly string[];
   readonly trustDomains?: readonly string[];
+  /**
+   * Accept any identifier the bundle's authorities certified: for tools that only report who
+   * the peer is (`twi rp verify-cert` without `--allow`), not for servers.
+   */
+  readonly anyId?: boolean;
 }
 
 /** The role the peer plays, checked against its extended key usage. */
@@ -144,7 +149,8 @@ function serialKey(hex: string): string {
 export function checkAllowList(allow: MtlsAllowList): void {
   if (allow === null || typeof allow !== 'object') throw new TypeError('allow must be an object');
   const n = (allow.ids?.length ?? 0) + (allow.trustDomains?.length ?? 0);
-  if (n === 0) throw new TypeError('allow must name at least one id or trust domain');
+  if (n === 0 && allow.anyId !== true)
+    throw new TypeError('allow must name at least one id or trust domain');
 }
 
 function invalid(message: string, cause?: unknown): MtlsError {
@@ -246,7 +252,11 @@ function readExtension(der: Uint8Array): { jti?: string; earSha256?: Uint8Array 
 }
 
 function allowed(allow: MtlsAllowList, workloadId: string, trustDomain: string): boolean {
-  return (allow.ids ?? []).includes(workloadId) || (allow.trustDomains ?? []).includes(trustDomain);
+  return (
+    allow.anyId === true ||
+    (allow.ids ?? []).includes(workloadId) ||
+    (allow.trustDomains ?? []).includes(trustDomain)
+  );
 }
 
 /**

@@ -1,15 +1,20 @@
 /**
  * `twi rp verify --wit FILE|TOKEN --wpt FILE|TOKEN --aud URL (--jwks URL|FILE) [--at ISO] [--json]`:
- * checks a WIT + WPT pair as a relying party would. Exit 0 accepted, 2 rejected (the code is
- * printed), 3 usage error or unreadable input (including an unreachable JWKS).
+ * checks a WIT + WPT pair as a relying party would.
+ * `twi rp verify-cert --cert FILE --bundle URL|FILE [--allow ID]... [--at ISO] [--json]`: checks
+ * an X.509 workload certificate (chain) as a mutual-TLS relying party would.
+ * Exit 0 accepted, 2 rejected (the code is printed), 3 usage error or unreadable input
+ * (including an unreachable JWKS or bundle).
  */
 import type { Command } from 'commander';
-import { WimseError } from '../../wimse/errors.js';
+import { MtlsError, WimseError } from '../../wimse/errors.js';
 import { staticJwks } from '../../wimse/jwks.js';
 import type { Jwks } from '../../wimse/jwks.js';
 import { createMemoryReplayCache } from '../../wimse/replay.js';
 import { verifyWorkloadRequest } from '../../wimse/request.js';
-import { instantOption } from '../args.js';
+import { parseAllowList, verifyPeerCertificate } from '../../wimse/x509-peer.js';
+import type { X509Bundle } from '../../wimse/x509-peer.js';
+import { collect, instantOption } from '../args.js';
 import { InputFileError, printJson, readInputFile } from '../io.js';
 
 /** Exit code of a rejected credential pair. @internal */
@@ -91,6 +96,67 @@ export async function rpVerify(opts: RpVerifyOptions): Promise<RpVerifyResult> {
   }
 }
 
+interface RpVerifyCertOptions {
+  cert: string;
+  bundle: string;
+  allow?: string[];
+  at?: string;
+  json?: boolean;
+}
+
+/** The JSON document `twi rp verify-cert --json` prints. @internal */
+export interface RpVerifyCertResult {
+  accepted: boolean;
+  workload_id?: string;
+  trust_domain?: string;
+  jti?: string;
+  serial?: string;
+  not_after?: string;
+  code?: string;
+  message?: string;
+}
+
+/** The certificates of a PEM bundle, or one DER certificate. */
+function certificateChain(path: string): Uint8Array[] {
+  const bytes = readInputFile(path, 256 * 1024);
+  const text = Buffer.from(bytes).toString('latin1');
+  if (!text.includes('-----BEGIN')) return [bytes];
+  const re = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*)-----END CERTIFICATE-----/g;
+  const chain = [...text.matchAll(re)].map(
+    (m) => new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')),
+  );
+  if (chain.length === 0) throw new InputFileError(`${path}: no PEM certificate`);
+  return chain;
+}
+
+/**
+ * Verifies a workload certificate against a bundle's X.509 authorities; rejections come back as
+ * `accepted: false` with their code. Without `--allow` any certified identifier is accepted.
+ *
+ * @internal
+ */
+export async function rpVerifyCert(opts: RpVerifyCertOptions): Promise<RpVerifyCertResult> {
+  const now = opts.at === undefined ? new Date() : instantOption('--at', opts.at);
+  const chain = certificateChain(opts.cert);
+  const bundle = (await loadJwks(opts.bundle)) as X509Bundle;
+  // Without --allow the identity is reported whatever it is: the caller decides.
+  const allow = opts.allow?.length ? parseAllowList(opts.allow) : { anyId: true };
+  try {
+    const peer = verifyPeerCertificate(chain, { bundle, allow, now });
+    return {
+      accepted: true,
+      workload_id: peer.workloadId,
+      trust_domain: peer.trustDomain,
+      ...(peer.jti !== undefined ? { jti: peer.jti } : {}),
+      serial: peer.serial,
+      not_after: peer.notAfter.toISOString(),
+    };
+  } catch (err) {
+    if (!(err instanceof MtlsError)) throw err;
+    return { accepted: false, code: err.code, message: err.message };
+  }
+}
+
 /** @internal */
 export function registerRp(program: Command): void {
   const rp = program
@@ -110,6 +176,28 @@ export function registerRp(program: Command): void {
       if (opts.json) printJson(result);
       else if (result.accepted) {
         process.stdout.write(`accepted: ${result.workload_id} (jti ${result.wit_jti ?? '-'})\n`);
+      } else process.stdout.write(`rejected: ${result.code}: ${result.message}\n`);
+      process.exitCode = result.accepted ? 0 : EXIT_REJECTED;
+    });
+  rp.command('verify-cert')
+    .description('verify an X.509 workload certificate (chain) against a SPIFFE bundle')
+    .requiredOption('--cert <file>', 'the certificate, PEM (leaf first, then intermediates) or DER')
+    .requiredOption('--bundle <url|file>', "the issuer's SPIFFE bundle (x509-svid authorities)")
+    .option(
+      '--allow <id>',
+      'accepted identifier, or trust domain (no path); repeatable (any when omitted)',
+      collect,
+    )
+    .option('--at <iso>', 'verify at this instant instead of now')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: RpVerifyCertOptions) => {
+      const result = await rpVerifyCert(opts);
+      if (opts.json) printJson(result);
+      else if (result.accepted) {
+        process.stdout.write(
+          `accepted: ${result.workload_id}\n  jti: ${result.jti ?? '-'}\n` +
+            `  serial: ${result.serial}\n  not after: ${result.not_after}\n`,
+        );
       } else process.stdout.write(`rejected: ${result.code}: ${result.message}\n`);
       process.exitCode = result.accepted ? 0 : EXIT_REJECTED;
     });
