@@ -44,7 +44,16 @@ import {
   type AttestRequest,
   type ChallengeResponse,
 } from '../wire/messages.js';
-import { TEXT_MEDIA_TYPE } from '../wire/media-types.js';
+import { PEM_FILE_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../wire/media-types.js';
+import {
+  bundlePem,
+  caNeedsReload,
+  certLifetimeOf,
+  loadOrCreateCa,
+  publishedCas,
+  type ServiceCa,
+  type ServiceCaOptions,
+} from './ca-keys.js';
 
 /** Default request body limit: 256 KiB. @internal */
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -114,6 +123,11 @@ export interface ServiceOptions {
   readonly limits?: ServiceLimits;
   /** Where the log goes (default stdout); tests capture it here. */
   readonly logStream?: { write(line: string): void };
+  /**
+   * The CA of X.509 workload certificates and their lifetime (docs/x509.md): by default a
+   * self-signed ES256 root made at first start and stored sealed like the signing keys.
+   */
+  readonly ca?: ServiceCaOptions;
 }
 
 function checkOptions(o: ServiceOptions): void {
@@ -140,6 +154,7 @@ function checkOptions(o: ServiceOptions): void {
   if (o.adminToken !== undefined && o.adminToken.trim() === '') {
     throw new TypeError('adminToken must not be empty');
   }
+  certLifetimeOf(o.ca);
 }
 
 function fastifyOptions(o: ServiceOptions): FastifyServerOptions {
@@ -202,6 +217,10 @@ function registerPublicRoutes(
     openidConfiguration(issuer, [ctx.key.alg]),
   );
   app.get('/v1/bundle', async () => serviceBundle(bundle.source));
+  app.get('/v1/bundle.pem', async (_request, reply) => {
+    const cas = publishedCas(await ctx.store.caKeys.list(), ctx.now(), ctx.certLifetimeSeconds);
+    return reply.type(PEM_FILE_MEDIA_TYPE).send(bundlePem(cas));
+  });
   app.get('/v1/bundle/events', (request, reply) => bundle.events.handle(request, reply));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -274,6 +293,7 @@ async function loadState(
   const state: ServiceState = {
     key: o.signingKey ?? (await loadOrCreateSigningKey(o.store, now())),
     policy: await loadSharedPolicy(o.store, now(), policy),
+    ca: await loadOrCreateCa(o.store, now(), o.trustDomain, o.ca),
   };
   return { state, fromSeq };
 }
@@ -302,6 +322,18 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   };
   const { state, fromSeq } = await loadState(options, now, policyOptions);
   const limits = resolveLimits(options.limits);
+  const certLifetimeSeconds = certLifetimeOf(options.ca);
+  const reloadCa = (): Promise<ServiceCa> =>
+    loadOrCreateCa(options.store, now(), options.trustDomain, options.ca);
+  // Set below: a CA renewed on the issuing path is announced like any other change.
+  let refreshSync: () => Promise<unknown> = async () => undefined;
+  const currentCa = async (): Promise<ServiceCa> => {
+    if (await caNeedsReload(options.store, state.ca, now(), certLifetimeSeconds)) {
+      state.ca = await reloadCa();
+      await refreshSync();
+    }
+    return state.ca;
+  };
   const ctx: AttestContext = {
     store: options.store,
     anchors: options.anchors,
@@ -318,12 +350,15 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     issueOnWarning: options.issueOnWarning ?? false,
     metrics: createMetrics(),
     provenance: await createProvenanceService(options.store, options.provenance),
+    certLifetimeSeconds,
+    currentCa,
     now,
   };
   const source: BundleSource = {
     store: options.store,
     now,
     witLifetimeSeconds,
+    certLifetimeSeconds,
     ...(options.bundleRefreshHintSeconds && {
       refreshHintSeconds: options.bundleRefreshHintSeconds,
     }),
@@ -345,7 +380,9 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     publish: () => events.publish(),
     ...(options.syncIntervalMs !== undefined && { intervalMs: options.syncIntervalMs }),
     onError: (err, what) => app.log.warn({ err }, what),
+    reloadCa,
   });
+  refreshSync = () => sync.refresh();
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   const guardCounters = registerRequestGuard(app, limits);
