@@ -12,7 +12,7 @@
  * @internal
  * @module
  */
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import {
   caChainPem,
   createRootCa,
@@ -174,7 +174,7 @@ export function caAnchor(rec: CaKeyRecord): Uint8Array {
 export function x509SvidJwk(rec: CaKeyRecord): Record<string, unknown> {
   const der = caAnchor(rec);
   const cert = new X509Certificate(der);
-  const jwk = createPublicKey(cert.publicKey).export({ format: 'jwk' });
+  const jwk = cert.publicKey.export({ format: 'jwk' });
   return { ...jwk, use: 'x509-svid', x5c: [Buffer.from(der).toString('base64')] };
 }
 
