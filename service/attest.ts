@@ -45,7 +45,7 @@ import {
 import { checkWorkloadKey } from './workload-key.js';
 import type { JsonValue } from '../common/json.js';
 import { checkCsr, checkRequestedUri, type CheckedCsr } from './ca/csr.js';
-import { CsrError } from './ca/errors.js';
+import { CaError, CsrError } from './ca/errors.js';
 import { earDigest as earSha256, issueWorkloadCertificate } from './ca/profile.js';
 import type { ServiceCa } from './ca-keys.js';
 
@@ -250,6 +250,7 @@ function checkRequestCsr(csr: string | undefined, key: JsonWebKey): CheckedCsr |
 }
 
 function csrProblem(err: unknown): unknown {
+  if (err instanceof CaError) return new ProblemError(503, err.code, err.message);
   if (!(err instanceof CsrError)) return err;
   return new ProblemError(err.code === 'ERR_CSR_TOO_LARGE' ? 413 : 400, err.code, err.message);
 }
@@ -284,7 +285,9 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
       throw csrProblem(err);
     }
   }
-  const ca = csr && (await ctx.currentCa());
+  // A CA that cannot issue is the service's fault (503), not the workload's.
+  const ca =
+    csr && (await ctx.currentCa().catch((err: unknown) => Promise.reject(csrProblem(err))));
   const now = ctx.now();
   const earDigest = tokenHash(ear);
   // A revoked build is refused before the WIT is signed; supplied records count for the check.
@@ -309,7 +312,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
       earSha256: earSha256(ear),
       lifetimeSeconds: ctx.certLifetimeSeconds,
       now,
-    }));
+    }).catch((err: unknown) => Promise.reject(csrProblem(err))));
   const x509 = cert && {
     serial: cert.serial,
     ca: ca.kid,

@@ -61,11 +61,24 @@ export function certLifetimeOf(options: ServiceCaOptions | undefined): number {
   return v;
 }
 
-/** Whether a stored CA may still sign: within validity, with room for one full certificate. */
+/**
+ * Whether a stored CA may sign at `now`: in use since then, and more than one certificate
+ * lifetime and a tenth of its validity left.
+ */
 function usable(rec: CaKeyRecord, now: Date, lifetimeSeconds: number): boolean {
+  if (rec.createdAt > now) return false;
   const left = rec.notAfter.getTime() - now.getTime();
   const tenth = (rec.notAfter.getTime() - rec.createdAt.getTime()) / 10;
   return left > Math.max(lifetimeSeconds * 1000, tenth);
+}
+
+/** The newest stored CA that may sign at `now`, if any. */
+export function chooseCa(
+  cas: readonly CaKeyRecord[],
+  now: Date,
+  lifetimeSeconds: number,
+): CaKeyRecord | undefined {
+  return cas.findLast((rec) => usable(rec, now, lifetimeSeconds));
 }
 
 async function fromRecord(rec: CaKeyRecord, now: Date): Promise<ServiceCa> {
@@ -116,8 +129,8 @@ export async function loadOrCreateCa(
     const kid = caKid(ca);
     return stored.some((r) => r.kid === kid) ? { kid, ca } : put(store, ca, 'operator', now);
   }
-  const newest = stored.at(-1);
-  if (newest && usable(newest, now, lifetime)) return fromRecord(newest, now);
+  const chosen = chooseCa(stored, now, lifetime);
+  if (chosen) return fromRecord(chosen, now);
   const root = await createRootCa({
     commonName: options.commonName ?? `twi workload CA ${trustDomain}`,
     organization: 'twi',
@@ -131,8 +144,8 @@ export async function loadOrCreateCa(
 }
 
 /**
- * Whether the running CA must give way: it is not the newest stored one, or it is no longer
- * usable (a generated root near its end is then replaced by {@link loadOrCreateCa}).
+ * Whether the running CA must give way: another stored CA is the one to sign with now, or none
+ * is (a generated root near its end is then replaced by {@link loadOrCreateCa}).
  */
 export async function caNeedsReload(
   store: Store,
@@ -140,9 +153,7 @@ export async function caNeedsReload(
   now: Date,
   lifetimeSeconds: number,
 ): Promise<boolean> {
-  const newest = (await store.caKeys.list()).at(-1);
-  if (!newest || newest.kid !== current.kid) return true;
-  return !usable(newest, now, lifetimeSeconds);
+  return chooseCa(await store.caKeys.list(), now, lifetimeSeconds)?.kid !== current.kid;
 }
 
 /**

@@ -328,7 +328,9 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   // Set below: a CA renewed on the issuing path is announced like any other change.
   let refreshSync: () => Promise<unknown> = async () => undefined;
   const currentCa = async (): Promise<ServiceCa> => {
-    if (await caNeedsReload(options.store, state.ca, now(), certLifetimeSeconds)) {
+    // The operator's intermediate is replaced by the operator (configuration and restart).
+    const generated = options.ca?.intermediate === undefined;
+    if (generated && (await caNeedsReload(options.store, state.ca, now(), certLifetimeSeconds))) {
       state.ca = await reloadCa();
       await refreshSync();
     }

@@ -82,6 +82,17 @@ export function createStateSync(o: StateSyncOptions): StateSync {
     }
   };
 
+  const reloadCa = async (load: () => Promise<ServiceCa>): Promise<void> => {
+    try {
+      const ca = await load();
+      if (ca.kid !== o.state.ca.kid) o.state.ca = ca;
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      // A CA that cannot issue (an operator intermediate past its end): keep the one in force.
+      o.onError(err, 'issuing CA could not be reloaded; the previous CA stays');
+    }
+  };
+
   const pass = async (): Promise<BundleEventData | undefined> => {
     let last = seq;
     let keys = false;
@@ -100,10 +111,7 @@ export function createStateSync(o: StateSyncOptions): StateSync {
       // The newest usable key signs; a revoked signing key is replaced at once.
       const next = await loadOrCreateSigningKey(o.store, o.now());
       if (next.kid !== o.state.key.kid) o.state.key = next;
-      if (o.reloadCa) {
-        const ca = await o.reloadCa();
-        if (ca.kid !== o.state.ca.kid) o.state.ca = ca;
-      }
+      if (o.reloadCa) await reloadCa(o.reloadCa);
     }
     if (settings) await reloadPolicy();
     seq = last;

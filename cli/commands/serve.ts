@@ -241,7 +241,7 @@ export function registerServe(program: Command): void {
       'delete expired nonces this often (default 60000; 0: off)',
     )
     .option('--ca-cert <file>', "the operator's intermediate CA certificate, PEM (with --ca-key)")
-    .option('--ca-chain <file>', "its issuers, PEM, nearest first (default: none)")
+    .option('--ca-chain <file>', 'its issuers, PEM, nearest first (default: none)')
     .option('--ca-key <file>', "the intermediate's private key, PEM (EC P-256 or P-384)")
     .option('--ca-alg <alg>', 'algorithm of a generated root CA: ES256 (default) or ES384')
     .option('--cert-lifetime <s>', 'lifetime of X.509 workload certificates (default 3600)');

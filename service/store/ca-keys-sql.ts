@@ -17,7 +17,7 @@ function caFromRow(row: SqlRow, g: Guarded): CaKeyRecord {
   return {
     kid,
     alg: String(row['alg']),
-    chainPem: String(row['chain_pem']),
+    chainPem: String(row['certificate_chain']),
     privateKeyPem: g.kek.open(CA_KEYS.purpose, kid, String(row['private_key_pem'])),
     source: String(row['source']) === 'operator' ? 'operator' : 'generated',
     createdAt: new Date(toInt(row['created_at'])),
@@ -36,7 +36,7 @@ export function caKeyStore(g: Guarded, local: LocalHints): CaKeyStore {
           db.transaction(async (tx) => {
             await tx.run(
               `INSERT INTO ca_keys
-                (kid, alg, chain_pem, private_key_pem, source, created_at, not_after)
+                (kid, alg, certificate_chain, private_key_pem, source, created_at, not_after)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
               [
                 ca.kid,

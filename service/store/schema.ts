@@ -134,7 +134,7 @@ function caKeysSchema(): string[] {
     `CREATE TABLE ca_keys (
       kid TEXT PRIMARY KEY,
       alg TEXT NOT NULL,
-      chain_pem TEXT NOT NULL,
+      certificate_chain TEXT NOT NULL,
       private_key_pem TEXT NOT NULL,
       source TEXT NOT NULL CHECK (source IN ('generated', 'operator')),
       created_at BIGINT NOT NULL,

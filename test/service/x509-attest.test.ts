@@ -170,8 +170,7 @@ describe('attest with a CSR', { timeout: 300_000 }, () => {
     ['CA request', (pair) => b64u(makeCsr({ ...pair, ca: true })), 'ERR_CSR_CA_REQUESTED', 400],
     [
       'extra SAN',
-      (pair) =>
-        b64u(makeCsr({ ...pair, sans: ['uri:spiffe://example.org/a', 'dns:api.example'] })),
+      (pair) => b64u(makeCsr({ ...pair, sans: ['uri:spiffe://example.org/a', 'dns:api.example'] })),
       'ERR_CSR_SAN',
       400,
     ],
@@ -184,7 +183,12 @@ describe('attest with a CSR', { timeout: 300_000 }, () => {
       'ERR_CSR_UNSUPPORTED_ALG',
       400,
     ],
-    ['oversize', () => 'A'.repeat(Math.ceil((MAX_CSR_BYTES * 4) / 3) + 4), 'ERR_CSR_TOO_LARGE', 413],
+    [
+      'oversize',
+      () => 'A'.repeat(Math.ceil((MAX_CSR_BYTES * 4) / 3) + 4),
+      'ERR_CSR_TOO_LARGE',
+      413,
+    ],
     ['garbage', () => b64u(Buffer.from('not a certificate request')), 'ERR_CSR_INVALID', 400],
   ];
 
