@@ -32,8 +32,8 @@ export interface ServiceState {
 /** The bundle of `GET /v1/bundle` and `GET /v1/bundle/events`. */
 export interface ServiceBundle extends SpiffeBundle {
   /**
-   * Credential ids (`jti`) revoked within the last WIT lifetime. Older revocations are left
-   * out: every WIT they concern has expired.
+   * Credential ids (`jti`) revoked within the last WIT or certificate lifetime (the longer).
+   * Older revocations are left out: every WIT and certificate they concern has expired.
    */
   revoked_jtis: string[];
 }
@@ -64,11 +64,14 @@ export async function serviceBundle(src: BundleSource): Promise<ServiceBundle> {
   const view = { now, witLifetimeSeconds: src.witLifetimeSeconds };
   const keys = bundleKeys(all, view);
   const cas = await src.store.caKeys.list();
-  const liveCas = publishedCas(cas, now, src.certLifetimeSeconds ?? DEFAULT_CERT_LIFETIME_SECONDS);
+  const certLifetime = src.certLifetimeSeconds ?? DEFAULT_CERT_LIFETIME_SECONDS;
+  const liveCas = publishedCas(cas, now, certLifetime);
   const retired =
     all.filter((k) => k.revokedAt === undefined).length - keys.length + cas.length - liveCas.length;
   const revocations = await src.store.credentials.revokedSince(0);
-  const horizon = now.getTime() - src.witLifetimeSeconds * 1000;
+  // A revoked jti stays listed while its WIT or its certificate may still be valid.
+  const lifetime = Math.max(src.witLifetimeSeconds, certLifetime);
+  const horizon = now.getTime() - lifetime * 1000;
   const recent = revocations.filter((r) => r.revokedAt.getTime() > horizon).map((r) => r.jti);
   return {
     keys: [...keys, ...liveCas.map(x509SvidJwk)],

@@ -66,7 +66,9 @@ export function certLifetimeOf(options: ServiceCaOptions | undefined): number {
  * lifetime and a tenth of its validity left.
  */
 function usable(rec: CaKeyRecord, now: Date, lifetimeSeconds: number): boolean {
-  if (rec.createdAt > now) return false;
+  // A CA stored "in the future" (another instance's clock) is not used; the 1 s slack covers
+  // the millisecond a successor may be placed after its predecessor (see `put`).
+  if (rec.createdAt.getTime() > now.getTime() + 1000) return false;
   const left = rec.notAfter.getTime() - now.getTime();
   const tenth = (rec.notAfter.getTime() - rec.createdAt.getTime()) / 10;
   return left > Math.max(lifetimeSeconds * 1000, tenth);
@@ -131,6 +133,19 @@ export async function loadOrCreateCa(
   }
   const chosen = chooseCa(stored, now, lifetime);
   if (chosen) return fromRecord(chosen, now);
+  return createCa(store, now, trustDomain, options);
+}
+
+/**
+ * Makes a new self-signed root (the options' algorithm, subject and validity) and stores it as
+ * the newest CA: what a first start, a renewal and `POST /v1/admin/ca/rotate` do.
+ */
+export async function createCa(
+  store: Store,
+  now: Date,
+  trustDomain: string,
+  options: ServiceCaOptions = {},
+): Promise<ServiceCa> {
   const root = await createRootCa({
     commonName: options.commonName ?? `twi workload CA ${trustDomain}`,
     organization: 'twi',

@@ -32,7 +32,13 @@ import { registerProvenanceRoutes } from './provenance-routes.js';
 import { registerRegistrationRoutes } from './registrations-routes.js';
 import { loadSharedPolicy, type SharedPolicyOptions } from './shared-settings.js';
 import { createStateSync } from './sync.js';
-import { notFoundHandler, problem, problemErrorHandler, sendProblem } from './problem.js';
+import {
+  notFoundHandler,
+  problem,
+  ProblemError,
+  problemErrorHandler,
+  sendProblem,
+} from './problem.js';
 import { registerGuardMetrics } from './guard-metrics.js';
 import { resolveLimits, serverTimeoutOptions, type ServiceLimits } from './limits.js';
 import { registerRequestGuard, requestLogView, type GuardCounters } from './request-guard.js';
@@ -48,6 +54,7 @@ import { PEM_FILE_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../wire/media-types.js';
 import {
   bundlePem,
   caNeedsReload,
+  createCa,
   certLifetimeOf,
   loadOrCreateCa,
   publishedCas,
@@ -409,6 +416,17 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     store: options.store,
     state,
     witLifetimeSeconds,
+    certLifetimeSeconds,
+    rotateCa: async () => {
+      if (options.ca?.intermediate) {
+        throw new ProblemError(
+          409,
+          'ERR_CA_OPERATOR',
+          "the CA is the operator's intermediate: replace it in the configuration",
+        );
+      }
+      return createCa(options.store, now(), options.trustDomain, options.ca);
+    },
     policy: policyOptions,
     now,
     // Apply the change just written (and anything before it), or send the bundle as it is.

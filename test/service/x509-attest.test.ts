@@ -224,3 +224,46 @@ describe('attest with a CSR', { timeout: 300_000 }, () => {
     assert.equal((await svc.store.provenance.treeState()).size, before.size, 'no log leaf');
   });
 });
+
+describe('CA rotation through the admin API', { timeout: 300_000 }, () => {
+  let svc: TestService;
+  const TOKEN = 'x509-admin-token';
+
+  before(async () => {
+    svc = await startTestService({ seed: 'x509-rotate', clock: () => NOW, adminToken: TOKEN });
+  });
+  after(async () => svc.close());
+
+  test('a new root signs from then on; the old one stays published', async () => {
+    const anchorsOf = async (): Promise<string[]> => {
+      const b = (await (await fetch(svc.base + '/v1/bundle')).json()) as {
+        keys: { use: string; x5c?: string[] }[];
+      };
+      return b.keys.filter((k) => k.use === 'x509-svid').map((k) => k.x5c![0]!);
+    };
+    const [first] = await anchorsOf();
+    const r = await fetch(svc.base + '/v1/admin/ca/rotate', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const out = (await r.json()) as Record<string, string>;
+    assert.equal(r.status, 200, JSON.stringify(out));
+    assert.notEqual(out.ca, out.previous_ca);
+    assert.ok(out.previous_retires_at);
+    const anchors = await anchorsOf();
+    assert.equal(anchors.length, 2);
+    assert.equal(anchors[0], first, 'the old CA is still published');
+
+    const pair = p256();
+    const nonce = await challenge(svc);
+    const { status, body } = await attestWith(svc, nonce, pair, b64u(makeCsr(pair)));
+    assert.equal(status, 200, JSON.stringify(body));
+    const issuer = (body.x509 as { chain: string[] }).chain[1]!;
+    assert.equal(
+      Buffer.from(issuer, 'base64url').toString('base64'),
+      anchors[1],
+      'issued by the new CA',
+    );
+    assert.equal((await svc.store.caKeys.list()).length, 2);
+  });
+});
