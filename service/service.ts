@@ -77,6 +77,9 @@ export const REDACTED_LOG_PATHS: readonly string[] = [
   'key',
 ];
 
+/** How often the issuing path asks the store whether the CA is due for renewal. */
+const CA_CHECK_INTERVAL_MS = 60_000;
+
 /** Options of {@link createService}. @internal */
 export interface ServiceOptions {
   readonly store: Store;
@@ -334,13 +337,18 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     loadOrCreateCa(options.store, now(), options.trustDomain, options.ca);
   // Set below: a CA renewed on the issuing path is announced like any other change.
   let refreshSync: () => Promise<unknown> = async () => undefined;
+  // The store is asked at most once a minute (of the service's clock) whether the CA is due
+  // for renewal; CAs added elsewhere arrive through the change log in between.
+  let nextCaCheck = 0;
   const currentCa = async (): Promise<ServiceCa> => {
     // The operator's intermediate is replaced by the operator (configuration and restart).
-    const generated = options.ca?.intermediate === undefined;
-    if (generated && (await caNeedsReload(options.store, state.ca, now(), certLifetimeSeconds))) {
+    const t = now();
+    if (options.ca?.intermediate !== undefined || t.getTime() < nextCaCheck) return state.ca;
+    if (await caNeedsReload(options.store, state.ca, t, certLifetimeSeconds)) {
       state.ca = await reloadCa();
       await refreshSync();
     }
+    nextCaCheck = t.getTime() + CA_CHECK_INTERVAL_MS;
     return state.ca;
   };
   const ctx: AttestContext = {
