@@ -137,6 +137,7 @@ export type {
   AttestRequest,
   AttestResponse,
   ChallengeResponse,
+  X509Credential,
 } from './wire/messages.js';
 export { loadAnchorStore, TrustAnchorError } from './endorsements/anchors.js';
 export * as wimse from './wimse/rp.js';

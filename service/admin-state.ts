@@ -13,6 +13,8 @@ import {
   type ServiceSigningKey,
   type SpiffeBundle,
 } from './keys.js';
+import { publishedCas, x509SvidJwk, type ServiceCa } from './ca-keys.js';
+import { DEFAULT_CERT_LIFETIME_SECONDS } from './ca/profile.js';
 
 /**
  * The mutable part of a running service, loaded from the store and kept in step with it by
@@ -23,13 +25,15 @@ export interface ServiceState {
   key: ServiceSigningKey;
   /** The policy later appraisals use; the built-in default when `undefined`. */
   policy: Policy | undefined;
+  /** The CA that signs X.509 workload certificates. */
+  ca: ServiceCa;
 }
 
 /** The bundle of `GET /v1/bundle` and `GET /v1/bundle/events`. */
 export interface ServiceBundle extends SpiffeBundle {
   /**
-   * Credential ids (`jti`) revoked within the last WIT lifetime. Older revocations are left
-   * out: every WIT they concern has expired.
+   * Credential ids (`jti`) revoked within the last WIT or certificate lifetime (the longer).
+   * Older revocations are left out: every WIT and certificate they concern has expired.
    */
   revoked_jtis: string[];
 }
@@ -41,14 +45,17 @@ export interface BundleSource {
   readonly witLifetimeSeconds: number;
   /** `spiffe_refresh_hint`, seconds (default {@link BUNDLE_REFRESH_HINT_SECONDS}). */
   readonly refreshHintSeconds?: number;
+  /** Lifetime of issued certificates: how long a replaced CA stays published (default 3600). */
+  readonly certLifetimeSeconds?: number;
 }
 
 /**
- * The current bundle: published keys (unrevoked, not retired), `revoked_jtis`, and a
- * `spiffe_sequence` that every instance on the store computes alike: the store's change
- * `seq` (one per key added, key revoked, credential revoked, setting replaced) plus the
- * number of keys retired since (retirement is a matter of time, not a change). The sequence is
- * read first, so the content is never older than the number it carries.
+ * The current bundle: published signing keys (unrevoked, not retired) with `use: "wit-svid"`,
+ * the published issuing CAs (`ca-keys.ts`) with `use: "x509-svid"` and `x5c`, `revoked_jtis`,
+ * and a `spiffe_sequence` that every instance on the store computes alike: the store's change
+ * `seq` (one per key or CA added, key revoked, credential revoked, setting replaced) plus the
+ * number of keys and CAs retired since (retirement is a matter of time, not a change). The
+ * sequence is read first, so the content is never older than the number it carries.
  */
 export async function serviceBundle(src: BundleSource): Promise<ServiceBundle> {
   const now = src.now();
@@ -56,12 +63,18 @@ export async function serviceBundle(src: BundleSource): Promise<ServiceBundle> {
   const all = await src.store.keys.list();
   const view = { now, witLifetimeSeconds: src.witLifetimeSeconds };
   const keys = bundleKeys(all, view);
-  const retired = all.filter((k) => k.revokedAt === undefined).length - keys.length;
+  const cas = await src.store.caKeys.list();
+  const certLifetime = src.certLifetimeSeconds ?? DEFAULT_CERT_LIFETIME_SECONDS;
+  const liveCas = publishedCas(cas, now, certLifetime);
+  const retired =
+    all.filter((k) => k.revokedAt === undefined).length - keys.length + cas.length - liveCas.length;
   const revocations = await src.store.credentials.revokedSince(0);
-  const horizon = now.getTime() - src.witLifetimeSeconds * 1000;
+  // A revoked jti stays listed while its WIT or its certificate may still be valid.
+  const lifetime = Math.max(src.witLifetimeSeconds, certLifetime);
+  const horizon = now.getTime() - lifetime * 1000;
   const recent = revocations.filter((r) => r.revokedAt.getTime() > horizon).map((r) => r.jti);
   return {
-    keys,
+    keys: [...keys, ...liveCas.map(x509SvidJwk)],
     spiffe_sequence: seq + retired,
     spiffe_refresh_hint: src.refreshHintSeconds ?? BUNDLE_REFRESH_HINT_SECONDS,
     revoked_jtis: recent,

@@ -1,7 +1,7 @@
 /**
  * The admin API under `/v1/admin/`: replace the appraisal policy or the reference values
  * (both kept in the store's shared settings, so every instance applies them), rotate the
- * signing key, revoke a key or a credential. Every call needs `Authorization: Bearer <admin token>`; the
+ * signing key or the generated root CA, revoke a key or a credential. Every call needs `Authorization: Bearer <admin token>`; the
  * token is checked before the body is read, so a refused call writes nothing. Without a
  * configured token every admin route answers 403 `ERR_ADMIN_DISABLED`.
  *
@@ -19,6 +19,7 @@ import type { Store } from './store/types.js';
 import type { ServiceState } from './admin-state.js';
 import type { BundleEventData } from './events.js';
 import { createSigningKey, retiresAt } from './keys.js';
+import type { ServiceCa } from './ca-keys.js';
 import { problem, ProblemError, sendProblem } from './problem.js';
 import { checkRegistrationDomain } from './registrations.js';
 import {
@@ -39,6 +40,13 @@ export interface AdminContext {
   /** Keys reference-value CoRIMs must be signed with (none: any CoRIM is accepted). */
   readonly policy?: SharedPolicyOptions;
   now(): Date;
+  /**
+   * Makes and stores a new generated root CA (`ca-keys.ts` `createCa`); refuses with a
+   * ProblemError when the CA is the operator's. Without it the CA route answers 404.
+   */
+  rotateCa?(): Promise<ServiceCa>;
+  /** Lifetime of issued certificates: how long a replaced CA stays published. */
+  readonly certLifetimeSeconds?: number;
   /**
    * Applies the changes just written to the store to this instance's state and publishes the
    * new bundle to every subscriber; resolves with it once written.
@@ -124,6 +132,22 @@ async function rotate(ctx: AdminContext): Promise<Record<string, unknown>> {
   return {
     kid: ctx.state.key.kid,
     previous_kid: previous.kid,
+    ...(retires && { previous_retires_at: retires.toISOString() }),
+    spiffe_sequence: bundle.spiffe_sequence,
+  };
+}
+
+async function rotateCa(ctx: AdminContext): Promise<Record<string, unknown>> {
+  if (!ctx.rotateCa) throw new ProblemError(404, 'ERR_NOT_FOUND', 'no CA to rotate');
+  const previous = ctx.state.ca;
+  ctx.state.ca = await ctx.rotateCa();
+  const created = (await ctx.store.caKeys.list()).find((c) => c.kid === ctx.state.ca.kid);
+  const retires =
+    created && new Date(created.createdAt.getTime() + (ctx.certLifetimeSeconds ?? 3600) * 1000);
+  const bundle = await ctx.publish();
+  return {
+    ca: ctx.state.ca.kid,
+    previous_ca: previous.kid,
     ...(retires && { previous_retires_at: retires.toISOString() }),
     spiffe_sequence: bundle.spiffe_sequence,
   };
@@ -247,6 +271,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: AdminContex
       });
       admin.delete('/reference-values', async () => putReferenceValues(ctx, undefined));
       admin.post('/keys/rotate', async () => rotate(ctx));
+      admin.post('/ca/rotate', async () => rotateCa(ctx));
       admin.post<{ Params: { kid: string } }>('/keys/:kid/revoke', async (request) =>
         revokeKey(ctx, request.params.kid),
       );

@@ -44,6 +44,10 @@ import {
 } from './identity.js';
 import { checkWorkloadKey } from './workload-key.js';
 import type { JsonValue } from '../common/json.js';
+import { checkCsr, checkRequestedUri, type CheckedCsr } from './ca/csr.js';
+import { CaError, CsrError } from './ca/errors.js';
+import { earDigest as earSha256, issueWorkloadCertificate } from './ca/profile.js';
+import type { ServiceCa } from './ca-keys.js';
 
 export { checkWorkloadKey } from './workload-key.js';
 
@@ -64,6 +68,10 @@ export interface AttestContext {
   readonly metrics: ServiceMetrics;
   /** Supply-chain records and the transparency log (`docs/provenance.md`). */
   readonly provenance: ProvenanceService;
+  /** Lifetime of issued X.509 workload certificates, seconds. */
+  readonly certLifetimeSeconds: number;
+  /** The CA that signs workload certificates now (renewed when near its end). */
+  currentCa(): Promise<ServiceCa>;
   now(): Date;
 }
 
@@ -188,10 +196,22 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('base64url');
 }
 
+/** What the ledger and the log keep of an issued certificate. */
+interface X509Record {
+  /** Serial number, lowercase hex. */
+  readonly serial: string;
+  /** The issuing CA's store id. */
+  readonly ca: string;
+  readonly not_after: string;
+  /** SHA-256 of the certificate DER, base64url. */
+  readonly sha256: string;
+}
+
 function ledgerRecord(
   report: EvidenceReport,
   jkt: Uint8Array,
   identity: IdentityAssignment,
+  x509?: X509Record,
 ): JsonValue {
   return JSON.parse(
     JSON.stringify({
@@ -202,6 +222,7 @@ function ledgerRecord(
       claims: report.claims,
       jkt: Buffer.from(jkt).toString('base64url'),
       identity: identityRecord(identity),
+      ...(x509 && { x509 }),
     }),
   ) as JsonValue;
 }
@@ -218,11 +239,29 @@ function grantedIdentity(
   throw new ProblemError(r.status, r.code, r.detail, { ear });
 }
 
+/** Checks the request's CSR (if any) against the bound key; a refusal is a 4xx problem. */
+function checkRequestCsr(csr: string | undefined, key: JsonWebKey): CheckedCsr | undefined {
+  if (csr === undefined) return undefined;
+  try {
+    return checkCsr(csr, { key });
+  } catch (err) {
+    throw csrProblem(err);
+  }
+}
+
+function csrProblem(err: unknown): unknown {
+  if (err instanceof CaError) return new ProblemError(503, err.code, err.message);
+  if (!(err instanceof CsrError)) return err;
+  return new ProblemError(err.code === 'ERR_CSR_TOO_LARGE' ? 413 : 400, err.code, err.message);
+}
+
 /**
  * `POST /v1/attest`: validates the CMW and key, consumes the nonce (before appraisal, so a
  * replay cannot race), appraises with the binding expectations, signs the EAR, and when the
- * tier allows it issues a WIT and commits the ledger record and its transparency-log leaf
- * (with any `supply_chain` records) before answering.
+ * tier allows it issues a WIT (and, for a `csr`, an X.509 workload certificate carrying the same
+ * `jti`) and commits the ledger record and its transparency-log leaf (with any `supply_chain`
+ * records) before answering. A `csr` is checked before anything is written (its SAN against
+ * the assigned identifier once that is known, still before the first write after the nonce).
  *
  * @throws {ProblemError} for every refusal (see `docs/service.md`).
  */
@@ -231,6 +270,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
   const workloadKey = checkWorkloadKey(body.key);
   const jkt = jwkThumbprint(workloadKey.jwk as JsonWebKey);
   const supplied = ctx.provenance.checkSupplied(body.supply_chain, ctx.now());
+  const csr = checkRequestCsr(body.csr, workloadKey.jwk as JsonWebKey);
   const nonce = await consumeNonce(ctx.store, body.nonce, ctx.now());
   const report = await runAppraisal(ctx, cmw, { nonce, jkt });
   const identity = identityOf(ctx, report, body.workload);
@@ -238,6 +278,16 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
   checkTier(ctx, report, ear);
   const granted = grantedIdentity(identity, ear);
   const sub = granted.sub;
+  if (csr) {
+    try {
+      checkRequestedUri(csr.requestedUri, sub);
+    } catch (err) {
+      throw csrProblem(err);
+    }
+  }
+  // A CA that cannot issue is the service's fault (503), not the workload's.
+  const ca =
+    csr && (await ctx.currentCa().catch((err: unknown) => Promise.reject(csrProblem(err))));
   const now = ctx.now();
   const earDigest = tokenHash(ear);
   // A revoked build is refused before the WIT is signed; supplied records count for the check.
@@ -252,6 +302,23 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
     now,
     earDigest,
   });
+  const cert =
+    csr &&
+    ca &&
+    (await issueWorkloadCertificate(ca.ca, {
+      publicKey: csr.publicKey,
+      workloadId: sub,
+      jti,
+      earSha256: earSha256(ear),
+      lifetimeSeconds: ctx.certLifetimeSeconds,
+      now,
+    }).catch((err: unknown) => Promise.reject(csrProblem(err))));
+  const x509 = cert && {
+    serial: cert.serial,
+    ca: ca.kid,
+    not_after: cert.notAfter.toISOString(),
+    sha256: sha256(cert.der),
+  };
   const credential = {
     jti,
     sub,
@@ -261,7 +328,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
     platform: report.platform,
     earDigest,
     evidenceDigest: sha256(cmw.evidence),
-    record: ledgerRecord(report, jkt, granted),
+    record: ledgerRecord(report, jkt, granted, x509),
   };
   // The credential, its transparency-log leaf and its index entries commit together.
   await ctx.provenance.commit(credential, {
@@ -275,7 +342,14 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
   (ctx.provider as Partial<CachingProvider> | undefined)?.confirm?.(
     report.endorsementsUsed.map((e) => e.request),
   );
-  return { ear, wit, expires_at: new Date(exp * 1000).toISOString() };
+  return {
+    ear,
+    wit,
+    expires_at: new Date(exp * 1000).toISOString(),
+    ...(cert && {
+      x509: { chain: cert.chain.map((der) => Buffer.from(der).toString('base64url')) },
+    }),
+  };
 }
 
 /**

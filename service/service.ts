@@ -32,7 +32,13 @@ import { registerProvenanceRoutes } from './provenance-routes.js';
 import { registerRegistrationRoutes } from './registrations-routes.js';
 import { loadSharedPolicy, type SharedPolicyOptions } from './shared-settings.js';
 import { createStateSync } from './sync.js';
-import { notFoundHandler, problem, problemErrorHandler, sendProblem } from './problem.js';
+import {
+  notFoundHandler,
+  problem,
+  ProblemError,
+  problemErrorHandler,
+  sendProblem,
+} from './problem.js';
 import { registerGuardMetrics } from './guard-metrics.js';
 import { resolveLimits, serverTimeoutOptions, type ServiceLimits } from './limits.js';
 import { registerRequestGuard, requestLogView, type GuardCounters } from './request-guard.js';
@@ -44,7 +50,17 @@ import {
   type AttestRequest,
   type ChallengeResponse,
 } from '../wire/messages.js';
-import { TEXT_MEDIA_TYPE } from '../wire/media-types.js';
+import { PEM_FILE_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../wire/media-types.js';
+import {
+  bundlePem,
+  caNeedsReload,
+  createCa,
+  certLifetimeOf,
+  loadOrCreateCa,
+  publishedCas,
+  type ServiceCa,
+  type ServiceCaOptions,
+} from './ca-keys.js';
 
 /** Default request body limit: 256 KiB. @internal */
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -60,6 +76,9 @@ export const REDACTED_LOG_PATHS: readonly string[] = [
   'evidence',
   'key',
 ];
+
+/** How often the issuing path asks the store whether the CA is due for renewal. */
+const CA_CHECK_INTERVAL_MS = 60_000;
 
 /** Options of {@link createService}. @internal */
 export interface ServiceOptions {
@@ -114,6 +133,11 @@ export interface ServiceOptions {
   readonly limits?: ServiceLimits;
   /** Where the log goes (default stdout); tests capture it here. */
   readonly logStream?: { write(line: string): void };
+  /**
+   * The CA of X.509 workload certificates and their lifetime (docs/x509.md): by default a
+   * self-signed ES256 root made at first start and stored sealed like the signing keys.
+   */
+  readonly ca?: ServiceCaOptions;
 }
 
 function checkOptions(o: ServiceOptions): void {
@@ -140,6 +164,7 @@ function checkOptions(o: ServiceOptions): void {
   if (o.adminToken !== undefined && o.adminToken.trim() === '') {
     throw new TypeError('adminToken must not be empty');
   }
+  certLifetimeOf(o.ca);
 }
 
 function fastifyOptions(o: ServiceOptions): FastifyServerOptions {
@@ -202,6 +227,10 @@ function registerPublicRoutes(
     openidConfiguration(issuer, [ctx.key.alg]),
   );
   app.get('/v1/bundle', async () => serviceBundle(bundle.source));
+  app.get('/v1/bundle.pem', async (_request, reply) => {
+    const cas = publishedCas(await ctx.store.caKeys.list(), ctx.now(), ctx.certLifetimeSeconds);
+    return reply.type(PEM_FILE_MEDIA_TYPE).send(bundlePem(cas));
+  });
   app.get('/v1/bundle/events', (request, reply) => bundle.events.handle(request, reply));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -274,6 +303,7 @@ async function loadState(
   const state: ServiceState = {
     key: o.signingKey ?? (await loadOrCreateSigningKey(o.store, now())),
     policy: await loadSharedPolicy(o.store, now(), policy),
+    ca: await loadOrCreateCa(o.store, now(), o.trustDomain, o.ca),
   };
   return { state, fromSeq };
 }
@@ -302,6 +332,25 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   };
   const { state, fromSeq } = await loadState(options, now, policyOptions);
   const limits = resolveLimits(options.limits);
+  const certLifetimeSeconds = certLifetimeOf(options.ca);
+  const reloadCa = (): Promise<ServiceCa> =>
+    loadOrCreateCa(options.store, now(), options.trustDomain, options.ca);
+  // Set below: a CA renewed on the issuing path is announced like any other change.
+  let refreshSync: () => Promise<unknown> = async () => undefined;
+  // The store is asked at most once a minute (of the service's clock) whether the CA is due
+  // for renewal; CAs added elsewhere arrive through the change log in between.
+  let nextCaCheck = 0;
+  const currentCa = async (): Promise<ServiceCa> => {
+    // The operator's intermediate is replaced by the operator (configuration and restart).
+    const t = now();
+    if (options.ca?.intermediate !== undefined || t.getTime() < nextCaCheck) return state.ca;
+    if (await caNeedsReload(options.store, state.ca, t, certLifetimeSeconds)) {
+      state.ca = await reloadCa();
+      await refreshSync();
+    }
+    nextCaCheck = t.getTime() + CA_CHECK_INTERVAL_MS;
+    return state.ca;
+  };
   const ctx: AttestContext = {
     store: options.store,
     anchors: options.anchors,
@@ -318,12 +367,15 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     issueOnWarning: options.issueOnWarning ?? false,
     metrics: createMetrics(),
     provenance: await createProvenanceService(options.store, options.provenance),
+    certLifetimeSeconds,
+    currentCa,
     now,
   };
   const source: BundleSource = {
     store: options.store,
     now,
     witLifetimeSeconds,
+    certLifetimeSeconds,
     ...(options.bundleRefreshHintSeconds && {
       refreshHintSeconds: options.bundleRefreshHintSeconds,
     }),
@@ -345,7 +397,9 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     publish: () => events.publish(),
     ...(options.syncIntervalMs !== undefined && { intervalMs: options.syncIntervalMs }),
     onError: (err, what) => app.log.warn({ err }, what),
+    reloadCa,
   });
+  refreshSync = () => sync.refresh();
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   const guardCounters = registerRequestGuard(app, limits);
@@ -370,6 +424,17 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     store: options.store,
     state,
     witLifetimeSeconds,
+    certLifetimeSeconds,
+    rotateCa: async () => {
+      if (options.ca?.intermediate) {
+        throw new ProblemError(
+          409,
+          'ERR_CA_OPERATOR',
+          "the CA is the operator's intermediate: replace it in the configuration",
+        );
+      }
+      return createCa(options.store, now(), options.trustDomain, options.ca);
+    },
     policy: policyOptions,
     now,
     // Apply the change just written (and anything before it), or send the bundle as it is.

@@ -14,6 +14,7 @@ import type { Store } from './store/types.js';
 import type { ServiceState } from './admin-state.js';
 import type { BundleEventData } from './events.js';
 import { loadOrCreateSigningKey } from './keys.js';
+import type { ServiceCa } from './ca-keys.js';
 import { loadSharedPolicy, type SharedPolicyOptions } from './shared-settings.js';
 
 /** Default interval of the polling fallback. */
@@ -33,6 +34,8 @@ export interface StateSyncOptions {
   readonly intervalMs?: number;
   /** Told about failures that are retried or survived (a store outage, a bad stored policy). */
   onError(err: unknown, what: string): void;
+  /** Loads the CA to issue with after keys or CAs changed (`ca-keys.ts` `loadOrCreateCa`). */
+  reloadCa?(): Promise<ServiceCa>;
 }
 
 /** A running follower of the change log. */
@@ -79,6 +82,17 @@ export function createStateSync(o: StateSyncOptions): StateSync {
     }
   };
 
+  const reloadCa = async (load: () => Promise<ServiceCa>): Promise<void> => {
+    try {
+      const ca = await load();
+      if (ca.kid !== o.state.ca.kid) o.state.ca = ca;
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      // A CA that cannot issue (an operator intermediate past its end): keep the one in force.
+      o.onError(err, 'issuing CA could not be reloaded; the previous CA stays');
+    }
+  };
+
   const pass = async (): Promise<BundleEventData | undefined> => {
     let last = seq;
     let keys = false;
@@ -97,6 +111,7 @@ export function createStateSync(o: StateSyncOptions): StateSync {
       // The newest usable key signs; a revoked signing key is replaced at once.
       const next = await loadOrCreateSigningKey(o.store, o.now());
       if (next.kid !== o.state.key.kid) o.state.key = next;
+      if (o.reloadCa) await reloadCa(o.reloadCa);
     }
     if (settings) await reloadPolicy();
     seq = last;

@@ -45,6 +45,17 @@ export interface AttestRequest {
   readonly event_log?: unknown;
   /** DSSE envelopes or `{ corim }` the attester vouches for (`docs/provenance.md`). */
   readonly supply_chain?: readonly unknown[];
+  /**
+   * A PKCS#10 certificate signing request, base64url DER, for the key `key` (signed with it):
+   * with an affirming appraisal the answer carries an X.509 workload certificate (`x509`).
+   */
+  readonly csr?: string;
+}
+
+/** The X.509 workload certificate of an attest answer. */
+export interface X509Credential {
+  /** The leaf certificate, then its issuing CA and the CA's issuers: base64url DER each. */
+  readonly chain: readonly string[];
 }
 
 /** Answer of a successful `POST /v1/attest`. */
@@ -55,6 +66,8 @@ export interface AttestResponse {
   readonly wit: string;
   /** RFC 3339 instant the WIT expires at. */
   readonly expires_at: string;
+  /** The workload certificate, when the request carried a `csr`. */
+  readonly x509?: X509Credential;
 }
 
 /** Body of `POST /v1/appraise` (background-check model). */
@@ -75,6 +88,8 @@ export interface AttestAnswer {
   readonly ear: string;
   readonly wit: string;
   readonly expiresAt: Date;
+  /** The certificate chain (DER, leaf first), when the answer carried one. */
+  readonly x509Chain?: readonly Uint8Array[];
 }
 
 /** Answer of `POST /v1/appraise`. */
@@ -99,6 +114,8 @@ export const attestRequestSchema = {
     workload: { type: 'string', pattern: WORKLOAD_NAME_PATTERN },
     event_log: {},
     supply_chain: { type: 'array', maxItems: MAX_SUPPLY_CHAIN_RECORDS },
+    // Any string: the service checks the request itself, to answer its ERR_CSR_* code.
+    csr: { type: 'string' },
   },
 } as const;
 
@@ -151,9 +168,26 @@ export function readChallengeResponse(json: Readonly<Record<string, unknown>>): 
  * @internal
  */
 export function readAttestResponse(json: Readonly<Record<string, unknown>>): AttestAnswer {
+  const x509 = readX509(json['x509']);
   return {
     ear: member(json, 'ear'),
     wit: member(json, 'wit'),
     expiresAt: instant(json, 'expires_at'),
+    ...(x509 && { x509Chain: x509 }),
   };
+}
+
+const B64U_DER = /^[A-Za-z0-9_-]+$/;
+
+function readX509(v: unknown): Uint8Array[] | undefined {
+  if (v === undefined) return undefined;
+  const chain = (v as { chain?: unknown } | null)?.chain;
+  if (
+    !Array.isArray(chain) ||
+    chain.length === 0 ||
+    !chain.every((c) => typeof c === 'string' && B64U_DER.test(c))
+  ) {
+    throw new WireError('ERR_MESSAGE_INVALID', 'verifier answer has a malformed x509.chain');
+  }
+  return chain.map((c: string) => new Uint8Array(Buffer.from(c, 'base64url')));
 }

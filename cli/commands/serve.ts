@@ -20,6 +20,7 @@ import {
   type ModeFix,
 } from '../../service/store/file-modes.js';
 import { intOption } from '../args.js';
+import type { ServiceCaOptions } from '../../service/ca-keys.js';
 import {
   addLimitOptions,
   fetchGuardFromFlags,
@@ -45,6 +46,41 @@ interface ServeCliOptions extends ServeLimitFlags {
   syncInterval?: string;
   noncePurgeInterval?: string;
   kekFile?: string;
+  caCert?: string;
+  caChain?: string;
+  caKey?: string;
+  caAlg?: string;
+  certLifetime?: string;
+}
+
+/**
+ * The CA options: the operator's intermediate from `--ca-cert`, `--ca-chain` and `--ca-key`
+ * (certificate and key both or neither), `--ca-alg` of a generated root, `--cert-lifetime`.
+ */
+function caFromFlags(o: ServeCliOptions): ServiceCaOptions {
+  if ((o.caCert === undefined) !== (o.caKey === undefined)) {
+    throw new TypeError('--ca-cert and --ca-key go together');
+  }
+  if (o.caChain !== undefined && o.caCert === undefined) {
+    throw new TypeError('--ca-chain needs --ca-cert and --ca-key');
+  }
+  if (o.caAlg !== undefined && o.caAlg !== 'ES256' && o.caAlg !== 'ES384') {
+    throw new TypeError('--ca-alg must be ES256 or ES384');
+  }
+  return {
+    ...(o.caAlg !== undefined && { alg: o.caAlg }),
+    ...(o.certLifetime !== undefined && {
+      certLifetimeSeconds: intOption('--cert-lifetime', o.certLifetime, 1, 86_400),
+    }),
+    ...(o.caCert !== undefined &&
+      o.caKey !== undefined && {
+        intermediate: {
+          certificate: readFileSync(o.caCert, 'utf8'),
+          privateKey: readFileSync(o.caKey, 'utf8'),
+          ...(o.caChain !== undefined && { chain: [readFileSync(o.caChain, 'utf8')] }),
+        },
+      }),
+  };
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -129,6 +165,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
       issuer: o.issuer ?? `http://${host}:${port}`,
       trustDomain: o.trustDomain ?? 'twi.local',
       limits: limitsFromFlags(o),
+      ca: caFromFlags(o),
       ...(adminToken !== undefined && { adminToken }),
       provenance: {
         builders: o.builderKeys
@@ -202,7 +239,12 @@ export function registerServe(program: Command): void {
     .option(
       '--nonce-purge-interval <ms>',
       'delete expired nonces this often (default 60000; 0: off)',
-    );
+    )
+    .option('--ca-cert <file>', "the operator's intermediate CA certificate, PEM (with --ca-key)")
+    .option('--ca-chain <file>', 'its issuers, PEM, nearest first (default: none)')
+    .option('--ca-key <file>', "the intermediate's private key, PEM (EC P-256 or P-384)")
+    .option('--ca-alg <alg>', 'algorithm of a generated root CA: ES256 (default) or ES384')
+    .option('--cert-lifetime <s>', 'lifetime of X.509 workload certificates (default 3600)');
   addLimitOptions(serve).action(async (opts: ServeCliOptions) => {
     process.exitCode = await runServe(opts);
   });

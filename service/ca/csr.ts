@@ -41,8 +41,13 @@ const ECDSA_HASHES: Readonly<Record<string, string>> = {
 export interface CsrExpectation {
   /** The public key bound into the evidence (a JWK). */
   readonly key: JsonWebKey;
-  /** The workload identifier the policy assigned: the only SAN the request may name. */
-  readonly workloadId: string;
+  /**
+   * The workload identifier the policy assigned: the only SAN the request may name. When it is
+   * not known yet (the service checks the request before it consumes the nonce), the request
+   * may name no SAN or exactly one URI, returned as {@link CheckedCsr.requestedUri} for
+   * {@link checkRequestedUri} once the identifier is assigned.
+   */
+  readonly workloadId?: string;
 }
 
 /** A request that passed every check. */
@@ -52,6 +57,8 @@ export interface CheckedCsr {
   readonly keyAlg: CsrKeyAlg;
   /** The DER CertificationRequest. */
   readonly der: Uint8Array;
+  /** The one URI the request names as subjectAltName, if any. */
+  readonly requestedUri?: string;
 }
 
 const B64U = /^[A-Za-z0-9_-]*$/;
@@ -187,7 +194,11 @@ function requestedExtensions(request: pkijs.CertificationRequest): pkijs.Extensi
   return extensions;
 }
 
-function checkExtensions(extensions: pkijs.Extension[], workloadId: string): void {
+function checkExtensions(
+  extensions: pkijs.Extension[],
+  workloadId: string | undefined,
+): string | undefined {
+  let requested: string | undefined;
   for (const ext of extensions) {
     if (ext.extnID === OID.basicConstraints) {
       const value = decodeDer(extensionValue(ext));
@@ -213,10 +224,26 @@ function checkExtensions(extensions: pkijs.Extension[], workloadId: string): voi
         return refuse('ERR_CSR_SAN', 'the CSR subjectAltName does not decode', err);
       }
       const [only] = names;
-      if (names.length !== 1 || only!.type !== 6 || only!.value !== workloadId) {
-        refuse('ERR_CSR_SAN', `the CSR may name no SAN or exactly the URI ${workloadId}`);
+      const uri = only?.type === 6 && typeof only.value === 'string' ? only.value : undefined;
+      if (names.length !== 1 || uri === undefined) {
+        refuse('ERR_CSR_SAN', 'the CSR may name no SAN or exactly one URI');
       }
+      requested = uri;
     }
+  }
+  if (workloadId !== undefined) checkRequestedUri(requested, workloadId);
+  return requested;
+}
+
+/**
+ * Checks the URI a request named (see {@link CheckedCsr.requestedUri}) against the workload
+ * identifier the policy assigned.
+ *
+ * @throws CsrError `ERR_CSR_SAN` when it names another identifier.
+ */
+export function checkRequestedUri(requested: string | undefined, workloadId: string): void {
+  if (requested !== undefined && requested !== workloadId) {
+    refuse('ERR_CSR_SAN', `the CSR may name no SAN or exactly the URI ${workloadId}`);
   }
 }
 
@@ -245,6 +272,6 @@ export function checkCsr(csr: string | Uint8Array, expect: CsrExpectation): Chec
   if (!key.equals(expected)) {
     refuse('ERR_CSR_KEY_MISMATCH', 'the CSR key is not the key bound into the evidence');
   }
-  checkExtensions(requestedExtensions(request), expect.workloadId);
-  return { publicKey: key, keyAlg: alg, der };
+  const requestedUri = checkExtensions(requestedExtensions(request), expect.workloadId);
+  return { publicKey: key, keyAlg: alg, der, ...(requestedUri !== undefined && { requestedUri }) };
 }

@@ -125,6 +125,24 @@ function collateralSeenSchema(): string[] {
   ];
 }
 
+/**
+ * Version 6: the issuing CAs of X.509 workload certificates (docs/x509.md), one row per CA
+ * ever used, its private key sealed like the signing keys, its certificate chain as PEM.
+ */
+function caKeysSchema(): string[] {
+  return [
+    `CREATE TABLE ca_keys (
+      kid TEXT PRIMARY KEY,
+      alg TEXT NOT NULL,
+      certificate_chain TEXT NOT NULL,
+      private_key_pem TEXT NOT NULL,
+      source TEXT NOT NULL CHECK (source IN ('generated', 'operator')),
+      created_at BIGINT NOT NULL,
+      not_after BIGINT NOT NULL
+    )`,
+  ];
+}
+
 /** Every migration, in order. Append new versions; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -151,6 +169,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     description: 'build revocations (commit, builder, measurement, repository, record)',
     statements: revokedBuildsSchema,
+  },
+  {
+    version: 6,
+    description: 'issuing CAs of X.509 workload certificates',
+    statements: caKeysSchema,
   },
 ];
 

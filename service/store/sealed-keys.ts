@@ -35,8 +35,16 @@ export const LOG_KEYS: SealedColumn = {
   purpose: 'log-key',
 };
 
+/** The issuing CAs of X.509 workload certificates. */
+export const CA_KEYS: SealedColumn = {
+  table: 'ca_keys',
+  idColumn: 'kid',
+  column: 'private_key_pem',
+  purpose: 'ca-key',
+};
+
 /** Every private-key column of the schema. */
-export const SEALED_COLUMNS: readonly SealedColumn[] = [SIGNING_KEYS, LOG_KEYS];
+export const SEALED_COLUMNS: readonly SealedColumn[] = [SIGNING_KEYS, LOG_KEYS, CA_KEYS];
 
 /** Advisory lock serialising the open-time sealing across instances. */
 const SEAL_LOCK = 0x7477_6905;

@@ -28,6 +28,7 @@ import { collateralHistory } from './collateral-sql.js';
 import { provenanceStore } from './provenance-sql.js';
 import type { Kek } from './kek.js';
 import { SIGNING_KEYS } from './sealed-keys.js';
+import { caKeyStore } from './ca-keys-sql.js';
 import { revokedBuildStore } from './revoked-builds-sql.js';
 import { Guarded, insertCredential } from './sql-guard.js';
 import type {
@@ -287,6 +288,7 @@ export function createSqlStore(
     nonces: nonceStore(g),
     credentials: credentialStore(g, local),
     keys: keyStore(g, local),
+    caKeys: caKeyStore(g, local),
     settings: settingsStore(g, kind, local),
     changes: changeFeed(g, local, remote),
     provenance: provenanceStore(g),

@@ -112,6 +112,39 @@ export interface KeyStore {
   revoke(kid: string, at: Date): Promise<boolean>;
 }
 
+/** An issuing CA of X.509 workload certificates as stored. @internal */
+export interface CaKeyRecord {
+  /** Identifier: the hex of the CA certificate's subject key identifier. */
+  kid: string;
+  /** `ES256` or `ES384`. */
+  alg: string;
+  /** The CA certificate followed by its issuers, PEM. */
+  chainPem: string;
+  /** Private key, PKCS#8 PEM; sealed under the store's KEK like the signing keys. */
+  privateKeyPem: string;
+  /** `generated`: a root the service made; `operator`: an intermediate it was given. */
+  source: 'generated' | 'operator';
+  /** When the service started using it. */
+  createdAt: Date;
+  /** The CA certificate's notAfter. */
+  notAfter: Date;
+}
+
+/**
+ * Issuing CAs. Adding one appends a `key-added` change (id `ca:<kid>`), so the bundle's
+ * sequence moves and every instance picks the new CA up. @internal
+ */
+export interface CaKeyStore {
+  /**
+   * Store a CA.
+   *
+   * @throws {StoreDuplicateError} when `kid` is already stored.
+   */
+  put(ca: CaKeyRecord): Promise<void>;
+  /** Every CA, ordered by `createdAt` then `kid`. */
+  list(): Promise<CaKeyRecord[]>;
+}
+
 /** A named setting as read back. @internal */
 export interface StoredSetting {
   readonly name: string;
@@ -174,6 +207,8 @@ export interface Store {
   readonly nonces: NonceStore;
   readonly credentials: CredentialStore;
   readonly keys: KeyStore;
+  /** Issuing CAs of X.509 workload certificates (`docs/x509.md`). */
+  readonly caKeys: CaKeyStore;
   /** Supply-chain records, the transparency log and the provenance index (`docs/provenance.md`). */
   readonly provenance: ProvenanceStore;
   readonly settings: SettingsStore;

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../helpers/cli.js';
+import { createRootCa } from '../../service/ca/issuer.js';
+import { toPem } from '../../service/ca/asn1.js';
 
 test('twi serve (what npm start runs) listens on loopback with an SQLite store and stops on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'twi-serve-'));
@@ -49,6 +51,74 @@ test('twi serve (what npm start runs) listens on loopback with an SQLite store a
     assert.equal(await exited, 0);
   } finally {
     child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Starts `twi serve` with `args`; resolves with its URL, or rejects with its exit and output. */
+function serve(args: string[]): { url: Promise<string>; child: ReturnType<typeof spawn> } {
+  const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 30_000);
+    const take = (chunk: Buffer): void => {
+      out += chunk.toString();
+      const m = /twi: verifier listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', take);
+    child.stderr!.on('data', take);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${out}`));
+    });
+  });
+  return { url, child };
+}
+
+test('twi serve --ca-cert/--ca-key issues under the operator CA and serves it at /v1/bundle.pem', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'twi-serve-ca-'));
+  const ca = await createRootCa({ commonName: 'operator CA' });
+  const certPem = toPem('CERTIFICATE', ca.certificate);
+  writeFileSync(join(dir, 'ca.pem'), certPem);
+  writeFileSync(
+    join(dir, 'ca.key'),
+    ca.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    { mode: 0o600 },
+  );
+  const half = serve(['--data', join(dir, 'd1'), '--ca-cert', join(dir, 'ca.pem')]);
+  await assert.rejects(half.url, /--ca-cert and --ca-key go together/);
+  const { url, child } = serve([
+    '--data',
+    join(dir, 'data'),
+    '--ca-cert',
+    join(dir, 'ca.pem'),
+    '--ca-key',
+    join(dir, 'ca.key'),
+    '--cert-lifetime',
+    '600',
+  ]);
+  try {
+    const base = await url;
+    const r = await fetch(`${base}/v1/bundle.pem`);
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), certPem);
+    const bundle = (await (await fetch(`${base}/v1/bundle`)).json()) as {
+      keys: { use: string; x5c?: string[] }[];
+    };
+    const x509 = bundle.keys.filter((k) => k.use === 'x509-svid');
+    assert.deepEqual(
+      x509.map((k) => k.x5c),
+      [[Buffer.from(ca.certificate).toString('base64')]],
+    );
+  } finally {
+    child.kill('SIGKILL');
+    half.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -217,7 +217,12 @@ describe('verifier service over HTTP', () => {
     };
     assert.equal(bundle.keys[0]!.use, 'wit-svid');
     assert.equal(bundle.keys[0]!.kid, jwks.keys[0]!.kid);
-    assert.equal(bundle.spiffe_sequence, 1);
+    // One change each: the signing key and the issuing CA (an x509-svid key) added at start.
+    assert.deepEqual(
+      bundle.keys.map((k) => k.use),
+      ['wit-svid', 'x509-svid'],
+    );
+    assert.equal(bundle.spiffe_sequence, 2);
     assert.equal(bundle.spiffe_refresh_hint, 300);
     assert.equal((await fetch(base + '/healthz')).status, 200);
     assert.equal((await fetch(base + '/readyz')).status, 200);
@@ -238,7 +243,9 @@ describe('verifier service over HTTP', () => {
       logLevel: 'silent',
     });
     const r = await again.inject({ method: 'GET', url: '/v1/bundle' });
-    assert.equal((r.json() as { keys: unknown[] }).keys.length, 1);
+    // The stored signing key and the stored CA: nothing new was made.
+    const uses = (r.json() as { keys: { use: string }[] }).keys.map((k) => k.use);
+    assert.deepEqual(uses, ['wit-svid', 'x509-svid']);
     await again.close();
   });
 });

@@ -102,6 +102,29 @@ describe('createWitCheck', { timeout: 30_000 }, () => {
     });
   });
 
+  it("ignores the bundle's x509-svid CA entries (no kid, x5c) when checking a WIT", async () => {
+    const ca = newIssuer('ca-1');
+    const withCa: WatchedBundle = {
+      keys: [
+        { ...ca.jwk, kid: undefined, use: 'x509-svid', x5c: ['AAAA'] },
+        { ...issuer.jwk, use: 'wit-svid' },
+        // Even a CA entry that names the signing kid does not make that kid ambiguous.
+        { ...ca.jwk, kid: issuer.jwk.kid, use: 'x509-svid', x5c: ['AAAA'] },
+      ],
+    };
+    assert.deepEqual(
+      witSvidKeys(withCa).keys.map((k) => k.use),
+      ['wit-svid'],
+    );
+    const c = createWitCheck({
+      latestBundle: () => withCa,
+      firstBundle: () => Promise.reject(new Error('not used')),
+      publicJwk: own,
+    });
+    const v = await c.check(await witFor({ ...base, mode: 'good' }));
+    assert.equal(v.claims.sub, SUB);
+  });
+
   for (const [mode, inner] of [
     ['unknown-key', 'ERR_WIT_UNKNOWN_KEY'],
     ['other-cnf', 'ERR_WIT_CNF'],

@@ -47,7 +47,8 @@ async function privateKeys(store: Store): Promise<string[]> {
   const log = await store.provenance.logKeyPem(() => {
     throw new Error('the log key should exist');
   });
-  return [...signing, log];
+  const cas = (await store.caKeys.list()).map((c) => c.privateKeyPem);
+  return [...signing, log, ...cas];
 }
 
 function filesOf(db: string): Buffer {
@@ -96,7 +97,7 @@ describe('keys at rest (SQLite)', { timeout: 120_000 }, () => {
       const store = await openSqliteStore(db);
       const keys = await privateKeys(store);
       await store.close();
-      assert.equal(keys.length, 3, 'two signing keys (one rotated) and the log key');
+      assert.equal(keys.length, 4, 'two signing keys (one rotated), the log key and the CA key');
       const needles = keys.flatMap(keyNeedles);
       assert.ok(statSync(db + '-wal').size > 0, 'the WAL holds the writes');
       assert.deepEqual(found(filesOf(db), needles), [], 'no key material in db, -wal, -shm');
