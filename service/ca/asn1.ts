@@ -10,6 +10,7 @@
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { decodeStrictDer, oidAsDecoded } from '../../common/x509/twi-extension.js';
 
 /** Object identifiers the profile uses (RFC 5280, RFC 5480, RFC 8410, RFC 2985). */
 export const OID = {
@@ -39,20 +40,6 @@ export const ENGINE = new pkijs.CryptoEngine({
   name: 'node-webcrypto',
   crypto: (globalThis.crypto ?? webcrypto) as unknown as pkijs.CryptoEngineParameters['crypto'],
 });
-
-/**
- * Decodes one DER value that fills `bytes` exactly, or returns `undefined`: truncated input,
- * trailing bytes, indefinite lengths and other non-DER encodings are refused (the value must
- * encode back to the same bytes).
- */
-export function decodeDer(bytes: Uint8Array): asn1js.AsnType | undefined {
-  if (bytes.byteLength === 0) return undefined;
-  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const parsed = asn1js.fromBER(view);
-  if (parsed.offset !== bytes.byteLength || parsed.result.error !== '') return undefined;
-  const again = new Uint8Array(parsed.result.toBER(false));
-  return Buffer.from(again).equals(Buffer.from(view)) ? parsed.result : undefined;
-}
 
 /** PEM armour of DER bytes (RFC 7468), 64 characters a line. */
 export function toPem(label: string, der: Uint8Array): string {
@@ -107,7 +94,7 @@ export function keyUsageBits(bits: readonly number[]): asn1js.BitString {
 
 /** The KeyUsage bits set in an extension value, or `undefined` when it does not decode. */
 export function readKeyUsage(extnValue: Uint8Array): Set<number> | undefined {
-  const value = decodeDer(extnValue);
+  const value = decodeStrictDer(extnValue);
   if (!(value instanceof asn1js.BitString)) return undefined;
   const bytes = value.valueBlock.valueHexView;
   const set = new Set<number>();
@@ -117,22 +104,12 @@ export function readKeyUsage(extnValue: Uint8Array): Set<number> | undefined {
   return set;
 }
 
-/**
- * How asn1js spells `oid` after decoding it. Arcs above 2^53 (a `2.25` UUID arc) come back as
- * `{hex}` rather than decimal, while they encode correctly; extensions read from DER are matched
- * on this spelling.
- */
-export function oidAsRead(oid: string): string {
-  const der = new asn1js.ObjectIdentifier({ value: oid }).toBER(false);
-  return (asn1js.fromBER(der).result as asn1js.ObjectIdentifier).getValue();
-}
-
 /** One extension of a certificate or request, by OID (as written or as asn1js reads it). */
 export function findExtension(
   extensions: readonly pkijs.Extension[] | undefined,
   oid: string,
 ): pkijs.Extension | undefined {
-  const read = oidAsRead(oid);
+  const read = oidAsDecoded(oid);
   return extensions?.find((e) => e.extnID === oid || e.extnID === read);
 }
 

@@ -12,7 +12,8 @@
  */
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import { decodeDer, extensionValue, OID } from './asn1.js';
+import { decodeStrictDer } from '../../common/x509/twi-extension.js';
+import { extensionValue, OID } from './asn1.js';
 import { CsrError } from './errors.js';
 
 /** Largest CSR accepted, in DER bytes. */
@@ -90,7 +91,7 @@ function decodeWire(csr: string | Uint8Array): Uint8Array {
 }
 
 function parseRequest(der: Uint8Array): pkijs.CertificationRequest {
-  const asn1 = decodeDer(der);
+  const asn1 = decodeStrictDer(der);
   if (!asn1)
     refuse(
       'ERR_CSR_INVALID',
@@ -201,7 +202,7 @@ function checkExtensions(
   let requested: string | undefined;
   for (const ext of extensions) {
     if (ext.extnID === OID.basicConstraints) {
-      const value = decodeDer(extensionValue(ext));
+      const value = decodeStrictDer(extensionValue(ext));
       let ca: boolean;
       try {
         if (!value) throw new Error('not DER');
@@ -215,7 +216,7 @@ function checkExtensions(
           'the CSR asks for a CA certificate (basicConstraints CA:true)',
         );
     } else if (ext.extnID === OID.subjectAltName) {
-      const value = decodeDer(extensionValue(ext));
+      const value = decodeStrictDer(extensionValue(ext));
       let names: pkijs.GeneralName[];
       try {
         if (!value) throw new Error('not DER');

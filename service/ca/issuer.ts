@@ -20,10 +20,10 @@ import {
 } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { decodeStrictDer } from '../../common/x509/twi-extension.js';
 import {
   certificatesFromPem,
   certificateTime,
-  decodeDer,
   ENGINE,
   extensionValue,
   findExtension,
@@ -204,7 +204,7 @@ function certificatesOf(input: string | Uint8Array, what: string): Uint8Array[] 
 }
 
 function parseCertificate(der: Uint8Array, what: string): [X509Certificate, pkijs.Certificate] {
-  const asn1 = decodeDer(der);
+  const asn1 = decodeStrictDer(der);
   try {
     if (!asn1) throw new Error('not one DER value');
     return [new X509Certificate(der), new pkijs.Certificate({ schema: asn1 })];
@@ -217,7 +217,7 @@ function isCaCertificate(cert: pkijs.Certificate): { ca: boolean; keyCertSign: b
   const bc = findExtension(cert.extensions, OID.basicConstraints);
   let ca = false;
   if (bc) {
-    const value = decodeDer(extensionValue(bc));
+    const value = decodeStrictDer(extensionValue(bc));
     try {
       ca = value !== undefined && new pkijs.BasicConstraints({ schema: value }).cA === true;
     } catch {
@@ -295,7 +295,7 @@ export async function loadIssuingCa(input: IntermediateCaInput): Promise<Issuing
   }
 
   const ski = findExtension(cert.extensions, OID.subjectKeyIdentifier);
-  const skiValue = ski ? decodeDer(extensionValue(ski)) : undefined;
+  const skiValue = ski ? decodeStrictDer(extensionValue(ski)) : undefined;
   const keyId =
     skiValue instanceof asn1js.OctetString
       ? new Uint8Array(skiValue.valueBlock.valueHexView)

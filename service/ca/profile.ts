@@ -33,15 +33,6 @@ import {
 import { CaError } from './errors.js';
 import { KEY_USAGE, type IssuingCa } from './issuer.js';
 
-// The extension's codec lives in common/ so relying parties (wimse/mtls.ts) can read it.
-export {
-  encodeTwiExtension,
-  MAX_JTI_BYTES,
-  readTwiExtension,
-  TWI_EXTENSION_OID,
-  type TwiExtension,
-} from '../../common/x509/twi-extension.js';
-
 /** Default certificate lifetime: one hour. */
 export const DEFAULT_CERT_LIFETIME_SECONDS = 3600;
 

@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { readTwiExtension, earDigest } from '../../service/ca/profile.js';
+import { earDigest } from '../../service/ca/profile.js';
+import { readTwiExtension } from '../../common/x509/twi-extension.js';
 import { staticJwks } from '../../wimse/jwks.js';
 import { verifyWit } from '../../wimse/wit.js';
 import { MAX_CSR_BYTES } from '../../service/ca/csr.js';

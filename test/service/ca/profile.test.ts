@@ -12,18 +12,21 @@ import { before, describe, test } from 'node:test';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { VerificationError } from '../../../common/errors.js';
-import { keyIdentifier, oidAsRead, toPem } from '../../../service/ca/asn1.js';
+import { keyIdentifier, toPem } from '../../../service/ca/asn1.js';
 import { checkCsr } from '../../../service/ca/csr.js';
 import { CaError } from '../../../service/ca/errors.js';
 import { createRootCa, type IssuingCa } from '../../../service/ca/issuer.js';
 import {
   earDigest,
-  encodeTwiExtension,
   issueWorkloadCertificate,
-  readTwiExtension,
-  TWI_EXTENSION_OID,
   type IssuedCertificate,
 } from '../../../service/ca/profile.js';
+import {
+  encodeTwiExtension,
+  oidAsDecoded,
+  readTwiExtension,
+  TWI_EXTENSION_OID,
+} from '../../../common/x509/twi-extension.js';
 import { b64u, makeCsr, NO_OPENSSL, openssl } from './fixtures.js';
 
 const ID = 'spiffe://prod.example/ns/payments/sa/api';
@@ -32,7 +35,7 @@ const JTI = 'wit-01JABCDEF';
 
 function ext(cert: pkijs.Certificate, oid: string): pkijs.Extension {
   const found = (cert.extensions ?? []).filter(
-    (e) => e.extnID === oid || e.extnID === oidAsRead(oid),
+    (e) => e.extnID === oid || e.extnID === oidAsDecoded(oid),
   );
   assert.equal(found.length, 1, `one ${oid} extension`);
   return found[0]!;
@@ -114,7 +117,7 @@ for (const alg of ['ES256', 'ES384'] as const) {
         ['2.5.29.17', true],
         ['2.5.29.35', false],
         ['2.5.29.14', false],
-        [oidAsRead(TWI_EXTENSION_OID), false],
+        [oidAsDecoded(TWI_EXTENSION_OID), false],
       ]);
     });
 
