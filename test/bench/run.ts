@@ -6,7 +6,9 @@
  * cores with worker threads. Subjects of one sample alternate within every round, so load
  * shifts on a shared machine touch twi and its reference alike; medians are reported. Last,
  * the attest flow (issue 5): challenge → attest over HTTP against one service instance, as a
- * ratio to the core's in-process appraisals of the same evidence (`attest-bench.ts`).
+ * ratio to the core's in-process appraisals of the same evidence (`attest-bench.ts`); then
+ * certificate issuance (issue 14): attest with a CSR vs without, and mutual-TLS vs plain TLS
+ * handshakes, each pair in the same run (`x509-bench.ts`, under the JSON's `x509` key).
  *
  * `--suite provenance` (also part of the default `verify,provenance,native-sign,shim,abuse`) adds the transparency-log
  * benchmark of `provenance-bench.ts` under the JSON's `provenance` key.
@@ -47,6 +49,8 @@ import type { ShimBenchResults } from './shim-bench.js';
 import { localSubject, measureGroup } from './timing.js';
 import type { Subject, TimingPlan } from './timing.js';
 import { floorSubjectId, twiSubjectId } from './worker.js';
+import { formatX509Bench, runX509Bench } from './x509-bench.js';
+import type { X509BenchResults } from './x509-bench.js';
 import {
   formatProvenanceReport,
   FULL_PROVENANCE_PLAN,
@@ -67,7 +71,10 @@ export interface BenchOptions {
   /** Run the verifier-core part (default) and/or the attest-flow part. */
   readonly core: boolean;
   readonly attest: boolean;
-  /** Seconds per side of the attest-flow part (default 15; 1 with `--quick`). */
+  /**
+   * Seconds per side of the attest-flow part, and per subject of the certificate-issuance
+   * part (default 15; 1 with `--quick`).
+   */
   readonly attestSeconds: number;
 }
 
@@ -243,6 +250,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       seconds: opts.attestSeconds,
       concurrency: opts.quick ? 4 : 16,
     });
+    // Certificate issuance (issue 14): attest with/without a CSR, mTLS vs plain TLS handshakes.
+    progress(`  certificate issuance: ${opts.attestSeconds} s per subject, alternating`);
+    (results as BenchResults & { x509?: X509BenchResults }).x509 = await runX509Bench({
+      seconds: opts.attestSeconds,
+      concurrency: opts.quick ? 4 : 16,
+      quick: opts.quick,
+    });
   }
   if (opts.core && opts.suites.includes('shim')) {
     // The shim (issue 7): start → first credential and WPT rate, beside the verifier's time.
@@ -310,6 +324,14 @@ async function main(): Promise<void> {
     const base = results ?? { schema: 'twi-bench/1', mode: opts.quick ? 'quick' : 'full' };
     writeFileSync(opts.json, JSON.stringify({ ...base, provenance }, null, 2) + '\n');
     process.stdout.write(formatProvenanceReport(provenance) + '\n');
+  }
+  const x509 = (results as (BenchResults & { x509?: X509BenchResults }) | undefined)?.x509;
+  if (x509) {
+    process.stdout.write(
+      '\nCertificate issuance (attest with/without csr; mTLS vs plain TLS handshakes)\n' +
+        formatX509Bench(x509) +
+        '\n',
+    );
   }
   const shim = (results as (BenchResults & { shim?: ShimBenchResults }) | undefined)?.shim;
   if (shim) process.stdout.write('\n' + formatShimReport(shim) + '\n');
