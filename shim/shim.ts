@@ -13,6 +13,7 @@ import {
   prepareFilesDir,
   removeCredentialFiles,
   writeBundleFile,
+  writeBundlePemFile,
   writeCredentialFiles,
 } from './files.js';
 import { startLocalApi, type HeldBundle, type LocalApi } from './local-api.js';
@@ -60,6 +61,12 @@ export interface ShimOptions {
   readonly trustDomain?: string;
   /** How long the first WIT waits for a trust bundle (default 10 000 ms). */
   readonly bundleTimeoutMs?: number;
+  /**
+   * X.509 mode: each round also asks for a workload certificate for the TEE key (a CSR it
+   * signs); the files directory gains `svid.pem` and `bundle.pem`, the local API `GET /v1/x509`
+   * (docs/shim.md "X.509 mode").
+   */
+  readonly x509?: boolean;
   /** Workload command to start once the first credential is ready. */
   readonly command?: readonly string[];
   /** Files to measure (default {@link shimCodeFiles}). */
@@ -131,7 +138,10 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
   const watch: BundleWatch = watchBundle(new URL('v1/bundle/events', verifier.url), {
     onBundle: (b) => {
       bundle = heldBundle(b, Date.now());
-      if (o.filesDir) writeBundleFile(o.filesDir, bundle);
+      if (o.filesDir) {
+        writeBundleFile(o.filesDir, bundle);
+        if (o.x509) writeBundlePemFile(o.filesDir, bundle);
+      }
       guard.observe(b);
       enforce(renewal.current());
     },
@@ -162,6 +172,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
         verifier,
         eventLog: eventLogOf(m, register),
         ...(o.workload !== undefined && { workload: o.workload }),
+        ...(o.x509 && { x509: true }),
       });
       await witCheck.check(c.wit);
       return c;
@@ -193,6 +204,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
             ? `the credential ${revoked.jti} was revoked`
             : `the signing key ${revoked.kid} of the credential was revoked`),
         key,
+        ...(o.x509 && { x509: true }),
         now: () => new Date(),
       },
     });
