@@ -9,6 +9,7 @@
  * @module
  */
 import { X509Certificate } from 'node:crypto';
+import { x509AuthoritiesOf, type X509Bundle } from '../wimse/x509-peer.js';
 import { ShimError } from './errors.js';
 
 /** An issued workload certificate. */
@@ -88,21 +89,10 @@ export function checkSvid(
 }
 
 /**
- * `bundle.pem`: the certificates of the bundle's `x509-svid` keys (`x5c`, standard base64 DER),
- * each once, in bundle order. Empty when the bundle has none.
+ * `bundle.pem`: the bundle's X.509 authorities — the first `x5c` certificate of each
+ * `x509-svid` key (SPIFFE X509-SVID §6.2), as the relying-party library trusts them
+ * (`x509AuthoritiesOf`). Empty when the bundle has none.
  */
 export function bundlePem(bundle: Record<string, unknown>): string {
-  const keys = Array.isArray(bundle.keys) ? (bundle.keys as unknown[]) : [];
-  const seen = new Set<string>();
-  let pem = '';
-  for (const k of keys) {
-    const key = k as { use?: unknown; x5c?: unknown } | null;
-    if (!key || key.use !== 'x509-svid' || !Array.isArray(key.x5c)) continue;
-    for (const c of key.x5c) {
-      if (typeof c !== 'string' || seen.has(c)) continue;
-      seen.add(c);
-      pem += certificatePem(new Uint8Array(Buffer.from(c, 'base64')));
-    }
-  }
-  return pem;
+  return x509AuthoritiesOf(bundle as unknown as X509Bundle).join('');
 }

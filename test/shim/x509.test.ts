@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nativeWorkloadKey } from './native-key.js';
-import { startVerifier } from './setup.js';
+import { ADMIN_TOKEN, startVerifier } from './setup.js';
 import type { TestVerifier } from './setup.js';
 import type { AttesterDevice } from '../../shim/attester.js';
 import { buildCsr, ecdsaRawToDer } from '../../shim/csr.js';
@@ -232,6 +232,38 @@ describe('shim X.509 mode against the service', { timeout: 120_000 }, () => {
     assert.equal(leaf.subjectAltName, `URI:${next.sub}`);
     const { body } = await get(socketPath, '/v1/x509');
     assert.equal(body.svid_pem, next.x509!.pem);
+  });
+
+  it('refreshes bundle.pem when the CA rotates (old and new CA both trusted)', async () => {
+    const bundle = join(files, 'bundle.pem');
+    const count = (): number =>
+      (readFileSync(bundle, 'utf8').match(/BEGIN CERTIFICATE/g) ?? []).length;
+    assert.equal(count(), 1);
+    const r = await fetch(verifier.base + '/v1/admin/ca/rotate', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(r.status, 200, await r.text());
+    await until('bundle.pem with two authorities', () => (count() === 2 ? true : undefined));
+    // The next certificate comes from the new CA and still verifies against the file.
+    const before = shim.current()!.jti;
+    await until('a credential from the new CA', () => {
+      const c = shim.current();
+      return c && c.jti !== before ? c : undefined;
+    });
+    await until('the new svid.pem', () =>
+      readFileSync(join(files, 'svid.pem'), 'utf8') === shim.current()!.x509!.pem
+        ? true
+        : undefined,
+    );
+    if (hasOpenssl()) {
+      const svid = join(files, 'svid.pem');
+      execFileSync('openssl', ['verify', '-CAfile', bundle, '-untrusted', svid, svid], {
+        stdio: 'pipe',
+      });
+    }
+    const { body } = await get(socketPath, '/v1/x509');
+    assert.equal(body.bundle_pem, readFileSync(bundle, 'utf8'));
   });
 });
 
