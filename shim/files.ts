@@ -1,6 +1,6 @@
 /**
  * The file delivery of the credential: `wit.jwt`, `ear.jwt` and `bundle.json` (in X.509 mode
- * also `svid.pem` and `bundle.pem`) written
+ * also `svid.pem`, `bundle.pem` and, with a held key, `svid-key.pem`, 0600) written
  * atomically (temporary file in the same directory, fsync, rename) so a reader sees the old
  * or the new file, never a part of one. A revoked credential's files are removed (unlink is
  * atomic too): no file means no credential, as before the first one.
@@ -21,6 +21,7 @@ export const SHIM_FILES = {
   ear: 'ear.jwt',
   bundle: 'bundle.json',
   svid: 'svid.pem',
+  svidKey: 'svid-key.pem',
   bundlePem: 'bundle.pem',
 } as const;
 
@@ -45,8 +46,13 @@ export function prepareFilesDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o750 });
 }
 
-/** WIT and EAR files for a new credential, and `svid.pem` when it has a certificate. */
+/**
+ * WIT and EAR files for a new credential, `svid.pem` when it has a certificate and
+ * `svid-key.pem` (0600) when the workload holds that certificate's key.
+ */
 export function writeCredentialFiles(dir: string, c: Credential): void {
+  // The key first: a reader that sees the new certificate finds its key.
+  if (c.x509?.keyPem !== undefined) writeAtomic(dir, SHIM_FILES.svidKey, c.x509.keyPem, 0o600);
   if (c.x509) writeAtomic(dir, SHIM_FILES.svid, c.x509.pem);
   writeAtomic(dir, SHIM_FILES.wit, c.wit + '\n');
   writeAtomic(dir, SHIM_FILES.ear, c.ear + '\n');
@@ -57,6 +63,7 @@ export function removeCredentialFiles(dir: string): void {
   rmSync(join(dir, SHIM_FILES.wit), { force: true });
   rmSync(join(dir, SHIM_FILES.ear), { force: true });
   rmSync(join(dir, SHIM_FILES.svid), { force: true });
+  rmSync(join(dir, SHIM_FILES.svidKey), { force: true });
 }
 
 /** The bundle file, with its expiry beside the bundle. */

@@ -162,7 +162,7 @@ async function route(
 }
 
 /**
- * `GET /v1/x509`: `svid_pem` (leaf first), `bundle_pem`, `sub`, `jti`, `expires_at` (the
+ * `GET /v1/x509`: `svid_pem` (leaf first), `svid_key_pem` (a held key only), `bundle_pem`, `sub`, `jti`, `expires_at` (the
  * credential's) and `bundle_expires_at`.
  */
 function x509(res: ServerResponse, s: LocalApiState): void {
@@ -179,6 +179,7 @@ function x509(res: ServerResponse, s: LocalApiState): void {
     200,
     {
       svid_pem: c.x509.pem,
+      ...(c.x509.keyPem !== undefined && { svid_key_pem: c.x509.keyPem }),
       bundle_pem: authorities,
       sub: c.sub,
       jti: c.jti,

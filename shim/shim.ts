@@ -24,6 +24,7 @@ import {
   shimCodeFiles,
   type SelfMeasurement,
 } from './measure.js';
+import { createHeldKey } from './held-key.js';
 import { createRenewal, type Renewal } from './renewal.js';
 import { createRevocationGuard, describeRevocation, type RevocationReason } from './revocation.js';
 import { createVerifierClient } from './verifier-client.js';
@@ -67,6 +68,11 @@ export interface ShimOptions {
    * (docs/shim.md "X.509 mode").
    */
   readonly x509?: boolean;
+  /**
+   * X.509 mode with a key the workload holds (`svid-key.pem`): a second key generated in the
+   * TEE, attested in its own exchange; implies `x509`.
+   */
+  readonly x509WorkloadKey?: boolean;
   /** Workload command to start once the first credential is ready. */
   readonly command?: readonly string[];
   /** Files to measure (default {@link shimCodeFiles}). */
@@ -121,6 +127,8 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
     `measured ${m.files.length} files: sha384 ${Buffer.from(m.digest).toString('hex')}${register ? ` → ${register}` : ''}`,
   );
   const key: WorkloadKey = await o.attester.createKey(o.alg ?? 'ES256');
+  const x509 = o.x509 === true || o.x509WorkloadKey === true;
+  const heldKey = o.x509WorkloadKey ? createHeldKey(o.alg ?? 'ES256') : undefined;
   const verifier = createVerifierClient({ url: o.verifier });
   if (o.filesDir) prepareFilesDir(o.filesDir);
   let bundle: HeldBundle | undefined;
@@ -140,7 +148,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
       bundle = heldBundle(b, Date.now());
       if (o.filesDir) {
         writeBundleFile(o.filesDir, bundle);
-        if (o.x509) writeBundlePemFile(o.filesDir, bundle);
+        if (x509) writeBundlePemFile(o.filesDir, bundle);
       }
       guard.observe(b);
       enforce(renewal.current());
@@ -172,7 +180,8 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
         verifier,
         eventLog: eventLogOf(m, register),
         ...(o.workload !== undefined && { workload: o.workload }),
-        ...(o.x509 && { x509: true }),
+        ...(x509 && { x509: true }),
+        ...(heldKey && { heldKey }),
       });
       await witCheck.check(c.wit);
       return c;
@@ -204,7 +213,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
             ? `the credential ${revoked.jti} was revoked`
             : `the signing key ${revoked.kid} of the credential was revoked`),
         key,
-        ...(o.x509 && { x509: true }),
+        ...(x509 && { x509: true }),
         now: () => new Date(),
       },
     });
@@ -212,6 +221,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
     renewal.stop();
     watch.close();
     key.dispose();
+    heldKey?.dispose();
     throw err;
   }
   const child = renewal.ready.then(
@@ -236,6 +246,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
       watch.close();
       await api.close();
       key.dispose();
+      heldKey?.dispose();
     },
   };
 }

@@ -22,6 +22,13 @@ export interface X509Svid {
   readonly uri: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /**
+   * The `jti` of the certificate's credential when it differs from the WIT's (a held key is
+   * attested in its own exchange).
+   */
+  readonly jti?: string;
+  /** `svid-key.pem`: the private key (PKCS#8 PEM), only when the workload holds the key. */
+  readonly keyPem?: string;
 }
 
 /** PEM of one DER certificate. */

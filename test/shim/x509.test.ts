@@ -7,9 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -264,6 +265,103 @@ describe('shim X.509 mode against the service', { timeout: 120_000 }, () => {
     }
     const { body } = await get(socketPath, '/v1/x509');
     assert.equal(body.bundle_pem, readFileSync(bundle, 'utf8'));
+  });
+});
+
+describe('shim X.509 mode with a key the workload holds', { timeout: 120_000 }, () => {
+  let verifier: TestVerifier;
+  let shim: Shim;
+  let dir: string;
+  let files: string;
+  let socketPath: string;
+
+  before(async () => {
+    verifier = await startVerifier({ seed: `${SEED}-held`, witLifetimeSeconds: 600 });
+    const pki = await openSimulatedPki(verifier.pkiDir, { seed: `${SEED}-held` });
+    dir = mkdtempSync(join(tmpdir(), 'twi-shim-x509-held-'));
+    files = join(dir, 'files');
+    socketPath = join(dir, 'shim.sock');
+    shim = await startShim({
+      attester: nitroAttester(pki),
+      verifier: verifier.base,
+      socketPath,
+      filesDir: files,
+      x509WorkloadKey: true,
+    });
+    await shim.ready;
+    await until('bundle.pem', () => {
+      try {
+        return statSync(join(files, 'bundle.pem'));
+      } catch {
+        return undefined;
+      }
+    });
+  });
+
+  after(async () => {
+    await shim?.close();
+    await verifier?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes svid-key.pem (0600) for a second key, not the WIT key, with its own jti', () => {
+    assert.equal(statSync(join(files, 'svid-key.pem')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(files, 'svid.pem')).mode & 0o777, 0o640);
+    const leaf = new X509Certificate(readFileSync(join(files, 'svid.pem')));
+    const key = createPrivateKey(readFileSync(join(files, 'svid-key.pem')));
+    assert.ok(leaf.checkPrivateKey(key));
+    const c = shim.current()!;
+    assert.equal(leaf.subjectAltName, `URI:${c.sub}`);
+    const cnf = (decodeCompact(c.wit).payload.cnf as { jwk: Record<string, unknown> }).jwk;
+    assert.notEqual(leaf.publicKey.export({ format: 'jwk' }).x, cnf.x);
+    assert.ok(c.x509!.jti);
+    assert.notEqual(c.x509!.jti, c.jti);
+  });
+
+  it('passes openssl verify, and two parties complete mutual TLS with svid.pem, svid-key.pem and bundle.pem', async (t) => {
+    const svid = join(files, 'svid.pem');
+    const bundle = join(files, 'bundle.pem');
+    if (hasOpenssl()) {
+      execFileSync('openssl', ['verify', '-CAfile', bundle, '-untrusted', svid, svid], {
+        stdio: 'pipe',
+      });
+    } else {
+      t.diagnostic('openssl is not installed: openssl verify skipped');
+    }
+    const creds = {
+      key: readFileSync(join(files, 'svid-key.pem')),
+      cert: readFileSync(svid),
+      ca: readFileSync(bundle),
+    };
+    const server = createTlsServer({ ...creds, requestCert: true, rejectUnauthorized: true }, (s) =>
+      s.end(s.authorized ? 'peer ok' : 'peer refused'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect(
+          { ...creds, host: '127.0.0.1', port, checkServerIdentity: () => undefined },
+          () => {
+            if (!socket.authorized) reject(new Error(String(socket.authorizationError)));
+          },
+        );
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.equal(answer, 'peer ok');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('serves the key on GET /v1/x509', async () => {
+    const { status, body } = await get(socketPath, '/v1/x509');
+    assert.equal(status, 200);
+    assert.equal(body.svid_key_pem, readFileSync(join(files, 'svid-key.pem'), 'utf8'));
+    assert.equal(body.svid_pem, readFileSync(join(files, 'svid.pem'), 'utf8'));
   });
 });
 
