@@ -23,6 +23,10 @@ export interface ShimConfig {
   workload?: string;
   /** Trust domain the WIT's `sub` must be in (else pinned from the first WIT). */
   trustDomain?: string;
+  /** X.509 mode: also obtain a workload certificate (docs/shim.md "X.509 mode"). */
+  x509?: boolean;
+  /** X.509 mode with a second TEE key the workload holds (`svid-key.pem`). */
+  x509WorkloadKey?: boolean;
   command?: string[];
 }
 
@@ -40,6 +44,8 @@ const KEYS: Record<keyof ShimConfig, (v: unknown) => boolean> = {
   retryMaxMs: (v) => Number.isInteger(v) && (v as number) >= 100,
   workload: (v) => typeof v === 'string',
   trustDomain: (v) => typeof v === 'string' && v !== '',
+  x509: (v) => typeof v === 'boolean',
+  x509WorkloadKey: (v) => typeof v === 'boolean',
   command: (v) => Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string'),
 };
 

@@ -11,6 +11,9 @@ import { decodeCompact } from '../wimse/jws.js';
 import type { AttesterDevice, WorkloadKey } from './attester.js';
 import { ShimError } from './errors.js';
 import type { VerifierClient } from './verifier-client.js';
+import { buildCsr } from './csr.js';
+import type { HeldKey } from './held-key.js';
+import { checkSvid, type X509Svid } from './x509.js';
 
 /** A credential the shim holds. */
 export interface Credential {
@@ -21,7 +24,10 @@ export interface Credential {
   readonly jti: string | undefined;
   /** WIT `iat` (or receipt time when absent). */
   readonly issuedAt: Date;
+  /** The WIT's expiry, or the certificate's when that comes first (X.509 mode). */
   readonly expiresAt: Date;
+  /** The workload certificate (X.509 mode only). */
+  readonly x509?: X509Svid;
 }
 
 /** What {@link obtainCredential} needs. */
@@ -33,6 +39,13 @@ export interface AttestRound {
   readonly eventLog?: unknown;
   /** Optional workload name appended to the identifier by the verifier. */
   readonly workload?: string;
+  /** X.509 mode: send a CSR for `key`, signed by it, and expect a certificate chain back. */
+  readonly x509?: boolean;
+  /**
+   * X.509 mode with a key the workload holds: the certificate is for this key, attested in its
+   * own exchange ({@link obtainCredential}).
+   */
+  readonly heldKey?: HeldKey;
   readonly now?: () => Date;
 }
 
@@ -62,27 +75,74 @@ function credentialOf(wit: string, ear: string, expiresAt: Date, now: Date): Cre
   };
 }
 
+/** One `/v1/attest` exchange for `key`: fresh nonce, fresh evidence binding it and the key. */
+async function attestKey(r: AttestRound, key: WorkloadKey, csr: string | undefined) {
+  const challenge = await r.verifier.challenge();
+  const nonce = new Uint8Array(Buffer.from(challenge.nonce, 'base64url'));
+  const reportData = bindingReportData(nonce, jwkThumbprint(key.publicJwk));
+  const evidence = await r.attester.collectEvidence({ nonce, reportData, publicKey: key.spki });
+  return r.verifier.attest({
+    nonce: challenge.nonce,
+    evidence: encodeEvidenceCmw(evidence),
+    key: key.publicJwk as Record<string, unknown>,
+    ...(r.eventLog !== undefined && { event_log: r.eventLog }),
+    ...(r.workload !== undefined && { workload: r.workload }),
+    ...(csr !== undefined && { csr }),
+  });
+}
+
+/** A base64url DER CSR for `key`, signed by it. */
+async function csrFor(key: WorkloadKey): Promise<string> {
+  return Buffer.from(await buildCsr(key)).toString('base64url');
+}
+
 /**
  * One round: a fresh nonce, fresh evidence binding it and the key, `/v1/attest`.
+ *
+ * In X.509 mode the request also carries a CSR for the bound key, signed by it in the TEE, and
+ * the answer must carry its certificate ({@link checkSvid}). With a `heldKey`, the certificate
+ * is for that key instead, in a second exchange that binds it into its own evidence; that
+ * exchange's WIT is not served (its `jti` is the certificate's, watched for revocation).
  *
  * @throws {ShimError} `ERR_SHIM_VERIFIER_UNAVAILABLE` (retryable), `ERR_SHIM_ATTEST_REFUSED`,
  *   `ERR_SHIM_VERIFIER_RESPONSE`; a `DeviceError` when the TEE refuses.
  */
 export async function obtainCredential(r: AttestRound): Promise<Credential> {
-  const challenge = await r.verifier.challenge();
-  const nonce = new Uint8Array(Buffer.from(challenge.nonce, 'base64url'));
-  const reportData = bindingReportData(nonce, jwkThumbprint(r.key.publicJwk));
-  const evidence = await r.attester.collectEvidence({
-    nonce,
-    reportData,
-    publicKey: r.key.spki,
-  });
-  const answer = await r.verifier.attest({
-    nonce: challenge.nonce,
-    evidence: encodeEvidenceCmw(evidence),
-    key: r.key.publicJwk as Record<string, unknown>,
-    ...(r.eventLog !== undefined && { event_log: r.eventLog }),
-    ...(r.workload !== undefined && { workload: r.workload }),
-  });
-  return credentialOf(answer.wit, answer.ear, answer.expiresAt, (r.now ?? (() => new Date()))());
+  const sameKey = r.x509 === true && r.heldKey === undefined;
+  const answer = await attestKey(r, r.key, sameKey ? await csrFor(r.key) : undefined);
+  const now = (r.now ?? (() => new Date()))();
+  const c = credentialOf(answer.wit, answer.ear, answer.expiresAt, now);
+  if (!r.x509) return c;
+  let chain = answer.x509Chain;
+  let certKey: WorkloadKey = r.key;
+  let certJti: string | undefined;
+  if (r.heldKey) {
+    certKey = r.heldKey;
+    const second = await attestKey(r, r.heldKey, await csrFor(r.heldKey));
+    chain = second.x509Chain;
+    const held = credentialOf(second.wit, second.ear, second.expiresAt, now);
+    if (held.sub !== c.sub) {
+      throw new ShimError(
+        'ERR_SHIM_VERIFIER_RESPONSE',
+        `the workload key was assigned ${held.sub}, the TEE key ${c.sub}`,
+      );
+    }
+    certJti = held.jti;
+  }
+  if (!chain) {
+    throw new ShimError('ERR_SHIM_VERIFIER_RESPONSE', 'the verifier issued no certificate');
+  }
+  const x509: X509Svid = {
+    ...checkSvid(chain, certKey.spki, c.sub, now),
+    ...(certJti !== undefined && { jti: certJti }),
+    ...(r.heldKey && { keyPem: r.heldKey.privatePem }),
+  };
+  const expiresAt = x509.notAfter < c.expiresAt ? x509.notAfter : c.expiresAt;
+  if (expiresAt.getTime() <= c.issuedAt.getTime()) {
+    throw new ShimError(
+      'ERR_SHIM_VERIFIER_RESPONSE',
+      'the certificate expires before the WIT starts',
+    );
+  }
+  return { ...c, expiresAt, x509 };
 }

@@ -2,7 +2,8 @@
  * The workload's local API: HTTP/1.1 over a Unix domain socket (mode 0600, or 0660 with a
  * configured group). Every answer carries `expires_at` (and `Expires`); errors are RFC 9457
  * problem+json with a stable `code`. The private key never leaves the TEE: `POST /v1/wpt`
- * returns a signature made by it.
+ * returns a signature made by it. In X.509 mode `GET /v1/x509` serves the workload certificate
+ * chain and the bundle's X.509 authorities as PEM.
  *
  * @internal
  * @module
@@ -15,6 +16,7 @@ import type { WorkloadKey } from './attester.js';
 import type { Credential } from './credential.js';
 import { ShimError } from './errors.js';
 import { parseWptRequest, signShimWpt } from './wpt.js';
+import { bundlePem } from './x509.js';
 
 /** The trust bundle the shim follows, with its expiry (receipt + `spiffe_refresh_hint`). */
 export interface HeldBundle {
@@ -29,6 +31,8 @@ export interface LocalApiState {
   /** While there is no credential because the last one was revoked: why (no token). */
   revoked?(): string | undefined;
   readonly key: WorkloadKey;
+  /** X.509 mode: `GET /v1/x509` is served (else it is 404). */
+  readonly x509?: boolean;
   now(): Date;
 }
 
@@ -122,6 +126,7 @@ async function route(
     '/v1/ear': 'GET',
     '/v1/bundle': 'GET',
     '/v1/wpt': 'POST',
+    '/v1/x509': 'GET',
   };
   const want = path === undefined ? undefined : allowed[path];
   if (want === undefined) return problem(res, 404, 'ERR_SHIM_NOT_FOUND', `no route ${path}`);
@@ -134,6 +139,7 @@ async function route(
     if (!b) return problem(res, 503, 'ERR_SHIM_NO_BUNDLE', 'no trust bundle received yet');
     return send(res, 200, { bundle: b.bundle, expires_at: b.expiresAt.toISOString() }, b.expiresAt);
   }
+  if (path === '/v1/x509') return x509(res, s);
   const c = s.credential();
   if (path === '/v1/wpt') {
     const body = parseWptRequest(await readBody(req));
@@ -153,6 +159,35 @@ async function route(
     return send(res, 200, { wit: c.wit, sub: c.sub, jti: c.jti, expires_at }, c.expiresAt);
   }
   return send(res, 200, { ear: c.ear, expires_at }, c.expiresAt);
+}
+
+/**
+ * `GET /v1/x509`: `svid_pem` (leaf first), `svid_key_pem` (a held key only), `bundle_pem`, `sub`, `jti`, `expires_at` (the
+ * credential's) and `bundle_expires_at`.
+ */
+function x509(res: ServerResponse, s: LocalApiState): void {
+  if (!s.x509) return problem(res, 404, 'ERR_SHIM_NOT_FOUND', 'the shim runs without X.509 mode');
+  const c = s.credential();
+  if (!c?.x509) return noCredential(res, s);
+  const b = s.bundle();
+  const authorities = b ? bundlePem(b.bundle) : '';
+  if (authorities === '') {
+    return problem(res, 503, 'ERR_SHIM_NO_BUNDLE', 'no bundle with X.509 authorities received yet');
+  }
+  send(
+    res,
+    200,
+    {
+      svid_pem: c.x509.pem,
+      ...(c.x509.keyPem !== undefined && { svid_key_pem: c.x509.keyPem }),
+      bundle_pem: authorities,
+      sub: c.sub,
+      jti: c.jti,
+      expires_at: c.expiresAt.toISOString(),
+      bundle_expires_at: b!.expiresAt.toISOString(),
+    },
+    c.expiresAt,
+  );
 }
 
 /**

@@ -63,6 +63,9 @@ export function createRevocationGuard(): RevocationGuard {
     check(c) {
       if (!any) return undefined;
       if (c.jti !== undefined && revokedJtis.has(c.jti)) return { kind: 'jti', jti: c.jti };
+      // The certificate of a held key has its own jti (docs/shim.md "X.509 mode").
+      const certJti = c.x509?.jti;
+      if (certJti !== undefined && revokedJtis.has(certJti)) return { kind: 'jti', jti: certJti };
       const kid = witKid(c.wit);
       if (kid !== undefined && seen.has(kid) && !live.has(kid)) return { kind: 'kid', kid };
       return undefined;

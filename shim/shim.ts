@@ -13,6 +13,7 @@ import {
   prepareFilesDir,
   removeCredentialFiles,
   writeBundleFile,
+  writeBundlePemFile,
   writeCredentialFiles,
 } from './files.js';
 import { startLocalApi, type HeldBundle, type LocalApi } from './local-api.js';
@@ -23,6 +24,7 @@ import {
   shimCodeFiles,
   type SelfMeasurement,
 } from './measure.js';
+import { createHeldKey } from './held-key.js';
 import { createRenewal, type Renewal } from './renewal.js';
 import { createRevocationGuard, describeRevocation, type RevocationReason } from './revocation.js';
 import { createVerifierClient } from './verifier-client.js';
@@ -60,6 +62,17 @@ export interface ShimOptions {
   readonly trustDomain?: string;
   /** How long the first WIT waits for a trust bundle (default 10 000 ms). */
   readonly bundleTimeoutMs?: number;
+  /**
+   * X.509 mode: each round also asks for a workload certificate for the TEE key (a CSR it
+   * signs); the files directory gains `svid.pem` and `bundle.pem`, the local API `GET /v1/x509`
+   * (docs/shim.md "X.509 mode").
+   */
+  readonly x509?: boolean;
+  /**
+   * X.509 mode with a key the workload holds (`svid-key.pem`): a second key generated in the
+   * TEE, attested in its own exchange; implies `x509`.
+   */
+  readonly x509WorkloadKey?: boolean;
   /** Workload command to start once the first credential is ready. */
   readonly command?: readonly string[];
   /** Files to measure (default {@link shimCodeFiles}). */
@@ -114,6 +127,8 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
     `measured ${m.files.length} files: sha384 ${Buffer.from(m.digest).toString('hex')}${register ? ` → ${register}` : ''}`,
   );
   const key: WorkloadKey = await o.attester.createKey(o.alg ?? 'ES256');
+  const x509 = o.x509 === true || o.x509WorkloadKey === true;
+  const heldKey = o.x509WorkloadKey ? createHeldKey(o.alg ?? 'ES256') : undefined;
   const verifier = createVerifierClient({ url: o.verifier });
   if (o.filesDir) prepareFilesDir(o.filesDir);
   let bundle: HeldBundle | undefined;
@@ -131,7 +146,10 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
   const watch: BundleWatch = watchBundle(new URL('v1/bundle/events', verifier.url), {
     onBundle: (b) => {
       bundle = heldBundle(b, Date.now());
-      if (o.filesDir) writeBundleFile(o.filesDir, bundle);
+      if (o.filesDir) {
+        writeBundleFile(o.filesDir, bundle);
+        if (x509) writeBundlePemFile(o.filesDir, bundle);
+      }
       guard.observe(b);
       enforce(renewal.current());
     },
@@ -162,6 +180,8 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
         verifier,
         eventLog: eventLogOf(m, register),
         ...(o.workload !== undefined && { workload: o.workload }),
+        ...(x509 && { x509: true }),
+        ...(heldKey && { heldKey }),
       });
       await witCheck.check(c.wit);
       return c;
@@ -193,6 +213,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
             ? `the credential ${revoked.jti} was revoked`
             : `the signing key ${revoked.kid} of the credential was revoked`),
         key,
+        ...(x509 && { x509: true }),
         now: () => new Date(),
       },
     });
@@ -200,6 +221,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
     renewal.stop();
     watch.close();
     key.dispose();
+    heldKey?.dispose();
     throw err;
   }
   const child = renewal.ready.then(
@@ -224,6 +246,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
       watch.close();
       await api.close();
       key.dispose();
+      heldKey?.dispose();
     },
   };
 }
