@@ -9,8 +9,9 @@
  * @internal
  * @module
  */
-import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, sign, type KeyObject } from 'node:crypto';
 import type { WorkloadKey } from './attester.js';
+import { newKeyPair } from '../common/key-pair.js';
 
 /** A workload key whose private half the shim may hand out. */
 export interface HeldKey extends WorkloadKey {
@@ -20,7 +21,7 @@ export interface HeldKey extends WorkloadKey {
 
 /** Generates a P-256 (`ES256`) or P-384 (`ES384`) key the workload will hold. */
 export function createHeldKey(alg: 'ES256' | 'ES384'): HeldKey {
-  const { privateKey } = generateKeyPairSync('ec', {
+  const { privateKey } = newKeyPair('ec', {
     namedCurve: alg === 'ES256' ? 'P-256' : 'P-384',
   });
   let key: KeyObject | undefined = privateKey;

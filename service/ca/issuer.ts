@@ -13,7 +13,6 @@
 import {
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   X509Certificate,
   type KeyObject,
   type webcrypto,
@@ -36,6 +35,7 @@ import {
   toPem,
 } from './asn1.js';
 import { CaError } from './errors.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 /** The signature algorithms an issuing CA may use. */
 export type CaAlg = 'ES256' | 'ES384';
@@ -158,7 +158,7 @@ export async function createRootCa(options: RootCaOptions): Promise<IssuingCa> {
     throw new TypeError('validitySeconds must be a positive integer');
   }
   const now = options.now ?? new Date();
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: CA_ALGS[alg].curve });
+  const { privateKey } = newKeyPair('ec', { namedCurve: CA_ALGS[alg].curve });
   const spki = pkijs.PublicKeyInfo.fromBER(spkiDer(privateKey));
   const keyId = keyIdentifier(spki);
   const subject = name(options.commonName, options.organization);

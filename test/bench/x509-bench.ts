@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { type JsonWebKey, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -47,6 +47,7 @@ import { b64u, makeCsr } from '../service/ca/fixtures.js';
 import { bundleOf, issue, newCa, type Workload } from '../wimse/mtls-fixtures.js';
 import { localSubject, measureGroup } from './timing.js';
 import type { Rate, RoundResult, Subject, TimingPlan } from './timing.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 /** The attest pair: with and without a CSR, same service instance, same evidence kind. */
 export interface X509AttestResults {
@@ -120,7 +121,7 @@ interface WorkloadKeyPair extends LoadWorkloadKey {
 }
 
 function workloadKeyPair(): WorkloadKeyPair {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { publicKey, privateKey } = newKeyPair('ec', { namedCurve: 'P-256' });
   const jwk = { ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), alg: 'ES256' };
   const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
   return { jwk, spki, jkt: jwkThumbprint(jwk), privateKey, publicKey };

@@ -7,7 +7,7 @@
  * carries the CA as an `x509-svid` key with `x5c` that the WIT checks ignore.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { earDigest } from '../../service/ca/profile.js';
 import { readTwiExtension } from '../../common/x509/twi-extension.js';
@@ -16,13 +16,14 @@ import { verifyWit } from '../../wimse/wit.js';
 import { MAX_CSR_BYTES } from '../../service/ca/csr.js';
 import { b64u, evidenceCmw, NOW, startTestService, type TestService } from './harness.js';
 import { makeCsr, NO_OPENSSL, openssl } from './ca/fixtures.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 interface Pair {
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
 }
 
-const p256 = (): Pair => generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const p256 = (): Pair => newKeyPair('ec', { namedCurve: 'prime256v1' });
 
 function keyOf(pair: Pair): { jwk: JsonWebKey & { alg: string }; spki: Uint8Array } {
   return {
@@ -178,7 +179,7 @@ describe('attest with a CSR', { timeout: 300_000 }, () => {
     [
       'RSA key',
       () => {
-        const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const rsa = newKeyPair('rsa', { modulusLength: 2048 });
         return b64u(makeCsr(rsa));
       },
       'ERR_CSR_UNSUPPORTED_ALG',

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import { isSealed } from '../../service/store/kek.js';
 import { openStore } from '../../service/store/open.js';
 import type { Store } from '../../service/store/types.js';
 import { NO_OPENSSL, OPENSSL, openssl } from './ca/fixtures.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 const T0 = new Date('2025-06-01T00:00:00Z');
 const DAY = 24 * 3600 * 1000;
@@ -174,7 +175,7 @@ openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -days
     assert.ok(anchor.raw.equals(new X509Certificate(files['root.pem']!).raw), 'x5c = the root');
     const pem = bundlePem(publishedCas(stored, now, 3600));
 
-    const leafKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const leafKey = newKeyPair('ec', { namedCurve: 'prime256v1' });
     const issued = await issueWorkloadCertificate(ca.ca, {
       publicKey: leafKey.publicKey,
       workloadId: 'spiffe://example.org/op',

@@ -3,10 +3,11 @@
  * it issues (any identifier, jti, validity), and the SPIFFE bundle publishing it as an
  * `x509-svid` key with `x5c`.
  */
-import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { createRootCa, type IssuingCa } from '../../service/ca/issuer.js';
 import { earDigest, issueWorkloadCertificate } from '../../service/ca/profile.js';
 import type { X509Bundle } from '../../wimse/x509-peer.js';
+import { newKeyPair } from '../../common/key-pair.js';
 
 /** A workload's credential: certificate chain and key (PEM), and what is in it. */
 export interface Workload {
@@ -30,7 +31,7 @@ export async function issue(
   id: string,
   opts: { now?: Date; lifetimeSeconds?: number } = {},
 ): Promise<Workload> {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { publicKey, privateKey } = newKeyPair('ec', { namedCurve: 'P-256' });
   const jti = `wit-${randomUUID()}`;
   const issued = await issueWorkloadCertificate(ca, {
     publicKey,

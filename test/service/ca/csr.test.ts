@@ -6,11 +6,12 @@
  * garbage, truncation and trailing bytes.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { checkCsr, MAX_CSR_BYTES, MAX_CSR_CHARS } from '../../../service/ca/csr.js';
 import { CsrError, type CsrCode } from '../../../service/ca/errors.js';
 import { b64u, makeCsr, NO_OPENSSL, openssl, opensslFiles } from './fixtures.js';
+import { newKeyPair } from '../../../common/key-pair.js';
 
 const ID = 'spiffe://prod.example/ns/payments/sa/api';
 
@@ -19,9 +20,9 @@ interface Pair {
   readonly publicKey: KeyObject;
 }
 
-const p256 = (): Pair => generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const p384 = (): Pair => generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
-const ed25519 = (): Pair => generateKeyPairSync('ed25519');
+const p256 = (): Pair => newKeyPair('ec', { namedCurve: 'prime256v1' });
+const p384 = (): Pair => newKeyPair('ec', { namedCurve: 'secp384r1' });
+const ed25519 = (): Pair => newKeyPair('ed25519');
 
 function expect(pair: Pair, workloadId = ID) {
   return { key: pair.publicKey.export({ format: 'jwk' }), workloadId };
@@ -144,11 +145,11 @@ describe('CSRs the CA refuses, each with its code', { timeout: 120_000 }, () => 
   });
 
   test('ERR_CSR_UNSUPPORTED_ALG: RSA, EC P-521, Ed448', () => {
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rsa = newKeyPair('rsa', { modulusLength: 2048 });
     refused('ERR_CSR_UNSUPPORTED_ALG', () => checkCsr(b64u(makeCsr(rsa)), expect(rsa)));
-    const p521 = generateKeyPairSync('ec', { namedCurve: 'secp521r1' });
+    const p521 = newKeyPair('ec', { namedCurve: 'secp521r1' });
     refused('ERR_CSR_UNSUPPORTED_ALG', () => checkCsr(b64u(makeCsr(p521)), expect(p521)));
-    const ed448 = generateKeyPairSync('ed448');
+    const ed448 = newKeyPair('ed448');
     refused('ERR_CSR_UNSUPPORTED_ALG', () => checkCsr(b64u(makeCsr(ed448)), expect(ed448)));
   });
 

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import {
 } from '../../../service/ca/issuer.js';
 import { earDigest, issueWorkloadCertificate } from '../../../service/ca/profile.js';
 import { NO_OPENSSL, OPENSSL, openssl } from './fixtures.js';
+import { newKeyPair } from '../../../common/key-pair.js';
 
 const ID = 'wimse://prod.example/ns/payments/api';
 
@@ -115,13 +116,13 @@ describe('loading an operator CA (no openssl needed)', { timeout: 120_000 }, () 
     await refused('ERR_CA_KEY_MISMATCH', () =>
       loadIssuingCa({
         certificate: root.certificate,
-        privateKey: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey,
+        privateKey: newKeyPair('ec', { namedCurve: 'prime256v1' }).privateKey,
       }),
     );
   });
 
   test('ERR_CA_NOT_CA: an issued workload certificate and its key', async () => {
-    const leaf = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const leaf = newKeyPair('ec', { namedCurve: 'prime256v1' });
     const issued = await issueWorkloadCertificate(root, {
       publicKey: leaf.publicKey,
       workloadId: ID,
@@ -144,7 +145,7 @@ describe('loading an operator CA (no openssl needed)', { timeout: 120_000 }, () 
   });
 
   test('ERR_CA_UNSUPPORTED_ALG, ERR_CA_INVALID, ERR_CA_EXPIRED', async () => {
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const rsa = newKeyPair('rsa', { modulusLength: 2048 }).privateKey;
     await refused('ERR_CA_UNSUPPORTED_ALG', () =>
       loadIssuingCa({ certificate: root.certificate, privateKey: rsa }),
     );
@@ -242,7 +243,7 @@ done
       assert.ok(
         ski.replace(/[^0-9A-F]/g, '').endsWith(Buffer.from(ca.keyId).toString('hex').toUpperCase()),
       );
-      const leaf = generateKeyPairSync('ed25519');
+      const leaf = newKeyPair('ed25519');
       const issued = await issueWorkloadCertificate(ca, {
         publicKey: leaf.publicKey,
         workloadId: ID,

@@ -7,7 +7,7 @@
  * CA's SKI, SKI, the twi extension (jti, EAR SHA-256), default 1 h lifetime within the CA's.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -28,6 +28,7 @@ import {
   TWI_EXTENSION_OID,
 } from '../../../common/x509/twi-extension.js';
 import { b64u, makeCsr, NO_OPENSSL, openssl } from './fixtures.js';
+import { newKeyPair } from '../../../common/key-pair.js';
 
 const ID = 'spiffe://prod.example/ns/payments/sa/api';
 const EAR = 'eyJhbGciOiJFUzI1NiJ9.eyJlYXJfdmVyaWZpZXJfaWQiOnt9fQ.c2ln';
@@ -74,7 +75,7 @@ for (const alg of ['ES256', 'ES384'] as const) {
         alg,
         now: new Date(now.getTime() - 60_000),
       });
-      leafKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      leafKey = newKeyPair('ec', { namedCurve: 'prime256v1' });
       // the key comes through a checked CSR, as it will on the wire
       const checked = checkCsr(b64u(makeCsr({ ...leafKey, sans: [`uri:${ID}`] })), {
         key: leafKey.publicKey.export({ format: 'jwk' }),
@@ -238,22 +239,19 @@ describe('issuance options and refusals', { timeout: 120_000 }, () => {
 
   test('Ed25519 and P-384 workload keys; a configurable lifetime; fresh serials', async () => {
     const serials = new Set<string>();
-    for (const pair of [
-      generateKeyPairSync('ed25519'),
-      generateKeyPairSync('ec', { namedCurve: 'secp384r1' }),
-    ]) {
+    for (const pair of [newKeyPair('ed25519'), newKeyPair('ec', { namedCurve: 'secp384r1' })]) {
       const issued = await issue(ca, pair.publicKey, { lifetimeSeconds: 600 });
       assert.equal(issued.notAfter.getTime() - issued.notBefore.getTime(), 600_000);
       assert.ok(new X509Certificate(issued.der).publicKey.equals(pair.publicKey));
       serials.add(issued.serial);
     }
-    const key = generateKeyPairSync('ed25519').publicKey;
+    const key = newKeyPair('ed25519').publicKey;
     for (let i = 0; i < 30; i++) serials.add((await issue(ca, key)).serial);
     assert.equal(serials.size, 32);
   });
 
   test("never past the CA's notAfter; nothing from an expired CA", async () => {
-    const key = generateKeyPairSync('ed25519').publicKey;
+    const key = newKeyPair('ed25519').publicKey;
     const late = new Date(ca.notAfter.getTime() - 1800_000);
     const issued = await issue(ca, key, { now: late });
     assert.equal(issued.notAfter.getTime(), ca.notAfter.getTime());
@@ -263,7 +261,7 @@ describe('issuance options and refusals', { timeout: 120_000 }, () => {
   });
 
   test('bad requests are caller misuse (TypeError)', async () => {
-    const key = generateKeyPairSync('ed25519').publicKey;
+    const key = newKeyPair('ed25519').publicKey;
     const base = { publicKey: key, workloadId: ID, jti: JTI, earSha256: earDigest(EAR) };
     for (const bad of [
       { workloadId: 'https://prod.example/x' },
@@ -272,7 +270,7 @@ describe('issuance options and refusals', { timeout: 120_000 }, () => {
       { earSha256: new Uint8Array(31) },
       { lifetimeSeconds: 0 },
       { lifetimeSeconds: 86_401 },
-      { publicKey: generateKeyPairSync('ed25519').privateKey },
+      { publicKey: newKeyPair('ed25519').privateKey },
     ]) {
       await assert.rejects(
         issueWorkloadCertificate(ca, { ...base, ...bad }),
