@@ -28,6 +28,8 @@ export interface ShimCliOptions {
   trustDomain?: string;
   emulate?: string;
   pki?: string;
+  x509?: boolean;
+  x509WorkloadKey?: boolean;
 }
 
 const cliPath = fileURLToPath(new URL('../twi.js', import.meta.url));
@@ -45,6 +47,8 @@ function merged(o: ShimCliOptions, command: string[]): ShimConfig {
   if (o.retryMaxMs !== undefined) cli.retryMaxMs = Number(o.retryMaxMs);
   if (o.workload !== undefined) cli.workload = o.workload;
   if (o.trustDomain !== undefined) cli.trustDomain = o.trustDomain;
+  if (o.x509) cli.x509 = true;
+  if (o.x509WorkloadKey) cli.x509WorkloadKey = true;
   if (command.length > 0) cli.command = command;
   const c = { ...file, ...checkConfig(cli, 'command line') };
   if (c.verifier === undefined) throw new TypeError('twi shim needs --verifier <url>');
@@ -65,6 +69,8 @@ function childArgs(c: ShimConfig): string[] {
   add('--retry-max-ms', c.retryMaxMs);
   add('--workload', c.workload);
   add('--trust-domain', c.trustDomain);
+  if (c.x509) args.push('--x509');
+  if (c.x509WorkloadKey) args.push('--x509-workload-key');
   if (c.command) args.push('--', ...c.command);
   return args;
 }
@@ -119,6 +125,8 @@ async function runShim(c: ShimConfig): Promise<number> {
     ...(c.workload !== undefined && { workload: c.workload }),
     ...(c.trustDomain !== undefined && { trustDomain: c.trustDomain }),
     ...(c.command !== undefined && { command: c.command }),
+    ...(c.x509 !== undefined && { x509: c.x509 }),
+    ...(c.x509WorkloadKey !== undefined && { x509WorkloadKey: c.x509WorkloadKey }),
     log,
   });
   log(`${shim.platform}: serving ${shim.socketPath}`);
@@ -157,6 +165,14 @@ export function registerShim(program: Command): void {
     )
     .option('--workload <name>', 'workload name appended to the identifier')
     .option('--trust-domain <td>', "trust domain the WIT's sub must be in (default: the first's)")
+    .option(
+      '--x509',
+      'also obtain an X.509 workload certificate for the TEE key (svid.pem, bundle.pem)',
+    )
+    .option(
+      '--x509-workload-key',
+      'with a second attested key the workload holds (adds svid-key.pem, 0600); implies --x509',
+    )
     .option('--emulate <p>', 'run against the device emulator of tdx | sev-snp | nitro')
     .option('--pki <dir>', 'with --emulate: simulated PKI directory')
     .passThroughOptions()

@@ -166,6 +166,8 @@ export function startShimProcess(o: {
   retryMaxMs?: number;
   command?: string[];
   env?: Record<string, string>;
+  /** More `twi shim` flags, e.g. `--x509`. */
+  flags?: string[];
 }): ShimProcess {
   const socket = join(o.dir, `shim-${o.platform}.sock`);
   const files = join(o.dir, `files-${o.platform}`);
@@ -173,6 +175,7 @@ export function startShimProcess(o: {
   args.push('--verifier', o.verifier.base, '--socket', socket, '--files', files);
   if (o.renewFraction !== undefined) args.push('--renew-fraction', String(o.renewFraction));
   if (o.retryMaxMs !== undefined) args.push('--retry-max-ms', String(o.retryMaxMs));
+  if (o.flags) args.push(...o.flags);
   if (o.command) args.push('--', ...o.command);
   const proc = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
