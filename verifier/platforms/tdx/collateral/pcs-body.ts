@@ -26,6 +26,13 @@ export interface SignedPcsJson {
 export type SignedMember = 'tcbInfo' | 'enclaveIdentity';
 
 /**
+ * Splits already done, by body: the provider hands the same (cached) body to every attest, so
+ * the UTF-8 decode and member scan run once per body, not once per quote. Endorsement bodies
+ * are never written to; the verify stage authenticates the sliced text itself either way.
+ */
+const splits = new WeakMap<Uint8Array, Map<SignedMember, SignedPcsJson>>();
+
+/**
  * Splits a PCS JSON body into the exact signed value text and its signature.
  *
  * @param label - Names the body in errors (`tdx-tcb-info`, say).
@@ -40,6 +47,16 @@ export function splitSignedJson(
   member: SignedMember,
   label: string,
 ): SignedPcsJson {
+  const done = splits.get(body)?.get(member);
+  if (done !== undefined) return done;
+  const split = splitOnce(body, member, label);
+  const byMember = splits.get(body) ?? new Map<SignedMember, SignedPcsJson>();
+  byMember.set(member, split);
+  splits.set(body, byMember);
+  return split;
+}
+
+function splitOnce(body: Uint8Array, member: SignedMember, label: string): SignedPcsJson {
   let text: string;
   let spans: ReturnType<typeof jsonMemberSpans>;
   try {
@@ -59,7 +76,7 @@ export function splitSignedJson(
   }
   const signed = text.slice(value.start, value.end);
   if (!signed.startsWith('{')) return invalid(label, `"${member}" is not an object`);
-  return { text: signed, signature: Buffer.from(signatureHex, 'hex') };
+  return Object.freeze({ text: signed, signature: Buffer.from(signatureHex, 'hex') });
 }
 
 /** One Intel endorsement as the wing needs it: the body and the PEM issuer chain. */
