@@ -20,6 +20,10 @@ import {
   type ModeFix,
 } from '../../service/store/file-modes.js';
 import { intOption } from '../args.js';
+import { readInputFile } from '../io.js';
+
+/** A PEM file named on the command line, through the CLI's bounded reader (one-line errors). */
+const readText = (path: string): string => Buffer.from(readInputFile(path)).toString('utf8');
 import type { ServiceCaOptions } from '../../service/ca-keys.js';
 import {
   addLimitOptions,
@@ -75,9 +79,9 @@ function caFromFlags(o: ServeCliOptions): ServiceCaOptions {
     ...(o.caCert !== undefined &&
       o.caKey !== undefined && {
         intermediate: {
-          certificate: readFileSync(o.caCert, 'utf8'),
-          privateKey: readFileSync(o.caKey, 'utf8'),
-          ...(o.caChain !== undefined && { chain: [readFileSync(o.caChain, 'utf8')] }),
+          certificate: readText(o.caCert),
+          privateKey: readText(o.caKey),
+          ...(o.caChain !== undefined && { chain: [readText(o.caChain)] }),
         },
       }),
   };
