@@ -17,6 +17,7 @@ import type { AmdProduct, EndorsementRequest } from '../../../verify/endorsement
 import type { CollateralSource, SuppliedEndorsements } from '../../../verify/types.js';
 import { decodeSnpSignerInfo, type SnpSigningKey } from '../abi/bit-fields.js';
 import { parseSnpCertTable } from '../abi/cert-table.js';
+import type { SnpCertTableEntry } from '../abi/cert-table.js';
 import { decodeSnpTcb } from '../abi/tcb.js';
 import type { SnpReport } from '../abi/types.js';
 import { productFromCertificate } from '../collateral/vcek-extensions.js';
@@ -54,9 +55,20 @@ interface AttesterSnp {
   readonly crl: Uint8Array | undefined;
 }
 
+/** Cert tables parsed once per byte array: `needs` and `assemble` both read the same table. */
+const certTables = new WeakMap<Uint8Array, readonly SnpCertTableEntry[]>();
+
+function certTableOf(bytes: Uint8Array): readonly SnpCertTableEntry[] {
+  let entries = certTables.get(bytes);
+  if (entries === undefined) {
+    entries = parseSnpCertTable(bytes);
+    certTables.set(bytes, entries);
+  }
+  return entries;
+}
+
 function attesterSnp(supplied: SuppliedEndorsements, signingKey: SnpSigningKey): AttesterSnp {
-  const entries =
-    supplied.snpCertTable === undefined ? [] : parseSnpCertTable(supplied.snpCertTable);
+  const entries = supplied.snpCertTable === undefined ? [] : certTableOf(supplied.snpCertTable);
   const first = (kind: string) => entries.find((e) => e.kind === kind)?.data;
   const fromTable =
     signingKey === 'vlek' ? (first('vlek') ?? first('vcek')) : (first('vcek') ?? first('vlek'));
