@@ -1,7 +1,8 @@
 /**
  * Client library for workloads (`import … from 'twi/shim'`): the WIT, WPTs for requests, and a
  * `fetch` that adds `Workload-Identity-Token` and `Workload-Proof-Token` to each call, all
- * through the shim's local API on its Unix socket. The workload never holds the private key.
+ * through the shim's local API on its Unix socket; in X.509 mode also the workload certificate
+ * for mutual TLS. The workload never holds the WIT's private key.
  *
  * @example
  * ```ts
@@ -40,6 +41,38 @@ export interface ShimWit extends ExpiringToken {
   readonly jti: string | undefined;
 }
 
+/**
+ * The X.509 workload certificate (the shim runs in X.509 mode), as `GET /v1/x509` answers:
+ * what a workload needs for mutual TLS (`cert`, `key`, `ca` of a TLS context, or the options of
+ * `createMtlsServer` / `mtlsAgent` with the bundle).
+ */
+export interface ShimX509 {
+  /** The certificate chain as PEM, leaf first (the content of `svid.pem`). */
+  readonly certificatePem: string;
+  /** The same chain, one PEM certificate per entry, leaf first. */
+  readonly chain: readonly string[];
+  /**
+   * The certificate's private key (PKCS#8 PEM), only when the workload holds it (the shim runs
+   * with `--x509-workload-key`); otherwise the key stays in the TEE.
+   */
+  readonly keyPem?: string;
+  /** The trust bundle's X.509 authorities as PEM (the content of `bundle.pem`). */
+  readonly bundlePem: string;
+  /** The workload identifier: the certificate's only URI SAN, the WIT's `sub`. */
+  readonly spiffeId: string;
+  /**
+   * The `jti` the certificate carries (its twi extension): what a peer reads with `mtlsPeer`,
+   * and the key of its provenance record (`GET /v1/provenance/{jti}` on the verifier).
+   */
+  readonly jti: string | undefined;
+  /** The WIT's `jti`: the same as `jti`, except with a held key (attested in its own exchange). */
+  readonly witJti: string | undefined;
+  /** The credential's expiry (never after the certificate's `notAfter`). */
+  readonly expiresAt: Date;
+  /** When the bundle should be asked for again (receipt + `spiffe_refresh_hint`). */
+  readonly bundleExpiresAt: Date;
+}
+
 /** What a WPT binds, besides the audience. */
 export interface WptFor {
   /** Target URI without query or fragment (computed from the URL by {@link ShimClient.fetch}). */
@@ -76,6 +109,11 @@ export interface ShimClient {
   bundle(): Promise<{ bundle: Record<string, unknown>; expiresAt: Date }>;
   /** The EAR of the current credential. */
   ear(): Promise<ExpiringToken>;
+  /**
+   * The X.509 workload certificate, its key when the workload holds it, and the bundle's X.509
+   * authorities (asked of the shim each time). `ERR_SHIM_NOT_FOUND` without X.509 mode.
+   */
+  x509(): Promise<ShimX509>;
   /** `fetch` with the two WIMSE headers added (a fresh WPT per call). */
   fetch(input: string | URL, init?: RequestInit): Promise<Response>;
 }
@@ -154,6 +192,39 @@ function expiring(j: Json, member: string): ExpiringToken {
   return { token, expiresAt };
 }
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----\r?\n?/g;
+
+function optionalString(j: Json, member: string): string | undefined {
+  return typeof j[member] === 'string' ? j[member] : undefined;
+}
+
+function x509Of(j: Json): ShimX509 {
+  const bad = (what: string): never => {
+    throw new ShimApiError('ERR_SHIM_API', `shim x509 answer: ${what}`);
+  };
+  const certificatePem = optionalString(j, 'svid_pem') ?? bad('no svid_pem');
+  const chain = certificatePem.match(PEM_CERTIFICATE) ?? bad('svid_pem holds no certificate');
+  const bundlePem = optionalString(j, 'bundle_pem') ?? bad('no bundle_pem');
+  const spiffeId = optionalString(j, 'sub') ?? bad('no sub');
+  const expiresAt = new Date(String(j.expires_at));
+  const bundleExpiresAt = new Date(String(j.bundle_expires_at));
+  if (Number.isNaN(expiresAt.getTime())) bad('no expires_at');
+  if (Number.isNaN(bundleExpiresAt.getTime())) bad('no bundle_expires_at');
+  const keyPem = optionalString(j, 'svid_key_pem');
+  const witJti = optionalString(j, 'jti');
+  return {
+    certificatePem,
+    chain,
+    ...(keyPem !== undefined && { keyPem }),
+    bundlePem,
+    spiffeId,
+    jti: optionalString(j, 'svid_jti') ?? witJti,
+    witJti,
+    expiresAt,
+    bundleExpiresAt,
+  };
+}
+
 /** The WPT audience of a URL: the URL without query and fragment. */
 export function audienceOf(url: string | URL): string {
   const u = new URL(url);
@@ -206,6 +277,9 @@ export function createShimClient(o: ShimClientOptions = {}): ShimClient {
     },
     async ear() {
       return expiring(await call(agent, socketPath, 'GET', '/v1/ear', undefined, timeoutMs), 'ear');
+    },
+    async x509() {
+      return x509Of(await call(agent, socketPath, 'GET', '/v1/x509', undefined, timeoutMs));
     },
     async fetch(input, init = {}) {
       const headers = new Headers(init.headers);

@@ -26,7 +26,12 @@ export type ShimErrorCode =
   /** A bad request to the local API. */
   | 'ERR_SHIM_BAD_REQUEST'
   /** The configuration (file or options) is invalid. */
-  | 'ERR_SHIM_CONFIG';
+  | 'ERR_SHIM_CONFIG'
+  /**
+   * The files directory (`--files`) is not a directory, or cannot be created or tightened to
+   * 0700.
+   */
+  | 'ERR_SHIM_FILES';
 
 /** A shim failure with a stable code; `status` is the verifier's HTTP status when there was one. */
 export class ShimError extends TwiError {

@@ -162,8 +162,9 @@ async function route(
 }
 
 /**
- * `GET /v1/x509`: `svid_pem` (leaf first), `svid_key_pem` (a held key only), `bundle_pem`, `sub`, `jti`, `expires_at` (the
- * credential's) and `bundle_expires_at`.
+ * `GET /v1/x509`: `svid_pem` (leaf first), `svid_key_pem` (a held key only), `bundle_pem`,
+ * `sub`, `jti` (the WIT's), `svid_jti` (the certificate's: the WIT's, or with a held key that of
+ * its own exchange), `expires_at` (the credential's) and `bundle_expires_at`.
  */
 function x509(res: ServerResponse, s: LocalApiState): void {
   if (!s.x509) return problem(res, 404, 'ERR_SHIM_NOT_FOUND', 'the shim runs without X.509 mode');
@@ -183,6 +184,7 @@ function x509(res: ServerResponse, s: LocalApiState): void {
       bundle_pem: authorities,
       sub: c.sub,
       jti: c.jti,
+      svid_jti: c.x509.jti ?? c.jti,
       expires_at: c.expiresAt.toISOString(),
       bundle_expires_at: b!.expiresAt.toISOString(),
     },

@@ -122,6 +122,11 @@ function describe(err: unknown): string {
  */
 export async function startShim(o: ShimOptions): Promise<Shim> {
   const log = o.log ?? (() => undefined);
+  // Before anything else: a files directory that cannot be made private stops the shim.
+  const fixed = o.filesDir ? prepareFilesDir(o.filesDir) : undefined;
+  if (fixed) {
+    log(`${o.filesDir}: mode ${fixed.was.toString(8)} tightened to ${fixed.now.toString(8)}`);
+  }
   const { m, register } = await measureSelf(o);
   log(
     `measured ${m.files.length} files: sha384 ${Buffer.from(m.digest).toString('hex')}${register ? ` → ${register}` : ''}`,
@@ -130,7 +135,6 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
   const x509 = o.x509 === true || o.x509WorkloadKey === true;
   const heldKey = o.x509WorkloadKey ? createHeldKey(o.alg ?? 'ES256') : undefined;
   const verifier = createVerifierClient({ url: o.verifier });
-  if (o.filesDir) prepareFilesDir(o.filesDir);
   let bundle: HeldBundle | undefined;
   const guard = createRevocationGuard();
   let revoked: RevocationReason | undefined;

@@ -64,7 +64,9 @@ describe('twi shim end to end under device emulation', () => {
       };
       assert.equal(claims.sub, r.accepted);
       assert.deepEqual(Object.keys(claims.cnf.jwk).sort(), ['alg', 'crv', 'kty', 'x', 'y']);
-      assert.equal(statSync(join(shim.files, 'wit.jwt')).mode & 0o777, 0o640);
+      assert.equal(statSync(join(shim.files, 'wit.jwt')).mode & 0o777, 0o600);
+      assert.equal(statSync(join(shim.files, 'ear.jwt')).mode & 0o777, 0o600);
+      assert.equal(statSync(shim.files).mode & 0o777, 0o700);
       const bundle = JSON.parse(readFileSync(join(shim.files, 'bundle.json'), 'utf8')) as {
         bundle: { keys: unknown[] };
         expires_at: string;

@@ -22,6 +22,7 @@ import { createService } from '../../service/service.js';
 import { GENEROUS_LIMITS } from '../service/harness.js';
 import { openStore } from '../../service/store/open.js';
 import type { Store } from '../../service/store/types.js';
+import type { Policy } from '../../verifier/policy/types.js';
 import { bundleTrust, watchBundle } from '../../wimse/bundle-watch.js';
 import type { BundleWatch } from '../../wimse/bundle-watch.js';
 import { createMemoryReplayCache } from '../../wimse/replay.js';
@@ -48,6 +49,8 @@ export interface TestVerifier {
 export async function startVerifier(o: {
   witLifetimeSeconds?: number;
   seed: string;
+  /** Appraisal policy (default: the built-in one). */
+  policy?: Policy;
 }): Promise<TestVerifier> {
   const dir = mkdtempSync(join(tmpdir(), `twi-shim-${o.seed}-`));
   const pkiDir = join(dir, 'pki');
@@ -75,6 +78,7 @@ export async function startVerifier(o: {
         heartbeatMs: 1000,
         limits: GENEROUS_LIMITS,
         ...(o.witLifetimeSeconds !== undefined && { witLifetimeSeconds: o.witLifetimeSeconds }),
+        ...(o.policy !== undefined && { policy: o.policy }),
       });
       await app.listen({ host: '127.0.0.1', port });
       const addr = app.server.address();
@@ -168,9 +172,12 @@ export function startShimProcess(o: {
   env?: Record<string, string>;
   /** More `twi shim` flags, e.g. `--x509`. */
   flags?: string[];
+  /** Names the socket and files directory (default: the platform). */
+  name?: string;
 }): ShimProcess {
-  const socket = join(o.dir, `shim-${o.platform}.sock`);
-  const files = join(o.dir, `files-${o.platform}`);
+  const name = o.name ?? o.platform;
+  const socket = join(o.dir, `shim-${name}.sock`);
+  const files = join(o.dir, `files-${name}`);
   const args = [TWI_CLI, 'shim', '--emulate', o.platform, '--pki', o.verifier.pkiDir];
   args.push('--verifier', o.verifier.base, '--socket', socket, '--files', files);
   if (o.renewFraction !== undefined) args.push('--renew-fraction', String(o.renewFraction));

@@ -58,7 +58,8 @@ describe('twi shim --x509 under device emulation', { timeout: 300_000 }, () => {
         await waitForFile(svid);
         await waitForFile(bundle);
         assert.equal(existsSync(join(shim.files, 'svid-key.pem')), false, 'the TEE key stays');
-        assert.equal(statSync(svid).mode & 0o077 & ~0o040, 0, 'svid.pem is not world-readable');
+        assert.equal(statSync(svid).mode & 0o777, 0o600, 'svid.pem is owner-only');
+        assert.equal(statSync(shim.files).mode & 0o777, 0o700, 'in an owner-only directory');
         const leaf = new X509Certificate(readFileSync(svid));
         assert.equal(leaf.subjectAltName, `URI:${witSub(shim.files)}`);
         assert.equal(leaf.ca, false);

@@ -14,7 +14,11 @@ import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createServer as createHttpServer } from 'node:http';
 import { nativeWorkloadKey } from './native-key.js';
+import { createShimClient, ShimApiError } from '../../shim/client.js';
+import type { ShimX509 } from '../../shim/client.js';
+import { readTwiExtension } from '../../common/x509/twi-extension.js';
 import { ADMIN_TOKEN, startVerifier } from './setup.js';
 import type { TestVerifier } from './setup.js';
 import type { AttesterDevice } from '../../shim/attester.js';
@@ -78,6 +82,24 @@ function hasOpenssl(): boolean {
   } catch {
     return false;
   }
+}
+
+/** `x509()` of the client with the credential current before and after it (no renewal between). */
+async function clientX509(
+  shim: Shim,
+  socketPath: string,
+): Promise<{ x: ShimX509; c: NonNullable<ReturnType<Shim['current']>> }> {
+  const client = createShimClient({ socketPath });
+  for (let i = 0; ; i++) {
+    const before = shim.current()!;
+    const x = await client.x509();
+    if (shim.current()?.jti === before.jti || i === 4) return { x, c: before };
+  }
+}
+
+/** The `jti` in a PEM certificate's twi extension. */
+function certJti(pem: string): string {
+  return readTwiExtension(new X509Certificate(pem).raw).jti;
 }
 
 async function until<T>(what: string, f: () => T | undefined, ms = 30_000): Promise<T> {
@@ -165,9 +187,10 @@ describe('shim X.509 mode against the service', { timeout: 120_000 }, () => {
         return undefined;
       }
     });
-    assert.equal(statSync(svid).mode & 0o777, 0o640);
+    assert.equal(statSync(svid).mode & 0o777, 0o600);
+    assert.equal(statSync(join(files, 'wit.jwt')).mode & 0o777, 0o600);
     assert.equal(statSync(bundle).mode & 0o777, 0o640);
-    assert.equal(statSync(files).mode & 0o777, 0o750);
+    assert.equal(statSync(files).mode & 0o777, 0o700);
     assert.throws(() => statSync(join(files, 'svid-key.pem')), { code: 'ENOENT' });
   });
 
@@ -211,6 +234,21 @@ describe('shim X.509 mode against the service', { timeout: 120_000 }, () => {
     assert.equal(body.bundle_pem, readFileSync(join(files, 'bundle.pem'), 'utf8'));
     assert.match(body.expires_at ?? '', /^\d{4}-/);
     assert.match(body.bundle_expires_at ?? '', /^\d{4}-/);
+  });
+
+  it('the twi/shim client reads it with x509(): the chain, the bundle, no key', async () => {
+    const { x, c } = await clientX509(shim, socketPath);
+    assert.equal(x.certificatePem, c.x509!.pem);
+    assert.equal(x.chain.join(''), x.certificatePem);
+    assert.equal(new X509Certificate(x.chain[0]!).subjectAltName, `URI:${c.sub}`);
+    assert.equal(x.keyPem, undefined, 'the key stays in the TEE');
+    assert.equal(x.bundlePem, readFileSync(join(files, 'bundle.pem'), 'utf8'));
+    assert.equal(x.spiffeId, c.sub);
+    assert.equal(x.jti, c.jti);
+    assert.equal(x.witJti, c.jti);
+    assert.equal(certJti(x.chain[0]!), x.jti);
+    assert.equal(x.expiresAt.getTime(), c.expiresAt.getTime());
+    assert.ok(x.bundleExpiresAt.getTime() > Date.now());
   });
 
   it('renewal replaces the certificate and its file', async () => {
@@ -306,7 +344,7 @@ describe('shim X.509 mode with a key the workload holds', { timeout: 120_000 }, 
 
   it('writes svid-key.pem (0600) for a second key, not the WIT key, with its own jti', () => {
     assert.equal(statSync(join(files, 'svid-key.pem')).mode & 0o777, 0o600);
-    assert.equal(statSync(join(files, 'svid.pem')).mode & 0o777, 0o640);
+    assert.equal(statSync(join(files, 'svid.pem')).mode & 0o777, 0o600);
     const leaf = new X509Certificate(readFileSync(join(files, 'svid.pem')));
     const key = createPrivateKey(readFileSync(join(files, 'svid-key.pem')));
     assert.ok(leaf.checkPrivateKey(key));
@@ -362,6 +400,18 @@ describe('shim X.509 mode with a key the workload holds', { timeout: 120_000 }, 
     assert.equal(status, 200);
     assert.equal(body.svid_key_pem, readFileSync(join(files, 'svid-key.pem'), 'utf8'));
     assert.equal(body.svid_pem, readFileSync(join(files, 'svid.pem'), 'utf8'));
+    assert.equal(body.svid_jti, shim.current()!.x509!.jti);
+  });
+
+  it("x509() returns the key, and the certificate's own jti beside the WIT's", async () => {
+    const { x, c } = await clientX509(shim, socketPath);
+    assert.equal(x.keyPem, readFileSync(join(files, 'svid-key.pem'), 'utf8'));
+    assert.ok(new X509Certificate(x.chain[0]!).checkPrivateKey(createPrivateKey(x.keyPem!)));
+    assert.equal(x.jti, c.x509!.jti);
+    assert.equal(certJti(x.chain[0]!), x.jti);
+    assert.equal(x.witJti, c.jti);
+    assert.notEqual(x.jti, x.witJti);
+    assert.equal(x.spiffeId, c.sub);
   });
 });
 
@@ -383,10 +433,62 @@ describe('shim without X.509 mode', { timeout: 30_000 }, () => {
       const { status, body } = await get(api.socketPath, '/v1/x509');
       assert.equal(status, 404);
       assert.equal(body.code, 'ERR_SHIM_NOT_FOUND');
+      await assert.rejects(
+        createShimClient({ socketPath: api.socketPath }).x509(),
+        (e: unknown) =>
+          e instanceof ShimApiError && e.code === 'ERR_SHIM_NOT_FOUND' && e.status === 404,
+      );
     } finally {
       await api.close();
       key.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('x509() of the client against a malformed answer', { timeout: 30_000 }, () => {
+  it('is ERR_SHIM_API naming what is missing, and ERR_SHIM_UNREACHABLE without a shim', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twi-shim-x509-bad-'));
+    let answer: Record<string, unknown> = {};
+    const server = createHttpServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(answer));
+    });
+    const socketPath = join(dir, 'bad.sock');
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    const client = createShimClient({ socketPath });
+    const good = {
+      svid_pem: '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n',
+      bundle_pem: 'x',
+      sub: 'spiffe://a.example/w',
+      jti: 'j',
+      expires_at: new Date().toISOString(),
+      bundle_expires_at: new Date().toISOString(),
+    };
+    try {
+      answer = good;
+      assert.equal((await client.x509()).jti, 'j', 'without svid_jti, the WIT jti');
+      for (const [change, what] of [
+        [{ svid_pem: 'no pem' }, 'svid_pem holds no certificate'],
+        [{ svid_pem: undefined }, 'no svid_pem'],
+        [{ bundle_pem: 7 }, 'no bundle_pem'],
+        [{ sub: undefined }, 'no sub'],
+        [{ expires_at: 'soon' }, 'no expires_at'],
+      ] as const) {
+        answer = { ...good, ...change };
+        await assert.rejects(
+          client.x509(),
+          (e: unknown) =>
+            e instanceof ShimApiError && e.code === 'ERR_SHIM_API' && e.message.includes(what),
+        );
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await assert.rejects(
+      client.x509(),
+      (e: unknown) => e instanceof ShimApiError && e.code === 'ERR_SHIM_UNREACHABLE',
+    );
+    rmSync(dir, { recursive: true, force: true });
   });
 });
