@@ -55,7 +55,7 @@ export function time(d: Date): pkijs.Time {
 /**
  * A Name of single-attribute RDNs in the order given. pkijs puts every attribute of a
  * `RelativeDistinguishedNames` it builds into one SET, so the Name is encoded here and
- * handed to pkijs as decoded bytes, which it re-emits unchanged.
+ * handed to pkijs as already-encoded bytes, which it re-emits unchanged.
  */
 export function name(
   attributes: readonly (readonly [oid: string, value: asn1js.AsnType])[],
@@ -68,5 +68,6 @@ export function name(
         ],
       }),
   );
-  return pkijs.RelativeDistinguishedNames.fromBER(der(new asn1js.Sequence({ value: rdns })));
+  const valueBeforeDecode = new asn1js.Sequence({ value: rdns }).toBER(false);
+  return new pkijs.RelativeDistinguishedNames({ valueBeforeDecode });
 }
