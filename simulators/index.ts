@@ -60,7 +60,6 @@ export {
   subjectKeyIdentifier,
   type KeyUsageFlag,
 } from './pki/extensions.js';
-export * as der from './pki/der.js';
 export { simulateTdx, type TdxSimulation } from './tdx.js';
 export type { TdxSimOptions } from './tdx-options.js';
 export { simulateSnp, type SnpSimOptions, type SnpSimResult } from './sev-snp.js';

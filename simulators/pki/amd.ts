@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { ia5String, integer } from './der.js';
+import * as asn1js from 'asn1js';
+import { der, integer } from './asn1.js';
 import {
   authorityKeyIdentifier,
   basicConstraints,
@@ -143,11 +144,11 @@ function lazy<T>(make: () => T): () => T {
 function amdExtensions(product: AmdProduct, name: string, tcb: AmdTcb): Extension[] {
   const spl = (slot: number, v: number): Extension => ({
     oid: `1.3.6.1.4.1.3704.1.3.${slot}`,
-    value: integer(checkUint(`SPL ${slot}`, v, 255)),
+    value: der(integer(checkUint(`SPL ${slot}`, v, 255))),
   });
   const head = (version: number): Extension[] => [
-    { oid: AmdOids.structVersion, value: integer(version) },
-    { oid: AmdOids.productName, value: ia5String(name) },
+    { oid: AmdOids.structVersion, value: der(integer(version)) },
+    { oid: AmdOids.productName, value: ia5(name) },
   ];
   if (product === 'Turin') {
     return [
@@ -176,6 +177,14 @@ function amdExtensions(product: AmdProduct, name: string, tcb: AmdTcb): Extensio
     spl(3, tcb.snp),
     spl(8, tcb.ucode),
   ];
+}
+
+/** IA5String DER (7-bit ASCII only). */
+function ia5(text: string): Uint8Array {
+  if ([...text].some((c) => c.charCodeAt(0) > 0x7f)) {
+    throw new TypeError(`${JSON.stringify(text)} is not IA5`);
+  }
+  return der(new asn1js.IA5String({ value: text }));
 }
 
 function tcbLabel(t: AmdTcb): string {
@@ -284,7 +293,7 @@ function issueVlek(ctx: AmdContext, o: VlekOptions): IssuedCert<EcKeyPair> {
   if (typeof o.cspId !== 'string') throw new TypeError('cspId must be a string');
   const exts = [
     ...amdExtensions(product, product, o.tcb),
-    { oid: AmdOids.cspId, value: ia5String(o.cspId) },
+    { oid: AmdOids.cspId, value: ia5(o.cspId) },
   ];
   const label = `amd/${product}/vlek/${o.cspId}/${tcbLabel(o.tcb)}`;
   return issueLeaf(ctx, true, label, exts, { ...o, years: 1 });

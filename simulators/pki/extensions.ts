@@ -5,8 +5,9 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { derBitString, derSequence, parseDer } from '../../common/x509/der.js';
-import { bitString, boolean, enumerated, integer, octetString, sequence, tlv } from './der.js';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { der, integer } from './asn1.js';
 import { Oids, type Extension } from './x509.js';
 
 /** KeyUsage bits (RFC 5280 §4.2.1.3). */
@@ -45,11 +46,14 @@ export function keyUsage(
   const highest = Math.max(...bits);
   const bytes = new Uint8Array(Math.floor(highest / 8) + 1);
   for (const b of bits) bytes[b >> 3]! |= 0x80 >> (b & 7);
-  const unused = opts.unusedBits ?? 7 - (highest & 7);
+  const unusedBits = opts.unusedBits ?? 7 - (highest & 7);
+  if (!Number.isInteger(unusedBits) || unusedBits < 0 || unusedBits > 7) {
+    throw new RangeError(`bad unused-bit count ${unusedBits}`);
+  }
   return {
     oid: Oids.keyUsage,
     critical: opts.critical ?? true,
-    value: bitString(bytes, unused),
+    value: der(new asn1js.BitString({ valueHex: bytes, unusedBits })),
   };
 }
 
@@ -58,40 +62,47 @@ export function basicConstraints(ca: boolean, pathLen?: number, critical = true)
   return {
     oid: Oids.basicConstraints,
     critical,
-    value: sequence(
-      ...(ca ? [boolean(true)] : []),
-      ...(pathLen === undefined ? [] : [integer(pathLen)]),
+    value: der(
+      new pkijs.BasicConstraints({
+        cA: ca,
+        ...(pathLen === undefined ? {} : { pathLenConstraint: integer(pathLen) }),
+      }).toSchema(),
     ),
   };
 }
 
 /** subjectKeyIdentifier. */
 export function subjectKeyIdentifier(keyId: Uint8Array): Extension {
-  return { oid: Oids.subjectKeyIdentifier, value: octetString(keyId) };
+  return {
+    oid: Oids.subjectKeyIdentifier,
+    value: der(new asn1js.OctetString({ valueHex: keyId })),
+  };
 }
 
 /** authorityKeyIdentifier with only `[0] keyIdentifier`. */
 export function authorityKeyIdentifier(keyId: Uint8Array): Extension {
-  return { oid: Oids.authorityKeyIdentifier, value: sequence(tlv(0x80, keyId)) };
+  const keyIdentifier = new asn1js.OctetString({ valueHex: keyId });
+  const aki = new pkijs.AuthorityKeyIdentifier({ keyIdentifier });
+  return { oid: Oids.authorityKeyIdentifier, value: der(aki.toSchema()) };
 }
 
 /** cRLDistributionPoints with one distribution point, one URI full name. */
 export function crlDistributionPoint(uri: string): Extension {
-  const generalName = tlv(0x86, new TextEncoder().encode(uri));
-  return {
-    oid: Oids.crlDistributionPoints,
-    value: sequence(sequence(tlv(0xa0, tlv(0xa0, generalName)))),
-  };
+  const point = new pkijs.DistributionPoint({
+    distributionPoint: [new pkijs.GeneralName({ type: 6, value: uri })],
+  });
+  const points = new pkijs.CRLDistributionPoints({ distributionPoints: [point] });
+  return { oid: Oids.crlDistributionPoints, value: der(points.toSchema()) };
 }
 
 /** cRLNumber (CRL extension). */
 export function crlNumber(n: bigint | number): Extension {
-  return { oid: Oids.crlNumber, value: integer(n) };
+  return { oid: Oids.crlNumber, value: der(integer(n)) };
 }
 
 /** reasonCode (CRL entry extension). @internal */
 export function crlReason(code: number): Extension {
-  return { oid: Oids.crlReason, value: enumerated(code) };
+  return { oid: Oids.crlReason, value: der(new asn1js.Enumerated({ value: code })) };
 }
 
 /** SHA-1 over the whole SubjectPublicKeyInfo DER: the key identifier Intel's certificates use. */
@@ -104,9 +115,6 @@ export function keyIdOverSpki(spki: Uint8Array): Uint8Array {
  * the key identifier AMD's and AWS's certificates use.
  */
 export function keyIdOverPublicKey(spki: Uint8Array): Uint8Array {
-  const field = 'subjectPublicKeyInfo';
-  const [, key] = derSequence(parseDer(spki, field), field);
-  if (!key) throw new TypeError('SubjectPublicKeyInfo has no subjectPublicKey');
-  const { bytes } = derBitString(key, `${field}.subjectPublicKey`);
+  const bytes = pkijs.PublicKeyInfo.fromBER(spki).subjectPublicKey.valueBlock.valueHexView;
   return new Uint8Array(createHash('sha1').update(bytes).digest());
 }

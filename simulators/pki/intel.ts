@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { boolean, enumerated, integer, octetString, oid, sequence } from './der.js';
+import * as asn1js from 'asn1js';
+import { der, integer } from './asn1.js';
 import { deriveBytes, bytesToBigint } from './drbg.js';
 import {
   authorityKeyIdentifier,
@@ -163,18 +164,22 @@ function sgxExtension(o: PckOptions, ppid: Uint8Array, seed: string): Extension 
   const pceid = checkBytes('pceid', o.pceid ?? new Uint8Array(2), 2);
   const fmspc = checkBytes('fmspc', o.fmspc, 6);
   const sgxType = checkUint('sgxType', o.sgxType ?? (o.ca === 'platform' ? 1 : 0), 255);
-  const entry = (id: string, value: Uint8Array): Uint8Array => sequence(oid(id), value);
+  const sequence = (...value: asn1js.AsnType[]): asn1js.Sequence => new asn1js.Sequence({ value });
+  const entry = (id: string, value: asn1js.AsnType): asn1js.Sequence =>
+    sequence(new asn1js.ObjectIdentifier({ value: id }), value);
+  const octets = (valueHex: Uint8Array): asn1js.OctetString => new asn1js.OctetString({ valueHex });
+  const flag = (value: boolean): asn1js.Boolean => new asn1js.Boolean({ value });
   const tcb = sequence(
     ...cpusvn.map((v, i) => entry(`${SgxOids.tcb}.${i + 1}`, integer(v))),
     entry(`${SgxOids.tcb}.17`, integer(o.pcesvn)),
-    entry(`${SgxOids.tcb}.18`, octetString(Uint8Array.from(cpusvn))),
+    entry(`${SgxOids.tcb}.18`, octets(Uint8Array.from(cpusvn))),
   );
   const items = [
-    entry(SgxOids.ppid, octetString(ppid)),
+    entry(SgxOids.ppid, octets(ppid)),
     entry(SgxOids.tcb, tcb),
-    entry(SgxOids.pceId, octetString(pceid)),
-    entry(SgxOids.fmspc, octetString(fmspc)),
-    entry(SgxOids.sgxType, enumerated(sgxType)),
+    entry(SgxOids.pceId, octets(pceid)),
+    entry(SgxOids.fmspc, octets(fmspc)),
+    entry(SgxOids.sgxType, new asn1js.Enumerated({ value: sgxType })),
   ];
   if (o.ca !== 'platform' && (o.platformInstanceId || o.configuration)) {
     throw new TypeError('platformInstanceId and configuration exist in Platform CA PCKs only');
@@ -184,18 +189,18 @@ function sgxExtension(o: PckOptions, ppid: Uint8Array, seed: string): Extension 
       o.platformInstanceId ?? deriveBytes(seed, `intel/platform-instance-id/${hex(ppid)}`, 16);
     const c = o.configuration ?? {};
     items.push(
-      entry(SgxOids.platformInstanceId, octetString(checkBytes('platformInstanceId', pid, 16))),
+      entry(SgxOids.platformInstanceId, octets(checkBytes('platformInstanceId', pid, 16))),
       entry(
         SgxOids.configuration,
         sequence(
-          entry(`${SgxOids.configuration}.1`, boolean(c.dynamicPlatform ?? true)),
-          entry(`${SgxOids.configuration}.2`, boolean(c.cachedKeys ?? true)),
-          entry(`${SgxOids.configuration}.3`, boolean(c.smtEnabled ?? true)),
+          entry(`${SgxOids.configuration}.1`, flag(c.dynamicPlatform ?? true)),
+          entry(`${SgxOids.configuration}.2`, flag(c.cachedKeys ?? true)),
+          entry(`${SgxOids.configuration}.3`, flag(c.smtEnabled ?? true)),
         ),
       ),
     );
   }
-  return { oid: SgxOids.extensions, value: sequence(...items) };
+  return { oid: SgxOids.extensions, value: der(sequence(...items)) };
 }
 
 interface IntelContext {

@@ -9,7 +9,8 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { p256, p384 } from '@noble/curves/nist.js';
-import { integer, sequence } from './der.js';
+import * as asn1js from 'asn1js';
+import { der, unsignedInteger } from './asn1.js';
 import { bigintToBytes, bytesToBigint, drbgBytes } from './drbg.js';
 import { generateRsaKey, signPssDeterministic } from './rsa.js';
 
@@ -134,5 +135,6 @@ export function deriveRsaKey(seed: string, label: string, bits = 4096): RsaKeyPa
 export function ecdsaRawToDer(rs: Uint8Array): Uint8Array {
   if (rs.length === 0 || rs.length % 2 !== 0) throw new RangeError('r‖s must have even length');
   const half = rs.length / 2;
-  return sequence(integer(rs.subarray(0, half)), integer(rs.subarray(half)));
+  const value = [unsignedInteger(rs.subarray(0, half)), unsignedInteger(rs.subarray(half))];
+  return der(new asn1js.Sequence({ value }));
 }

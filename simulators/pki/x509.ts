@@ -1,25 +1,15 @@
 /**
  * X.509 v3 certificates and v2 CRLs (RFC 5280) built from a plain description and signed
  * with a simulator key: ecdsa-with-SHA256 (P-256), ecdsa-with-SHA384 (P-384) or
- * RSASSA-PSS with SHA-384 (RSA), the algorithm following the issuer key.
+ * RSASSA-PSS with SHA-384 (RSA), the algorithm following the issuer key. The structures
+ * are pkijs objects encoded as DER; the signatures are the simulator keys' own
+ * deterministic ones (WebCrypto ECDSA is randomised), made over the encoded TBS.
  *
  * @module
  */
-import {
-  bitString,
-  boolean,
-  enumerated,
-  explicit,
-  integer,
-  nullValue,
-  octetString,
-  oid,
-  printableString,
-  sequence,
-  set,
-  time,
-  utf8String,
-} from './der.js';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { der, integer, name, time } from './asn1.js';
 import { ecdsaRawToDer, type SimKeyPair } from './keys.js';
 
 /** Attribute types the vendors' names use. */
@@ -104,37 +94,58 @@ const ATTRIBUTE_OIDS: Record<DnAttribute, string> = {
   CN: '2.5.4.3',
 };
 
+/** countryName as PrintableString, every other attribute as UTF8String (all three vendors). */
+function nameOf(dn: DistinguishedName): pkijs.RelativeDistinguishedNames {
+  return name(
+    dn.map(([type, value]) => {
+      if (type !== 'C') return [ATTRIBUTE_OIDS[type], new asn1js.Utf8String({ value })];
+      if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value)) {
+        throw new TypeError(`${JSON.stringify(value)} is not a PrintableString`);
+      }
+      return [ATTRIBUTE_OIDS.C, new asn1js.PrintableString({ value })];
+    }),
+  );
+}
+
 /** Name DER: countryName as PrintableString, every other attribute as UTF8String (all three vendors). */
 export function encodeName(dn: DistinguishedName): Uint8Array {
-  return sequence(
-    ...dn.map(([type, value]) =>
-      set(
-        sequence(
-          oid(ATTRIBUTE_OIDS[type]),
-          type === 'C' ? printableString(value) : utf8String(value),
-        ),
-      ),
-    ),
-  );
+  return der(nameOf(dn).toSchema());
 }
 
-function rsassaPssSha384(trailerField: boolean): Uint8Array {
-  const sha384 = sequence(oid(Oids.sha384), nullValue());
-  return sequence(
-    oid(Oids.rsassaPss),
-    sequence(
-      explicit(0, sha384),
-      explicit(1, sequence(oid(Oids.mgf1), sha384)),
-      explicit(2, integer(48)),
-      ...(trailerField ? [explicit(3, integer(1))] : []),
-    ),
-  );
+/** RSASSA-PSS-params for SHA-384; pkijs omits a default trailerField, AMD writes it out. */
+function rsassaPssSha384(trailerField: boolean): pkijs.AlgorithmIdentifier {
+  const sha384 = new pkijs.AlgorithmIdentifier({
+    algorithmId: Oids.sha384,
+    algorithmParams: new asn1js.Null(),
+  });
+  const params = new pkijs.RSASSAPSSParams({
+    hashAlgorithm: sha384,
+    maskGenAlgorithm: new pkijs.AlgorithmIdentifier({
+      algorithmId: Oids.mgf1,
+      algorithmParams: sha384.toSchema(),
+    }),
+    saltLength: 48,
+  }).toSchema();
+  if (trailerField) {
+    params.valueBlock.value.push(
+      new asn1js.Constructed({
+        idBlock: { tagClass: 3, tagNumber: 3 },
+        value: [new asn1js.Integer({ value: 1 })],
+      }),
+    );
+  }
+  return new pkijs.AlgorithmIdentifier({ algorithmId: Oids.rsassaPss, algorithmParams: params });
 }
 
-/** AlgorithmIdentifier for signatures made by `key`. @internal */
-export function signatureAlgorithmFor(key: SimKeyPair, pssTrailerField = false): Uint8Array {
+function algorithmFor(key: SimKeyPair, pssTrailerField: boolean): pkijs.AlgorithmIdentifier {
   if (key.kind === 'rsa') return rsassaPssSha384(pssTrailerField);
-  return sequence(oid(key.curve === 'P-256' ? Oids.ecdsaWithSha256 : Oids.ecdsaWithSha384));
+  const algorithmId = key.curve === 'P-256' ? Oids.ecdsaWithSha256 : Oids.ecdsaWithSha384;
+  return new pkijs.AlgorithmIdentifier({ algorithmId });
+}
+
+/** AlgorithmIdentifier DER for signatures made by `key`. @internal */
+export function signatureAlgorithmFor(key: SimKeyPair, pssTrailerField = false): Uint8Array {
+  return der(algorithmFor(key, pssTrailerField).toSchema());
 }
 
 /** Signature value bytes (DER ECDSA-Sig-Value, or the raw RSASSA-PSS block). @internal */
@@ -142,34 +153,54 @@ export function signWith(key: SimKeyPair, data: Uint8Array): Uint8Array {
   return key.kind === 'rsa' ? key.signPss(data) : ecdsaRawToDer(key.signRaw(data));
 }
 
-function encodeExtensions(extensions: readonly Extension[]): Uint8Array {
-  return sequence(
-    ...extensions.map((e) =>
-      sequence(oid(e.oid), ...(e.critical ? [boolean(true)] : []), octetString(e.value)),
-    ),
+function extensionsOf(extensions: readonly Extension[]): pkijs.Extension[] {
+  return extensions.map(
+    (e) =>
+      new pkijs.Extension({
+        extnID: e.oid,
+        critical: e.critical ?? false,
+        extnValue: new Uint8Array(e.value).buffer,
+      }),
   );
 }
 
-function signed(tbs: Uint8Array, key: SimKeyPair, pssTrailerField = false): Uint8Array {
-  const algorithm = signatureAlgorithmFor(key, pssTrailerField);
-  return sequence(tbs, algorithm, bitString(signWith(key, tbs)));
+/**
+ * Encodes `doc` and signs its TBS with the simulator key (deterministic, unlike WebCrypto's
+ * ECDSA, which pkijs's own signing would use); returns the signed structure's DER.
+ */
+function signed(
+  doc: pkijs.Certificate | pkijs.CertificateRevocationList,
+  key: SimKeyPair,
+): Uint8Array {
+  const whole = doc.toSchema(true);
+  const [tbs] = whole.valueBlock.value;
+  const signature = signWith(key, der(tbs!));
+  whole.valueBlock.value[2] = new asn1js.BitString({ valueHex: signature });
+  return der(whole);
+}
+
+function certificateOf(spec: CertificateSpec): pkijs.Certificate {
+  if (spec.notAfter.getTime() < spec.notBefore.getTime()) {
+    throw new RangeError('notAfter is before notBefore');
+  }
+  const algorithm = algorithmFor(spec.issuerKey, spec.pssTrailerField ?? false);
+  return new pkijs.Certificate({
+    version: 2,
+    serialNumber: integer(spec.serial),
+    signature: algorithm,
+    issuer: nameOf(spec.issuer),
+    notBefore: time(spec.notBefore),
+    notAfter: time(spec.notAfter),
+    subject: nameOf(spec.subject),
+    subjectPublicKeyInfo: pkijs.PublicKeyInfo.fromBER(spec.subjectKey.spki),
+    ...(spec.extensions.length ? { extensions: extensionsOf(spec.extensions) } : {}),
+    signatureAlgorithm: algorithm,
+  });
 }
 
 /** The TBSCertificate DER of `spec` (RFC 5280 §4.1). @internal */
 export function encodeTbsCertificate(spec: CertificateSpec): Uint8Array {
-  if (spec.notAfter.getTime() < spec.notBefore.getTime()) {
-    throw new RangeError('notAfter is before notBefore');
-  }
-  return sequence(
-    explicit(0, integer(2)),
-    integer(spec.serial),
-    signatureAlgorithmFor(spec.issuerKey, spec.pssTrailerField),
-    encodeName(spec.issuer),
-    sequence(time(spec.notBefore), time(spec.notAfter)),
-    encodeName(spec.subject),
-    spec.subjectKey.spki,
-    ...(spec.extensions.length ? [explicit(3, encodeExtensions(spec.extensions))] : []),
-  );
+  return der(certificateOf(spec).encodeTBS());
 }
 
 /**
@@ -185,35 +216,47 @@ export function encodeTbsCertificate(spec: CertificateSpec): Uint8Array {
 export function issueCertificate<K extends SimKeyPair>(
   spec: CertificateSpec & { subjectKey: K },
 ): IssuedCert<K> {
-  const der = signed(encodeTbsCertificate(spec), spec.issuerKey, spec.pssTrailerField);
+  const der = signed(certificateOf(spec), spec.issuerKey);
   return { der, pem: toPem(der), key: spec.subjectKey, serial: spec.serial };
 }
 
-function encodeRevoked(entry: bigint | RevokedEntry, thisUpdate: Date): Uint8Array {
+function revokedOf(entry: bigint | RevokedEntry, thisUpdate: Date): pkijs.RevokedCertificate {
   const e = typeof entry === 'bigint' ? { serial: entry } : entry;
   const reason = e.reason === undefined ? 1 : e.reason;
-  return sequence(
-    integer(e.serial),
-    time(e.revocationDate ?? thisUpdate),
+  return new pkijs.RevokedCertificate({
+    userCertificate: integer(e.serial),
+    revocationDate: time(e.revocationDate ?? thisUpdate),
     ...(reason === null
-      ? []
-      : [sequence(sequence(oid(Oids.crlReason), octetString(enumerated(reason))))]),
-  );
+      ? {}
+      : {
+          crlEntryExtensions: new pkijs.Extensions({
+            extensions: extensionsOf([
+              { oid: Oids.crlReason, value: der(new asn1js.Enumerated({ value: reason })) },
+            ]),
+          }),
+        }),
+  });
 }
 
 /** Signs a v2 CRL (RFC 5280 §5.1) and returns its DER. */
 export function buildCrl(spec: CrlSpec): Uint8Array {
   const revoked = spec.revoked ?? [];
-  const tbs = sequence(
-    integer(1),
-    signatureAlgorithmFor(spec.issuerKey, spec.pssTrailerField),
-    encodeName(spec.issuer),
-    time(spec.thisUpdate),
-    time(spec.nextUpdate),
-    ...(revoked.length ? [sequence(...revoked.map((r) => encodeRevoked(r, spec.thisUpdate)))] : []),
-    ...(spec.extensions.length ? [explicit(0, encodeExtensions(spec.extensions))] : []),
-  );
-  return signed(tbs, spec.issuerKey, spec.pssTrailerField);
+  const algorithm = algorithmFor(spec.issuerKey, spec.pssTrailerField ?? false);
+  const crl = new pkijs.CertificateRevocationList({
+    version: 1,
+    signature: algorithm,
+    issuer: nameOf(spec.issuer),
+    thisUpdate: time(spec.thisUpdate),
+    nextUpdate: time(spec.nextUpdate),
+    ...(revoked.length
+      ? { revokedCertificates: revoked.map((r) => revokedOf(r, spec.thisUpdate)) }
+      : {}),
+    ...(spec.extensions.length
+      ? { crlExtensions: new pkijs.Extensions({ extensions: extensionsOf(spec.extensions) }) }
+      : {}),
+    signatureAlgorithm: algorithm,
+  });
+  return signed(crl, spec.issuerKey);
 }
 
 /** PEM armour with 64-character lines and a final newline. */

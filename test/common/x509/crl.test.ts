@@ -9,7 +9,7 @@ import { basicConstraints, keyUsage } from '../../../simulators/pki/extensions.j
 import { buildCrl, issueCertificate } from '../../../simulators/pki/x509.js';
 import { createAmdPki } from '../../../simulators/pki/amd.js';
 import { createIntelPki } from '../../../simulators/pki/intel.js';
-import * as der from '../../../simulators/pki/der.js';
+import { enumerated, toDer } from '../../helpers/asn1.js';
 import { deriveEcKey } from '../../../simulators/pki/keys.js';
 import type { DistinguishedName, Extension } from '../../../simulators/pki/x509.js';
 import { parseTdxCollateral } from '../../../verifier/platforms/tdx/collateral/v3.js';
@@ -126,7 +126,7 @@ test('entries keep encoding order, repeated serials and entry extensions; revoke
   assert.deepEqual(crl.entries[2]!.extensions.get('2.5.29.21'), {
     oid: '2.5.29.21',
     critical: false,
-    value: der.enumerated(4),
+    value: toDer(enumerated(4)),
   });
   assert.deepEqual([...crl.revoked.keys()], [9n, 3n]);
   assert.equal(crl.revoked.get(9n), crl.entries[2]);

@@ -26,7 +26,7 @@ import type { AnchorStore, VerifyContext } from '../../../verifier/verify/types.
 import { simulateNitro } from '../../../simulators/nitro.js';
 import { basicConstraints, keyUsage } from '../../../simulators/pki/extensions.js';
 import { createNitroPki, nitroHostName } from '../../../simulators/pki/aws.js';
-import * as der from '../../../simulators/pki/der.js';
+import * as der from '../../helpers/asn1.js';
 import { deriveEcKey } from '../../../simulators/pki/keys.js';
 import { issueCertificate } from '../../../simulators/pki/x509.js';
 import type { DistinguishedName, Extension, IssuedCert } from '../../../simulators/pki/x509.js';
@@ -305,14 +305,14 @@ test('leaf with a P-256 key', () => {
 });
 
 test('leaf signed by the instance CA with ecdsa-with-SHA256', () => {
-  const sha384 = Buffer.from(der.sequence(der.oid('1.2.840.10045.4.3.3')));
-  const sha256 = der.sequence(der.oid('1.2.840.10045.4.3.2'));
+  const sha384 = Buffer.from(der.toDer(der.sequence(der.oid('1.2.840.10045.4.3.3'))));
+  const sha256 = der.toDer(der.sequence(der.oid('1.2.840.10045.4.3.2')));
   const tbs = Buffer.from(encodeTbsCertificate(leafSpec({})));
   const at = tbs.indexOf(sha384);
   assert.ok(at > 0);
   tbs.set(sha256, at);
   const signature = sign('sha256', tbs, { key: instance.key.privateKey, dsaEncoding: 'der' });
-  const certDer = der.sequence(tbs, sha256, der.bitString(signature));
+  const certDer = der.toDer(der.sequence(tbs, sha256, der.bits(signature)));
   const leaf = { ...customLeaf(), der: certDer };
   assert.equal(verifySim(simDoc({}, leaf)), LEAF_PROFILE);
 });

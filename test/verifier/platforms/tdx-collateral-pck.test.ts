@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createIntelPki } from '../../../simulators/pki/intel.js';
-import * as der from '../../../simulators/pki/der.js';
+import * as der from '../../helpers/asn1.js';
 import {
   OID_SGX_EXTENSIONS,
   parsePckExtensions,
@@ -69,33 +69,35 @@ function withSgxValue(value: Uint8Array | undefined): Certificate {
   return { ...base, extensions: exts };
 }
 
-const entry = (n: string, value: Uint8Array) =>
+const entry = (n: string, value: der.Asn1) =>
   der.sequence(der.oid(`${OID_SGX_EXTENSIONS}.${n}`), value);
 
-function tcbEntry(count = 16): Uint8Array {
+function tcbEntry(count = 16): der.Asn1 {
   const comps = Array.from({ length: count }, (_, i) => entry(`2.${i + 1}`, der.integer(1)));
   return entry(
     '2',
     der.sequence(
       ...comps,
       entry('2.17', der.integer(11)),
-      entry('2.18', der.octetString(new Uint8Array(16))),
+      entry('2.18', der.octets(new Uint8Array(16))),
     ),
   );
 }
 
 function sgxValue(over: {
   fmspc?: Uint8Array;
-  tcb?: Uint8Array;
+  tcb?: der.Asn1;
   type?: number;
   omitPceId?: boolean;
-}) {
-  return der.sequence(
-    entry('1', der.octetString(new Uint8Array(16))),
-    over.tcb ?? tcbEntry(),
-    ...(over.omitPceId ? [] : [entry('3', der.octetString(new Uint8Array(2)))]),
-    entry('4', der.octetString(over.fmspc ?? new Uint8Array(6))),
-    entry('5', der.enumerated(over.type ?? 0)),
+}): Uint8Array {
+  return der.toDer(
+    der.sequence(
+      entry('1', der.octets(new Uint8Array(16))),
+      over.tcb ?? tcbEntry(),
+      ...(over.omitPceId ? [] : [entry('3', der.octets(new Uint8Array(2)))]),
+      entry('4', der.octets(over.fmspc ?? new Uint8Array(6))),
+      entry('5', der.enumerated(over.type ?? 0)),
+    ),
   );
 }
 
@@ -121,9 +123,11 @@ test('missing, malformed or odd SGX extensions are profile errors naming the cer
     () => parsePckExtensions(withSgxValue(sgxValue({ omitPceId: true }))),
     profileError,
   );
-  const duplicate = der.sequence(
-    entry('1', der.octetString(new Uint8Array(16))),
-    entry('1', der.octetString(new Uint8Array(16))),
+  const duplicate = der.toDer(
+    der.sequence(
+      entry('1', der.octets(new Uint8Array(16))),
+      entry('1', der.octets(new Uint8Array(16))),
+    ),
   );
   assert.throws(() => parsePckExtensions(withSgxValue(duplicate)), profileError);
   const rootLike = { ...base, issuerCn: 'Intel SGX Root CA' };
