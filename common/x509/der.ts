@@ -9,7 +9,7 @@
  */
 import { EvidenceMalformedError } from '../errors.js';
 
-/** Universal tags (and the constructed SEQUENCE/SET identifier octets) used by X.509. */
+/** Universal tags (and the constructed SEQUENCE/SET identifier octets) used by X.509. @internal */
 export const Tag = {
   BOOLEAN: 0x01,
   INTEGER: 0x02,
