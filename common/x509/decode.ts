@@ -7,8 +7,9 @@
  * asn1js decodes BER. DER is its one canonical subset, so after `fromBER` the input must be
  * consumed exactly and a walk over the decoded blocks refuses what BER allows and DER does not:
  * indefinite lengths, long-form lengths a short form or fewer octets could carry, lengths of more
- * than four octets, constructed strings, multi-byte tags (X.509 uses none) and end-of-contents
- * octets. The walk reads the header bookkeeping asn1js keeps anyway; re-encoding with `toBER` and
+ * than four octets, constructed strings, multi-byte tags (X.509 uses none), end-of-contents
+ * octets and NULL with contents; the readers check values (BOOLEAN octets, minimal OID arcs,
+ * RFC 5280 times). The walk reads the header bookkeeping asn1js keeps anyway; re-encoding with `toBER` and
  * comparing would be a second pass as costly as decoding, and keeps indefinite lengths as they
  * came. The contents of OCTET STRING and BIT STRING are not decoded (`parseEmbedded: false`): an
  * extension value is decoded, with the same checks, when it is read.
