@@ -5,8 +5,9 @@
  * @internal
  * @module
  */
+import * as pkijs from 'pkijs';
 import type { Certificate } from '../common/x509/certificate.js';
-import { contextTag, derChildren, derSequence, parseDer } from '../common/x509/der.js';
+import { decodeDer } from '../common/x509/decode.js';
 import { joinUrl } from './pcs-kds-http.js';
 import type { PcsRequest } from './pcs-verify.js';
 
@@ -40,11 +41,11 @@ export function crlDistributionUrl(cert: Certificate): string | undefined {
   const ext = cert.extensions.get(OID_CRL_DISTRIBUTION_POINTS);
   if (ext === undefined) return undefined;
   try {
-    for (const point of derSequence(parseDer(ext.value, 'cRLDistributionPoints'), 'cdp')) {
-      const dpName = derChildren(point).find((n) => n.tag === contextTag(0, true));
-      const fullName = dpName && derChildren(dpName).find((n) => n.tag === contextTag(0, true));
-      const uri = fullName && derChildren(fullName).find((n) => n.tag === contextTag(6, false));
-      if (uri !== undefined) return Buffer.from(uri.value).toString('latin1');
+    const schema = decodeDer(ext.value, 'cRLDistributionPoints');
+    for (const point of new pkijs.CRLDistributionPoints({ schema }).distributionPoints) {
+      const names = Array.isArray(point.distributionPoint) ? point.distributionPoint : [];
+      const uri = names.find((n) => n.type === 6);
+      if (uri !== undefined) return String(uri.value);
     }
   } catch {
     return undefined;

@@ -12,8 +12,17 @@
 import { constants, verify as cryptoVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { EvidenceMalformedError } from '../errors.js';
-import { contextTag, derChildren, derOid, derSequence, derSmallInt } from './der.js';
-import type { DerNode } from './der.js';
+import {
+  childrenOf,
+  contextTag,
+  offsetOf,
+  readOid,
+  readSequence,
+  readSmallInt,
+  tagOf,
+  tlvOf,
+} from './decode.js';
+import type { Block } from './decode.js';
 
 /** Digest names as Node's crypto module spells them. */
 export type HashName = 'sha256' | 'sha384' | 'sha512';
@@ -57,12 +66,12 @@ const HASHES: Readonly<Record<string, HashName>> = {
 
 /** Parses an AlgorithmIdentifier; unknown algorithms parse as `unsupported`. */
 export function parseSignatureAlgorithm(
-  node: DerNode | undefined,
+  node: Block | undefined,
   field: string,
 ): SignatureAlgorithm {
-  const [oidNode, params, ...rest] = derSequence(node, field);
-  const oid = derOid(oidNode, `${field}.algorithm`);
-  const der = node!.bytes;
+  const [oidNode, params, ...rest] = readSequence(node, field);
+  const oid = readOid(oidNode, `${field}.algorithm`);
+  const der = tlvOf(node!);
   const ecdsaHash = ECDSA[oid];
   if (ecdsaHash !== undefined) {
     // RFC 5758 §3.2: the parameters field MUST be absent for ecdsa-with-SHA*.
@@ -76,13 +85,13 @@ export function parseSignatureAlgorithm(
   return { oid, kind: 'unsupported', hash: undefined, pss: undefined, der };
 }
 
-function malformed(message: string, field: string, node: DerNode): EvidenceMalformedError {
-  return new EvidenceMalformedError(message, { field, offset: node.offset });
+function malformed(message: string, field: string, node: Block): EvidenceMalformedError {
+  return new EvidenceMalformedError(message, { field, offset: offsetOf(node) });
 }
 
-function hashOf(node: DerNode | undefined, field: string): HashName {
-  const [oidNode] = derSequence(node, field);
-  const oid = derOid(oidNode, field);
+function hashOf(node: Block | undefined, field: string): HashName {
+  const [oidNode] = readSequence(node, field);
+  const oid = readOid(oidNode, field);
   const hash = HASHES[oid];
   if (hash === undefined) throw malformed(`unsupported digest ${oid}`, field, node!);
   return hash;
@@ -92,23 +101,24 @@ function hashOf(node: DerNode | undefined, field: string): HashName {
  * RSASSA-PSS-params. The SHA-1 defaults of RFC 4055 are refused: every field the
  * accepted profile needs must be present.
  */
-function parsePssParams(node: DerNode | undefined, field: string): RsaPssParams {
+function parsePssParams(node: Block | undefined, field: string): RsaPssParams {
   let hash: HashName | undefined;
   let mgfHash: HashName | undefined;
   let saltLength: number | undefined;
-  for (const item of derSequence(node, field)) {
-    const [inner] = derChildren(item, field);
-    if (item.tag === contextTag(0, true)) hash = hashOf(inner, `${field}.hashAlgorithm`);
-    else if (item.tag === contextTag(1, true)) {
-      const [mgfOid, mgfParams] = derSequence(inner, `${field}.maskGenAlgorithm`);
-      if (derOid(mgfOid, `${field}.maskGenAlgorithm`) !== OID_MGF1) {
+  for (const item of readSequence(node, field)) {
+    const [inner] = childrenOf(item, field);
+    const tag = tagOf(item);
+    if (tag === contextTag(0, true)) hash = hashOf(inner, `${field}.hashAlgorithm`);
+    else if (tag === contextTag(1, true)) {
+      const [mgfOid, mgfParams] = readSequence(inner, `${field}.maskGenAlgorithm`);
+      if (readOid(mgfOid, `${field}.maskGenAlgorithm`) !== OID_MGF1) {
         throw malformed('mask generation function is not MGF1', field, item);
       }
       mgfHash = hashOf(mgfParams, `${field}.maskGenAlgorithm.hash`);
-    } else if (item.tag === contextTag(2, true)) {
-      saltLength = derSmallInt(inner, `${field}.saltLength`, 0, 1024);
-    } else if (item.tag === contextTag(3, true)) {
-      derSmallInt(inner, `${field}.trailerField`, 1, 1);
+    } else if (tag === contextTag(2, true)) {
+      saltLength = readSmallInt(inner, `${field}.saltLength`, 0, 1024);
+    } else if (tag === contextTag(3, true)) {
+      readSmallInt(inner, `${field}.trailerField`, 1, 1);
     } else throw malformed('unknown RSASSA-PSS parameter', field, item);
   }
   if (hash === undefined || mgfHash === undefined || saltLength === undefined) {

@@ -1,7 +1,7 @@
 /**
  * Parsed X.509 certificates: Node's `X509Certificate` (signatures, public key) plus the
- * TBS fields read by twi's own DER reader (serial, validity, names, extensions,
- * algorithm), so nothing depends on the text forms Node prints.
+ * TBS fields decoded as strict DER on asn1js (`decode.ts`: serial, validity, names,
+ * extensions, algorithm), so nothing depends on the text forms Node prints.
  *
  * @internal
  * @module
@@ -12,21 +12,24 @@ import { sha256Hex } from '../bytes.js';
 import { parseSignatureAlgorithm } from './algorithm.js';
 import type { SignatureAlgorithm } from './algorithm.js';
 import {
+  childrenOf,
   contextTag,
-  derBitString,
-  derBoolean,
-  derChildren,
-  derInteger,
-  derOctetString,
-  derOid,
-  derSequence,
-  derSmallInt,
-  derTime,
+  decodeDer,
   expectTag,
-  parseDer,
+  offsetOf,
+  readBitString,
+  readBoolean,
+  readInteger,
+  readOctetString,
+  readOid,
+  readSequence,
+  readSmallInt,
+  readTime,
   Tag,
-} from './der.js';
-import type { DerNode } from './der.js';
+  tagOf,
+  tlvOf,
+} from './decode.js';
+import type { Block } from './decode.js';
 import { parseName } from './name.js';
 import type { Name } from './name.js';
 
@@ -115,7 +118,7 @@ export function certLabel(cert: Certificate): string {
  */
 export function parseCertificateDer(der: Uint8Array, field = 'certificate'): Certificate {
   const bytes = new Uint8Array(der);
-  const [tbsNode, algNode, sigNode, ...extra] = derSequence(parseDer(bytes, field), field);
+  const [tbsNode, algNode, sigNode, ...extra] = readSequence(decodeDer(bytes, field), field);
   if (extra.length > 0) throw new EvidenceMalformedError('extra fields', { field, offset: 0 });
   const tbs = parseTbs(tbsNode, `${field}.tbsCertificate`);
   const signatureAlgorithm = parseSignatureAlgorithm(algNode, `${field}.signatureAlgorithm`);
@@ -123,10 +126,10 @@ export function parseCertificateDer(der: Uint8Array, field = 'certificate'): Cer
     // RFC 5280 §4.1.1.2: the outer algorithm MUST equal the TBS `signature` field.
     throw new EvidenceMalformedError('signatureAlgorithm differs from tbsCertificate.signature', {
       field,
-      offset: algNode!.offset,
+      offset: offsetOf(algNode!),
     });
   }
-  const signature = derBitString(sigNode, `${field}.signatureValue`).bytes;
+  const signature = readBitString(sigNode, `${field}.signatureValue`).bytes;
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(bytes);
@@ -142,7 +145,7 @@ export function parseCertificateDer(der: Uint8Array, field = 'certificate'): Cer
     issuerCn: tbs.fields.issuer.cn,
     subjectCn: tbs.fields.subject.cn,
     signatureAlgorithm,
-    tbs: tbsNode!.bytes,
+    tbs: tlvOf(tbsNode!),
     signature,
   };
   return Object.freeze(cert);
@@ -177,34 +180,35 @@ type TbsFields = Pick<
 >;
 
 function parseTbs(
-  node: DerNode | undefined,
+  node: Block | undefined,
   field: string,
 ): { fields: TbsFields; signatureDer: Buffer } {
-  const items = derSequence(node, field);
+  const items = readSequence(node, field);
   let i = 0;
   let version = 1;
-  if (items[0]?.tag === contextTag(0, true)) {
-    const [v] = derChildren(items[0], `${field}.version`);
-    version = derSmallInt(v, `${field}.version`, 0, 2) + 1;
+  if (items[0] !== undefined && tagOf(items[0]) === contextTag(0, true)) {
+    const [v] = childrenOf(items[0], `${field}.version`);
+    version = readSmallInt(v, `${field}.version`, 0, 2) + 1;
     i = 1;
   }
-  const serial = derInteger(items[i], `${field}.serialNumber`);
+  const serial = readInteger(items[i], `${field}.serialNumber`);
   const signatureDer = Buffer.from(
-    expectTag(items[i + 1], Tag.SEQUENCE, `${field}.signature`).bytes,
+    tlvOf(expectTag(items[i + 1], Tag.SEQUENCE, `${field}.signature`)),
   );
   const issuer = parseName(items[i + 2], `${field}.issuer`);
-  const [nb, na] = derSequence(items[i + 3], `${field}.validity`);
-  const notBefore = derTime(nb, `${field}.validity.notBefore`);
-  const notAfter = derTime(na, `${field}.validity.notAfter`);
+  const [nb, na] = readSequence(items[i + 3], `${field}.validity`);
+  const notBefore = readTime(nb, `${field}.validity.notBefore`);
+  const notAfter = readTime(na, `${field}.validity.notAfter`);
   const subject = parseName(items[i + 4], `${field}.subject`);
-  const spki = expectTag(items[i + 5], Tag.SEQUENCE, `${field}.subjectPublicKeyInfo`).bytes;
+  const spki = tlvOf(expectTag(items[i + 5], Tag.SEQUENCE, `${field}.subjectPublicKeyInfo`));
   let extensions: Map<string, Extension> = new Map();
   for (const item of items.slice(i + 6)) {
-    if (item.tag === contextTag(3, true) && version === 3) {
-      const [exts] = derChildren(item, `${field}.extensions`);
+    const tag = tagOf(item);
+    if (tag === contextTag(3, true) && version === 3) {
+      const [exts] = childrenOf(item, `${field}.extensions`);
       extensions = parseExtensions(exts, `${field}.extensions`);
-    } else if (item.tag !== contextTag(1, false) && item.tag !== contextTag(2, false)) {
-      throw new EvidenceMalformedError('unexpected field', { field, offset: item.offset });
+    } else if (tag !== contextTag(1, false) && tag !== contextTag(2, false)) {
+      throw new EvidenceMalformedError('unexpected field', { field, offset: offsetOf(item) });
     }
   }
   const fields: TbsFields = {
@@ -223,19 +227,19 @@ function parseTbs(
 }
 
 /** Parses an Extensions SEQUENCE (shared with CRLs). Duplicate OIDs are malformed (RFC 5280 §4.2). */
-export function parseExtensions(node: DerNode | undefined, field: string): Map<string, Extension> {
+export function parseExtensions(node: Block | undefined, field: string): Map<string, Extension> {
   const out = new Map<string, Extension>();
-  for (const ext of derSequence(node, field)) {
-    const parts = derSequence(ext, field);
-    const oid = derOid(parts[0], `${field}.extnID`);
+  for (const ext of readSequence(node, field)) {
+    const parts = readSequence(ext, field);
+    const oid = readOid(parts[0], `${field}.extnID`);
     if (parts.length < 2 || parts.length > 3 || out.has(oid)) {
       throw new EvidenceMalformedError(`invalid or duplicate extension ${oid}`, {
         field,
-        offset: ext.offset,
+        offset: offsetOf(ext),
       });
     }
-    const critical = parts.length === 3 ? derBoolean(parts[1], `${field}.${oid}.critical`) : false;
-    const value = derOctetString(parts[parts.length - 1], `${field}.${oid}.extnValue`);
+    const critical = parts.length === 3 ? readBoolean(parts[1], `${field}.${oid}.critical`) : false;
+    const value = readOctetString(parts[parts.length - 1], `${field}.${oid}.extnValue`);
     out.set(oid, { oid, critical, value });
   }
   return out;
@@ -248,12 +252,14 @@ function basicConstraintsOf(
   const ext = exts.get(OID_BASIC_CONSTRAINTS);
   if (ext === undefined) return undefined;
   const f = `${field}.basicConstraints`;
-  const items = derSequence(parseDer(ext.value, f), f);
+  const items = readSequence(decodeDer(ext.value, f), f);
   let k = 0;
   let ca = false;
-  if (items[k]?.tag === Tag.BOOLEAN) ca = derBoolean(items[k++], `${f}.cA`);
+  if (items[k] !== undefined && tagOf(items[k]!) === Tag.BOOLEAN) {
+    ca = readBoolean(items[k++], `${f}.cA`);
+  }
   const pathLen =
-    items[k] !== undefined ? derSmallInt(items[k++], `${f}.pathLen`, 0, 255) : undefined;
+    items[k] !== undefined ? readSmallInt(items[k++], `${f}.pathLen`, 0, 255) : undefined;
   if (k !== items.length) throw new EvidenceMalformedError('extra fields', { field: f });
   return { ca, pathLen };
 }
@@ -265,7 +271,7 @@ function keyUsageOf(
   const ext = exts.get(OID_KEY_USAGE);
   if (ext === undefined) return undefined;
   const f = `${field}.keyUsage`;
-  const { bytes } = derBitString(parseDer(ext.value, f), f);
+  const { bytes } = readBitString(decodeDer(ext.value, f), f);
   const set = new Set<KeyUsage>();
   KEY_USAGE_BITS.forEach((name, bit) => {
     const byte = bytes[bit >> 3];

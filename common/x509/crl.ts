@@ -13,17 +13,19 @@ import type { SignatureAlgorithm } from './algorithm.js';
 import { certLabel, parseExtensions } from './certificate.js';
 import type { Certificate, Extension } from './certificate.js';
 import {
+  childrenOf,
   contextTag,
-  derBitString,
-  derChildren,
-  derInteger,
-  derSequence,
-  derSmallInt,
-  derTime,
-  parseDer,
+  decodeDer,
+  readBitString,
+  readInteger,
+  readSequence,
+  readSmallInt,
+  readTime,
   Tag,
-} from './der.js';
-import type { DerNode } from './der.js';
+  tagOf,
+  tlvOf,
+} from './decode.js';
+import type { Block } from './decode.js';
 import { describeName, parseName } from './name.js';
 import type { Name } from './name.js';
 
@@ -94,24 +96,25 @@ export function parseCrlDer(der: Uint8Array, field = 'crl'): Crl {
 }
 
 function parseCrlUnchecked(der: Uint8Array, field: string): Crl {
-  const [tbsNode, algNode, sigNode] = derSequence(parseDer(der, field), field);
-  const items = derSequence(tbsNode, `${field}.tbsCertList`);
+  const [tbsNode, algNode, sigNode] = readSequence(decodeDer(der, field), field);
+  const items = readSequence(tbsNode, `${field}.tbsCertList`);
+  const tagAt = (k: number): number | undefined =>
+    items[k] === undefined ? undefined : tagOf(items[k]!);
   let i = 0;
   let version = 1;
-  if (items[0]?.tag === Tag.INTEGER)
-    version = derSmallInt(items[i++], `${field}.version`, 1, 1) + 1;
+  if (tagAt(0) === Tag.INTEGER) version = readSmallInt(items[i++], `${field}.version`, 1, 1) + 1;
   const tbsAlg = parseSignatureAlgorithm(items[i++], `${field}.signature`);
   const issuer = parseName(items[i++], `${field}.issuer`);
-  const thisUpdate = derTime(items[i++], `${field}.thisUpdate`);
+  const thisUpdate = readTime(items[i++], `${field}.thisUpdate`);
   let nextUpdate: Date | undefined;
-  if (items[i]?.tag === Tag.UTC_TIME || items[i]?.tag === Tag.GENERALIZED_TIME) {
-    nextUpdate = derTime(items[i++], `${field}.nextUpdate`);
+  if (tagAt(i) === Tag.UTC_TIME || tagAt(i) === Tag.GENERALIZED_TIME) {
+    nextUpdate = readTime(items[i++], `${field}.nextUpdate`);
   }
   let entries: RevokedEntry[] = [];
-  if (items[i]?.tag === Tag.SEQUENCE) entries = parseRevoked(items[i++]!, `${field}.revoked`);
+  if (tagAt(i) === Tag.SEQUENCE) entries = parseRevoked(items[i++]!, `${field}.revoked`);
   let extensions = new Map<string, Extension>();
-  if (items[i]?.tag === contextTag(0, true)) {
-    const [exts] = derChildren(items[i++]!, `${field}.crlExtensions`);
+  if (tagAt(i) === contextTag(0, true)) {
+    const [exts] = childrenOf(items[i++]!, `${field}.crlExtensions`);
     extensions = parseExtensions(exts, `${field}.crlExtensions`);
   }
   if (i !== items.length) throw invalid(`unexpected field in ${field}`, field);
@@ -130,22 +133,22 @@ function parseCrlUnchecked(der: Uint8Array, field: string): Crl {
     nextUpdate,
     revoked: new Map(entries.map((e) => [e.serial, e])),
     entries: Object.freeze(entries),
-    crlNumber: crlNumberExt && derInteger(parseDer(crlNumberExt.value, 'cRLNumber'), 'cRLNumber'),
+    crlNumber: crlNumberExt && readInteger(decodeDer(crlNumberExt.value, 'cRLNumber'), 'cRLNumber'),
     extensions,
     signatureAlgorithm,
-    tbs: tbsNode!.bytes,
-    signature: derBitString(sigNode, `${field}.signatureValue`).bytes,
+    tbs: tlvOf(tbsNode!),
+    signature: readBitString(sigNode, `${field}.signatureValue`).bytes,
   };
   return Object.freeze(crl);
 }
 
-function parseRevoked(node: DerNode, field: string): RevokedEntry[] {
+function parseRevoked(node: Block, field: string): RevokedEntry[] {
   const out: RevokedEntry[] = [];
-  for (const entry of derSequence(node, field)) {
-    const [serialNode, dateNode, extsNode, ...extra] = derSequence(entry, field);
+  for (const entry of readSequence(node, field)) {
+    const [serialNode, dateNode, extsNode, ...extra] = readSequence(entry, field);
     if (extra.length > 0) throw invalid('extra fields in a revoked entry', field);
-    const serial = derInteger(serialNode, `${field}.userCertificate`);
-    const revocationDate = derTime(dateNode, `${field}.revocationDate`);
+    const serial = readInteger(serialNode, `${field}.userCertificate`);
+    const revocationDate = readTime(dateNode, `${field}.revocationDate`);
     let extensions = new Map<string, Extension>();
     if (extsNode !== undefined) {
       extensions = parseExtensions(extsNode, `${field}.crlEntryExtensions`);

@@ -6,8 +6,18 @@
  * @internal
  * @module
  */
-import { derChildren, derOid, derSequence, derString, expectTag, Tag } from './der.js';
-import type { DerNode } from './der.js';
+import {
+  childrenOf,
+  expectTag,
+  isStringTag,
+  readOid,
+  readSequence,
+  readString,
+  Tag,
+  tagOf,
+  tlvOf,
+} from './decode.js';
+import type { Block } from './decode.js';
 
 /** A parsed Name. */
 export interface Name {
@@ -22,29 +32,19 @@ export interface Name {
 const OID_COMMON_NAME = '2.5.4.3';
 
 /** Parses a Name (SEQUENCE OF SET OF AttributeTypeAndValue). */
-export function parseName(node: DerNode | undefined, field: string): Name {
+export function parseName(block: Block | undefined, field: string): Name {
   const attributes: [string, string][] = [];
-  for (const rdn of derSequence(node, field)) {
-    for (const atv of derChildren(expectTag(rdn, Tag.SET, field), field)) {
-      const [type, value] = derSequence(atv, field);
-      const oid = derOid(type, `${field}.type`);
-      if (value !== undefined && isStringTag(value.tag)) {
-        attributes.push([oid, derString(value, `${field}.${oid}`)]);
+  for (const rdn of readSequence(block, field)) {
+    for (const atv of childrenOf(expectTag(rdn, Tag.SET, field), field)) {
+      const [type, value] = readSequence(atv, field);
+      const oid = readOid(type, `${field}.type`);
+      if (value !== undefined && isStringTag(tagOf(value))) {
+        attributes.push([oid, readString(value, `${field}.${oid}`)]);
       }
     }
   }
   const cn = attributes.find(([oid]) => oid === OID_COMMON_NAME)?.[1];
-  return { der: node!.bytes, cn, attributes };
-}
-
-function isStringTag(tag: number): boolean {
-  return (
-    tag === Tag.UTF8_STRING ||
-    tag === Tag.PRINTABLE_STRING ||
-    tag === Tag.IA5_STRING ||
-    tag === Tag.T61_STRING ||
-    tag === Tag.BMP_STRING
-  );
+  return { der: tlvOf(block!), cn, attributes };
 }
 
 /** A short label for messages: the CN, else the attributes joined. */

@@ -14,6 +14,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { VerificationError } from '../errors.js';
+import { isDerEncoded } from './decode.js';
 
 /**
  * The twi extension's OID: `2.25.<UUID as a decimal integer>` (ITU-T X.667), from the UUID
@@ -34,16 +35,24 @@ export interface TwiExtension {
 
 /**
  * Decodes one DER value that fills `bytes` exactly, or returns `undefined`: truncated input,
- * trailing bytes, indefinite lengths and other non-DER encodings are refused (the value must
- * encode back to the same bytes).
+ * trailing bytes, indefinite lengths and other non-DER encodings are refused: the headers must
+ * pass the DER walk of `decode.ts`, and the value must encode back to the same bytes (which
+ * also holds times to their canonical form). Unlike `decodeDer`, the contents of OCTET and BIT
+ * STRINGs are decoded too, as pkijs expects.
  *
  * @internal
  */
 export function decodeStrictDer(bytes: Uint8Array): asn1js.AsnType | undefined {
   if (bytes.byteLength === 0) return undefined;
   const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const parsed = asn1js.fromBER(view);
+  let parsed: asn1js.FromBerResult;
+  try {
+    parsed = asn1js.fromBER(view);
+  } catch {
+    return undefined;
+  }
   if (parsed.offset !== bytes.byteLength || parsed.result.error !== '') return undefined;
+  if (!isDerEncoded(parsed.result as asn1js.BaseBlock)) return undefined;
   const again = new Uint8Array(parsed.result.toBER(false));
   return Buffer.from(again).equals(Buffer.from(view)) ? parsed.result : undefined;
 }

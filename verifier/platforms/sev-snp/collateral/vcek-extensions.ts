@@ -6,10 +6,17 @@
  * @internal
  * @module
  */
+import * as asn1js from 'asn1js';
 import { VerificationError } from '../../../../common/errors.js';
 import { certLabel } from '../../../../common/x509/certificate.js';
 import type { Certificate } from '../../../../common/x509/certificate.js';
-import { derSmallInt, derString, parseDer } from '../../../../common/x509/der.js';
+import {
+  decodeDer,
+  matchSchema,
+  readSmallInt,
+  readString,
+} from '../../../../common/x509/decode.js';
+import type { Block } from '../../../../common/x509/decode.js';
 
 const AMD = '1.3.6.1.4.1.3704.1';
 
@@ -52,6 +59,22 @@ const TCB_OIDS = {
   fmcSpl: '3.9',
 } as const;
 
+/** structVersion and the SPLs: an INTEGER, each (spec digest C2.3). */
+const SPL = new asn1js.Integer({ name: 'value' });
+/** productName and cspId: IA5String as AMD writes them; UTF8String and PrintableString read too. */
+const TEXT = new asn1js.Choice({
+  value: [
+    new asn1js.IA5String({ name: 'value' }),
+    new asn1js.Utf8String({ name: 'value' }),
+    new asn1js.PrintableString({ name: 'value' }),
+  ],
+});
+
+/** Decodes an extension value and checks it against `schema`. */
+function valueOf(der: Uint8Array, schema: asn1js.AsnSchemaType, field: string): Block {
+  return matchSchema(decodeDer(der, field), schema, field).value as Block;
+}
+
 function profileError(cert: Certificate, message: string, cause?: unknown): VerificationError {
   return new VerificationError(
     'ERR_CERT_PROFILE',
@@ -75,7 +98,7 @@ export function parseVcekExtensions(cert: Certificate): VcekExtensions {
   try {
     const hwId = cert.extensions.get(`${AMD}.4`)?.value.slice();
     const cspIdExt = cert.extensions.get(`${AMD}.5`);
-    const cspId = cspIdExt && derString(parseDer(cspIdExt.value, 'cspId'), 'cspId');
+    const cspId = cspIdExt && readString(valueOf(cspIdExt.value, TEXT, 'cspId'), 'cspId');
     if (keyKind === 'VCEK' && (hwId === undefined || cspId !== undefined)) {
       throw profileError(cert, 'a VCEK must carry hwID and no cspId');
     }
@@ -105,7 +128,8 @@ function keyKindOf(cert: Certificate): 'VCEK' | 'VLEK' {
 function optionalInt(cert: Certificate, suffix: string): number | undefined {
   const ext = cert.extensions.get(`${AMD}.${suffix}`);
   if (ext === undefined) return undefined;
-  return derSmallInt(parseDer(ext.value, `${AMD}.${suffix}`), `${AMD}.${suffix}`, 0, 255);
+  const field = `${AMD}.${suffix}`;
+  return readSmallInt(valueOf(ext.value, SPL, field), field, 0, 255);
 }
 
 function requiredInt(cert: Certificate, suffix: string): number {
@@ -131,7 +155,7 @@ function readTcb(cert: Certificate): VcekTcb {
 function productNameOf(cert: Certificate): string {
   const ext = cert.extensions.get(`${AMD}.2`);
   if (ext === undefined) throw profileError(cert, `extension ${AMD}.2 (productName) is missing`);
-  const name = derString(parseDer(ext.value, 'productName'), 'productName');
+  const name = readString(valueOf(ext.value, TEXT, 'productName'), 'productName');
   if (name.length === 0) throw profileError(cert, 'empty productName');
   return name;
 }

@@ -7,20 +7,23 @@
  * @internal
  * @module
  */
+import * as asn1js from 'asn1js';
 import { EvidenceMalformedError, VerificationError } from '../../../../common/errors.js';
 import { toHex } from '../../../../common/bytes.js';
 import { certLabel } from '../../../../common/x509/certificate.js';
 import type { Certificate } from '../../../../common/x509/certificate.js';
 import {
-  derBoolean,
-  derEnumerated,
-  derOctetString,
-  derOid,
-  derSequence,
-  derSmallInt,
-  parseDer,
-} from '../../../../common/x509/der.js';
-import type { DerNode } from '../../../../common/x509/der.js';
+  childrenOf,
+  decodeDer,
+  matchSchema,
+  offsetOf,
+  readBoolean,
+  readEnumerated,
+  readOctetString,
+  readOid,
+  readSmallInt,
+} from '../../../../common/x509/decode.js';
+import type { Block } from '../../../../common/x509/decode.js';
 
 /** The SGX Extensions OID of PCK certificates. */
 export const OID_SGX_EXTENSIONS = '1.2.840.113741.1.13.1';
@@ -86,9 +89,9 @@ function profileError(cert: Certificate, message: string, cause?: unknown): Veri
 export function parsePckExtensions(cert: Certificate): PckExtensions {
   const ext = cert.extensions.get(SGX);
   if (ext === undefined) throw profileError(cert, `${SGX} is missing`);
-  let entries: Map<string, DerNode>;
+  let entries: Map<string, Block>;
   try {
-    entries = entryMap(parseDer(ext.value, 'sgxExtensions'), 'sgxExtensions');
+    entries = entryMap(decodeDer(ext.value, 'sgxExtensions'), 'sgxExtensions');
   } catch (err) {
     if (err instanceof VerificationError) throw err;
     throw profileError(cert, 'is malformed', err);
@@ -101,16 +104,30 @@ export function parsePckExtensions(cert: Certificate): PckExtensions {
   }
 }
 
-/** SEQUENCE OF SEQUENCE { OID, value } as a map; duplicate OIDs are malformed. */
-function entryMap(node: DerNode, field: string): Map<string, DerNode> {
-  const out = new Map<string, DerNode>();
-  for (const item of derSequence(node, field)) {
-    const [oidNode, value, ...extra] = derSequence(item, field);
-    const oid = derOid(oidNode, field);
+/**
+ * The SGX extension and its TCB and configuration entries share one shape (Intel PCK certificate
+ * profile): `SEQUENCE OF SEQUENCE { OBJECT IDENTIFIER, ANY }`, each value typed by its OID.
+ */
+const ENTRIES = new asn1js.Sequence({
+  value: [
+    new asn1js.Repeated({
+      name: 'entries',
+      value: new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier(), new asn1js.Any()] }),
+    }),
+  ],
+});
+
+/** The entries as a map by OID; an entry of more than two elements or a repeated OID is malformed. */
+function entryMap(block: Block, field: string): Map<string, Block> {
+  const out = new Map<string, Block>();
+  const { entries } = matchSchema(block, ENTRIES, field);
+  for (const entry of (entries ?? []) as Block[]) {
+    const [oidBlock, value, ...extra] = childrenOf(entry, field);
+    const oid = readOid(oidBlock, field);
     if (value === undefined || extra.length > 0 || out.has(oid)) {
       throw new EvidenceMalformedError(`malformed or duplicate entry ${oid}`, {
         field,
-        offset: item.offset,
+        offset: offsetOf(entry),
       });
     }
     out.set(oid, value);
@@ -118,18 +135,18 @@ function entryMap(node: DerNode, field: string): Map<string, DerNode> {
   return out;
 }
 
-function readEntries(cert: Certificate, entries: Map<string, DerNode>): PckExtensions {
-  const need = (n: number): DerNode => {
+function readEntries(cert: Certificate, entries: Map<string, Block>): PckExtensions {
+  const need = (n: number): Block => {
     const node = entries.get(`${SGX}.${n}`);
     if (node === undefined) throw profileError(cert, `entry ${SGX}.${n} is missing`);
     return node;
   };
   const octets = (n: number, size: number, name: string): Uint8Array => {
-    const v = derOctetString(need(n), name);
+    const v = readOctetString(need(n), name);
     if (v.length !== size) throw profileError(cert, `${name} is ${v.length} bytes, not ${size}`);
     return v.slice();
   };
-  const sgxType = Number(derEnumerated(need(5), 'sgxType'));
+  const sgxType = Number(readEnumerated(need(5), 'sgxType'));
   if (SGX_TYPES[sgxType] === undefined) throw profileError(cert, `SGX type ${sgxType} is unknown`);
   const instance = entries.has(`${SGX}.6`) ? octets(6, 16, 'platformInstanceId') : undefined;
   const config = entries.get(`${SGX}.7`);
@@ -144,32 +161,32 @@ function readEntries(cert: Certificate, entries: Map<string, DerNode>): PckExten
   });
 }
 
-function readTcb(cert: Certificate, node: DerNode): PckTcb {
+function readTcb(cert: Certificate, node: Block): PckTcb {
   const tcb = entryMap(node, 'tcb');
   const comps: number[] = [];
   for (let i = 1; i <= 16; i++) {
     const v = tcb.get(`${SGX}.2.${i}`);
     if (v === undefined) throw profileError(cert, `TCB component ${i} is missing`);
-    comps.push(derSmallInt(v, `sgxTcbComp${i}Svn`, 0, 255));
+    comps.push(readSmallInt(v, `sgxTcbComp${i}Svn`, 0, 255));
   }
   const pce = tcb.get(`${SGX}.2.17`);
   const cpu = tcb.get(`${SGX}.2.18`);
   if (pce === undefined || cpu === undefined)
     throw profileError(cert, 'PCESVN or CPUSVN is missing');
-  const cpuSvn = derOctetString(cpu, 'cpuSvn');
+  const cpuSvn = readOctetString(cpu, 'cpuSvn');
   if (cpuSvn.length !== 16) throw profileError(cert, `CPUSVN is ${cpuSvn.length} bytes, not 16`);
   return Object.freeze({
     sgxTcbComponents: Object.freeze(comps),
-    pceSvn: derSmallInt(pce, 'pceSvn', 0, 0xffff),
+    pceSvn: readSmallInt(pce, 'pceSvn', 0, 0xffff),
     cpuSvn: cpuSvn.slice(),
   });
 }
 
-function readConfiguration(node: DerNode): PckConfiguration {
+function readConfiguration(node: Block): PckConfiguration {
   const flags = entryMap(node, 'configuration');
   const flag = (n: number): boolean | undefined => {
     const v = flags.get(`${SGX}.7.${n}`);
-    return v === undefined ? undefined : derBoolean(v, `configuration.${n}`);
+    return v === undefined ? undefined : readBoolean(v, `configuration.${n}`);
   };
   return Object.freeze({ dynamicPlatform: flag(1), cachedKeys: flag(2), smtEnabled: flag(3) });
 }
