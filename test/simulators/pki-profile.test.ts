@@ -19,17 +19,19 @@ import {
 import { parseCrlDer, type Crl } from '../../common/x509/crl.js';
 import {
   contextTag,
-  derBoolean,
-  derChildren,
-  derEnumerated,
-  derInteger,
-  derOctetString,
-  derOid,
-  derSequence,
-  derString,
-  parseDer,
-  type DerNode,
-} from '../../common/x509/der.js';
+  tagOf,
+  tlvOf,
+  readBoolean,
+  childrenOf,
+  readEnumerated,
+  readInteger,
+  readOctetString,
+  readOid,
+  readSequence,
+  readString,
+  decodeDer,
+  type Block,
+} from '../../common/x509/decode.js';
 import type { Name } from '../../common/x509/name.js';
 import { haveVectors, loadManifest, readVector } from '../helpers/vectors.js';
 
@@ -49,15 +51,17 @@ function extList(c: Certificate): string[] {
 
 /** A Name's attributes in order as `[oid, text]`; every attribute must be a string. */
 function attributes(name: Name): (readonly [string, string])[] {
-  const atvs = derSequence(parseDer(name.der, 'name'), 'name').flatMap((rdn) => derChildren(rdn));
+  const atvs = readSequence(decodeDer(name.der, 'name'), 'name').flatMap((rdn) =>
+    childrenOf(rdn, 'rdn'),
+  );
   assert.equal(name.attributes.length, atvs.length, 'every name attribute is a string');
   return [...name.attributes];
 }
 
 /** The TBS `signature` AlgorithmIdentifier DER (RFC 5280 §4.1.2.3). */
 function tbsSignatureAlgorithm(c: Certificate): Uint8Array {
-  const items = derSequence(parseDer(c.tbs, 'tbs'), 'tbs');
-  return items[items[0]!.tag === contextTag(0, true) ? 2 : 1]!.bytes;
+  const items = readSequence(decodeDer(c.tbs, 'tbs'), 'tbs');
+  return tlvOf(items[tagOf(items[0]!) === contextTag(0, true) ? 2 : 1]!);
 }
 
 function hexOf(b: Uint8Array | undefined): string | undefined {
@@ -90,7 +94,7 @@ function assertSameProfile(
   }
   assert.equal(hexOf(tbsSignatureAlgorithm(s)), hexOf(s.signatureAlgorithm.der));
   const spkiAlg = (c: Certificate): string =>
-    hexOf(derSequence(parseDer(c.spki, 'spki'), 'spki')[0]!.bytes)!;
+    hexOf(tlvOf(readSequence(decodeDer(c.spki, 'spki'), 'spki')[0]!))!;
   assert.equal(spkiAlg(s), spkiAlg(r), `${what} key algorithm`);
   assert.deepEqual(extList(s), extList(r), `${what} extensions`);
   for (const oid of KEY_FREE) {
@@ -128,28 +132,28 @@ test(
       assertSameCrlDp(intel.platformCa.der, ca!, 'platform CA');
 
       const real = parseCertificateDer(leaf!);
-      const sgx = new Map<string, DerNode>();
-      const walk = (node: DerNode): void => {
-        for (const item of derChildren(node)) {
-          const [id, value] = derChildren(item);
-          sgx.set(derOid(id, 'sgx.id').slice(SgxOids.extensions.length + 1), value!);
-          if ((value!.tag & 0x20) !== 0) walk(value!);
+      const sgx = new Map<string, Block>();
+      const walk = (node: Block): void => {
+        for (const item of childrenOf(node, 'sgx')) {
+          const [id, value] = childrenOf(item, 'sgx');
+          sgx.set(readOid(id, 'sgx.id').slice(SgxOids.extensions.length + 1), value!);
+          if ((tagOf(value!) & 0x20) !== 0) walk(value!);
         }
       };
-      walk(parseDer(real.extensions.get(SgxOids.extensions)!.value, 'sgx'));
+      walk(decodeDer(real.extensions.get(SgxOids.extensions)!.value, 'sgx'));
       const pck = intel.issuePck({
         ca: 'platform',
-        ppid: derOctetString(sgx.get('1'), 'ppid'),
-        cpusvn: [...derOctetString(sgx.get('2.18'), 'cpusvn')],
-        pcesvn: Number(derInteger(sgx.get('2.17'), 'pcesvn')),
-        pceid: derOctetString(sgx.get('3'), 'pceid'),
-        fmspc: derOctetString(sgx.get('4'), 'fmspc'),
-        sgxType: Number(derEnumerated(sgx.get('5'), 'sgxType')),
-        platformInstanceId: derOctetString(sgx.get('6'), 'platformInstanceId'),
+        ppid: readOctetString(sgx.get('1'), 'ppid'),
+        cpusvn: [...readOctetString(sgx.get('2.18'), 'cpusvn')],
+        pcesvn: Number(readInteger(sgx.get('2.17'), 'pcesvn')),
+        pceid: readOctetString(sgx.get('3'), 'pceid'),
+        fmspc: readOctetString(sgx.get('4'), 'fmspc'),
+        sgxType: Number(readEnumerated(sgx.get('5'), 'sgxType')),
+        platformInstanceId: readOctetString(sgx.get('6'), 'platformInstanceId'),
         configuration: {
-          dynamicPlatform: derBoolean(sgx.get('7.1'), 'dynamicPlatform'),
-          cachedKeys: derBoolean(sgx.get('7.2'), 'cachedKeys'),
-          smtEnabled: derBoolean(sgx.get('7.3'), 'smtEnabled'),
+          dynamicPlatform: readBoolean(sgx.get('7.1'), 'dynamicPlatform'),
+          cachedKeys: readBoolean(sgx.get('7.2'), 'cachedKeys'),
+          smtEnabled: readBoolean(sgx.get('7.3'), 'smtEnabled'),
         },
       });
       assertSameProfile(pck.der, leaf!, `${sample.name} PCK`);
@@ -182,7 +186,7 @@ function assertSameCrl(
     ['root_ca_crl', (o: Parameters<typeof intel.rootCrl>[0]) => intel.rootCrl(o)],
   ] as const) {
     const real = parseCrlDer(Uint8Array.from(Buffer.from(collateral[field]!, 'hex')));
-    const crlNumber = derInteger(parseDer(extsOf(real)[0]!.value, 'cRLNumber'), 'cRLNumber');
+    const crlNumber = readInteger(decodeDer(extsOf(real)[0]!.value, 'cRLNumber'), 'cRLNumber');
     const sim = parseCrlDer(
       make({
         revoked: real.entries.map((r) => r.serial),
@@ -243,7 +247,7 @@ test('AMD: ARK, ASK, ASVK, VCEK and VLEK match the real profile', { skip }, () =
     const product = productOf(attributes(real.issuer).at(-1)![1]);
     const amd = createAmdPki({ seed: SEED, product, notBefore: NOT_BEFORE });
     const ext = new Map([...real.extensions].map(([oid, e]) => [oid, e.value]));
-    const int = (oid: string): number => Number(derInteger(parseDer(ext.get(oid)!, oid), oid));
+    const int = (oid: string): number => Number(readInteger(decodeDer(ext.get(oid)!, oid), oid));
     const tcb = {
       bl: int(AmdOids.blSpl),
       tee: int(AmdOids.teeSpl),
@@ -251,7 +255,7 @@ test('AMD: ARK, ASK, ASVK, VCEK and VLEK match the real profile', { skip }, () =
       ucode: int(AmdOids.ucodeSpl),
       ...(ext.has(AmdOids.fmcSpl) ? { fmc: int(AmdOids.fmcSpl) } : {}),
     };
-    const text = (oid: string): string => derString(parseDer(ext.get(oid)!, oid), oid);
+    const text = (oid: string): string => readString(decodeDer(ext.get(oid)!, oid), oid);
     const sim = sample.files.vcek
       ? amd.issueVcek({ hwid: ext.get(AmdOids.hwId)!, tcb, productName: text(AmdOids.productName) })
       : amd.issueVlek({ tcb, cspId: text(AmdOids.cspId) });
@@ -266,9 +270,9 @@ test('AMD: ARK, ASK, ASVK, VCEK and VLEK match the real profile', { skip }, () =
     assert.equal(years(parsed), years(real));
     // Older KDS VCEKs spell out trailerField 1; current ones, like ours, leave the default out.
     const pssParams = (c: Certificate): string[] =>
-      derChildren(derChildren(parseDer(c.signatureAlgorithm.der, 'alg'))[1]!)
+      childrenOf(childrenOf(decodeDer(c.signatureAlgorithm.der, 'alg'), 'alg')[1]!, 'alg.params')
         .slice(0, 3)
-        .map((n) => hexOf(n.bytes)!);
+        .map((n) => hexOf(tlvOf(n))!);
     assert.deepEqual(pssParams(parsed), pssParams(real));
   }
 });

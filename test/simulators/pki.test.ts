@@ -13,16 +13,17 @@ import type { IssuedCert } from '../../simulators/pki/x509.js';
 import { parseCertificateDer } from '../../common/x509/certificate.js';
 import { parseCrlDer } from '../../common/x509/crl.js';
 import {
-  derBoolean,
-  derChildren,
-  derEnumerated,
-  derInteger,
-  derOctetString,
-  derOid,
-  derString,
-  parseDer,
-  type DerNode,
-} from '../../common/x509/der.js';
+  readBoolean,
+  tagOf,
+  childrenOf,
+  readEnumerated,
+  readInteger,
+  readOctetString,
+  readOid,
+  readString,
+  decodeDer,
+  type Block,
+} from '../../common/x509/decode.js';
 
 // One seed for the whole file: RSA keys are cached per (seed, label), so the AMD chains
 // built directly and through the store cost one key generation each.
@@ -56,20 +57,20 @@ function verifySigned(signer: SimKeyPair, data: Uint8Array, signature: Uint8Arra
 }
 
 /** SGX extension read back with the verifier's DER reader: OID suffix → DER node. */
-function sgxFields(cert: Uint8Array): Map<string, DerNode> {
+function sgxFields(cert: Uint8Array): Map<string, Block> {
   const ext = parseCertificateDer(cert).extensions.get(SgxOids.extensions);
   assert.ok(ext, 'SGX extension present');
   assert.equal(ext.critical, false);
-  const out = new Map<string, DerNode>();
-  const walk = (seq: DerNode): void => {
-    for (const item of derChildren(seq)) {
-      const [id, value] = derChildren(item);
-      const name = derOid(id, 'sgx.id').slice(SgxOids.extensions.length + 1);
+  const out = new Map<string, Block>();
+  const walk = (seq: Block): void => {
+    for (const item of childrenOf(seq, 'sgx')) {
+      const [id, value] = childrenOf(item, 'sgx');
+      const name = readOid(id, 'sgx.id').slice(SgxOids.extensions.length + 1);
       out.set(name, value!);
       if (name === '2' || name === '7') walk(value!);
     }
   };
-  walk(parseDer(ext.value, 'sgx'));
+  walk(decodeDer(ext.value, 'sgx'));
   return out;
 }
 
@@ -80,11 +81,11 @@ function amdFields(cert: Uint8Array): Map<string, Uint8Array> {
 }
 
 function amdInt(fields: Map<string, Uint8Array>, oid: string): number {
-  return Number(derInteger(parseDer(fields.get(oid)!, oid), oid));
+  return Number(readInteger(decodeDer(fields.get(oid)!, oid), oid));
 }
 
 function amdText(fields: Map<string, Uint8Array>, oid: string): string {
-  return derString(parseDer(fields.get(oid)!, oid), oid);
+  return readString(decodeDer(fields.get(oid)!, oid), oid);
 }
 
 test('Intel chain verifies and the PCK carries the SGX extensions asked for', () => {
@@ -102,26 +103,26 @@ test('Intel chain verifies and the PCK carries the SGX extensions asked for', ()
   );
 
   const f = sgxFields(pck.der);
-  assert.deepEqual(derOctetString(f.get('1'), 'ppid'), ppid);
+  assert.deepEqual(readOctetString(f.get('1'), 'ppid'), ppid);
   CPUSVN.forEach((svn, i) =>
-    assert.equal(derInteger(f.get(`2.${i + 1}`), `2.${i + 1}`), BigInt(svn)),
+    assert.equal(readInteger(f.get(`2.${i + 1}`), `2.${i + 1}`), BigInt(svn)),
   );
-  assert.equal(derInteger(f.get('2.17'), 'pcesvn'), 13n);
-  assert.deepEqual([...derOctetString(f.get('2.18'), 'cpusvn')], CPUSVN);
-  assert.deepEqual(derOctetString(f.get('3'), 'pceid'), new Uint8Array(2));
-  assert.deepEqual(derOctetString(f.get('4'), 'fmspc'), FMSPC);
-  assert.equal(f.get('5')!.tag, 0x0a, 'sgxType is an ENUMERATED');
-  assert.equal(derEnumerated(f.get('5'), 'sgxType'), 1n);
-  assert.equal(derOctetString(f.get('6'), 'platformInstanceId').length, 16);
+  assert.equal(readInteger(f.get('2.17'), 'pcesvn'), 13n);
+  assert.deepEqual([...readOctetString(f.get('2.18'), 'cpusvn')], CPUSVN);
+  assert.deepEqual(readOctetString(f.get('3'), 'pceid'), new Uint8Array(2));
+  assert.deepEqual(readOctetString(f.get('4'), 'fmspc'), FMSPC);
+  assert.equal(tagOf(f.get('5')!), 0x0a, 'sgxType is an ENUMERATED');
+  assert.equal(readEnumerated(f.get('5'), 'sgxType'), 1n);
+  assert.equal(readOctetString(f.get('6'), 'platformInstanceId').length, 16);
   assert.deepEqual(
-    ['7.1', '7.2', '7.3'].map((k) => derBoolean(f.get(k), k)),
+    ['7.1', '7.2', '7.3'].map((k) => readBoolean(f.get(k), k)),
     [true, true, true],
   );
 
   const proc = intel.issuePck({ ca: 'processor', cpusvn: CPUSVN, pcesvn: 11, fmspc: FMSPC });
   assertIssued(proc, intel.processorCa);
   const pf = sgxFields(proc.der);
-  assert.equal(derEnumerated(pf.get('5'), 'sgxType'), 0n);
+  assert.equal(readEnumerated(pf.get('5'), 'sgxType'), 0n);
   assert.equal(pf.has('6') || pf.has('7'), false, 'processor PCKs have no platform fields');
 });
 
