@@ -28,4 +28,9 @@ export interface CredentialRecord {
   evidenceDigest: string;
   /** The provenance record (measurements, matched reference values, supply chain...). */
   record: JsonValue;
+  /**
+   * Serial number of the X.509 certificate issued with the credential, lowercase hex without a
+   * leading zero byte; absent when none was issued.
+   */
+  serial?: string;
 }

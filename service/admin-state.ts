@@ -10,6 +10,7 @@ import type { Store } from './store/types.js';
 import {
   BUNDLE_REFRESH_HINT_SECONDS,
   bundleKeys,
+  retiresAt,
   type ServiceSigningKey,
   type SpiffeBundle,
 } from './keys.js';
@@ -36,6 +37,11 @@ export interface ServiceBundle extends SpiffeBundle {
    * Older revocations are left out: every WIT and certificate they concern has expired.
    */
   revoked_jtis: string[];
+  /**
+   * Serial numbers (lowercase hex, no leading zero byte) of the X.509 certificates of those
+   * credentials, for TLS relying parties that match the certificate rather than its `jti`.
+   */
+  revoked_serials: string[];
 }
 
 /** Inputs of {@link serviceBundle}. */
@@ -51,11 +57,12 @@ export interface BundleSource {
 
 /**
  * The current bundle: published signing keys (unrevoked, not retired) with `use: "wit-svid"`,
- * the published issuing CAs (`ca-keys.ts`) with `use: "x509-svid"` and `x5c`, `revoked_jtis`,
- * and a `spiffe_sequence` that every instance on the store computes alike: the store's change
- * `seq` (one per key or CA added, key revoked, credential revoked, setting replaced) plus the
- * number of keys and CAs retired since (retirement is a matter of time, not a change). The
- * sequence is read first, so the content is never older than the number it carries.
+ * the published issuing CAs (`ca-keys.ts`) with `use: "x509-svid"` and `x5c`, `revoked_jtis`
+ * and `revoked_serials`, and a `spiffe_sequence` that every instance on the store computes
+ * alike: the store's change `seq` (one per key or CA added, key revoked, credential revoked,
+ * setting replaced) plus the number of keys and CAs retired since (retirement is a matter of
+ * time, not a change; {@link nextRetirement} says when the next one falls). The sequence is
+ * read first, so the content is never older than the number it carries.
  */
 export async function serviceBundle(src: BundleSource): Promise<ServiceBundle> {
   const now = src.now();
@@ -72,11 +79,38 @@ export async function serviceBundle(src: BundleSource): Promise<ServiceBundle> {
   // A revoked jti stays listed while its WIT or its certificate may still be valid.
   const lifetime = Math.max(src.witLifetimeSeconds, certLifetime);
   const horizon = now.getTime() - lifetime * 1000;
-  const recent = revocations.filter((r) => r.revokedAt.getTime() > horizon).map((r) => r.jti);
+  const recent = revocations.filter((r) => r.revokedAt.getTime() > horizon);
   return {
     keys: [...keys, ...liveCas.map(x509SvidJwk)],
     spiffe_sequence: seq + retired,
     spiffe_refresh_hint: src.refreshHintSeconds ?? BUNDLE_REFRESH_HINT_SECONDS,
-    revoked_jtis: recent,
+    revoked_jtis: recent.map((r) => r.jti),
+    revoked_serials: recent.flatMap((r) => (r.serial === undefined ? [] : [r.serial])),
   };
+}
+
+/**
+ * The next instant after `now` at which a published signing key or CA leaves the bundle by time
+ * (and so `spiffe_sequence` moves without a change in the store): a rotated-out key one WIT
+ * lifetime after its successor was created, a replaced CA one certificate lifetime after its
+ * successor was created, a CA at its notAfter. `undefined` when nothing published will retire.
+ */
+export async function nextRetirement(src: BundleSource): Promise<Date | undefined> {
+  const now = src.now().getTime();
+  const keys = await src.store.keys.list();
+  const cas = await src.store.caKeys.list();
+  const certLifetimeMs = (src.certLifetimeSeconds ?? DEFAULT_CERT_LIFETIME_SECONDS) * 1000;
+  // Each entry leaves at its first end; one whose end is past is no longer published.
+  const instants: number[] = [];
+  keys.forEach((k, i) => {
+    const end = k.revokedAt === undefined && retiresAt(keys, i, src.witLifetimeSeconds);
+    if (end) instants.push(end.getTime());
+  });
+  cas.forEach((rec, i) => {
+    const next = cas[i + 1];
+    const replaced = next ? next.createdAt.getTime() + certLifetimeMs : Infinity;
+    instants.push(Math.min(rec.notAfter.getTime(), replaced));
+  });
+  const future = instants.filter((t) => t > now);
+  return future.length === 0 ? undefined : new Date(Math.min(...future));
 }

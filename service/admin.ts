@@ -1,9 +1,10 @@
 /**
  * The admin API under `/v1/admin/`: replace the appraisal policy or the reference values
  * (both kept in the store's shared settings, so every instance applies them), rotate the
- * signing key or the generated root CA, revoke a key or a credential. Every call needs `Authorization: Bearer <admin token>`; the
- * token is checked before the body is read, so a refused call writes nothing. Without a
- * configured token every admin route answers 403 `ERR_ADMIN_DISABLED`.
+ * signing key or the generated root CA, revoke a key, a credential (by `jti`) or a certificate
+ * (by serial). Every call needs `Authorization: Bearer <admin token>`; the token is checked
+ * before the body is read, so a refused call writes nothing. Without a configured token every
+ * admin route answers 403 `ERR_ADMIN_DISABLED`.
  *
  * @internal
  * @module
@@ -188,6 +189,48 @@ async function revokeCredential(ctx: AdminContext, jti: string): Promise<Record<
   return { jti, revoked: true, spiffe_sequence: bundle.spiffe_sequence };
 }
 
+/** Most octets of a certificate serial (RFC 5280 §4.1.2.2). */
+const MAX_SERIAL_OCTETS = 20;
+
+/**
+ * The serial of a route path in the form the ledger and the bundle use: hex digits (either
+ * case, folded to lowercase), an even number of them, no leading zero byte, at most 20 octets.
+ * Colons, a `0x` prefix and padding are refused rather than guessed at, so one certificate has
+ * one spelling.
+ *
+ * @throws {ProblemError} 400 `ERR_SERIAL_INVALID`.
+ */
+export function certificateSerial(text: string): string {
+  const hex = text.toLowerCase();
+  const octets = hex.length / 2;
+  if (!/^(?:[0-9a-f]{2})+$/.test(hex) || hex.startsWith('00') || octets > MAX_SERIAL_OCTETS) {
+    throw new ProblemError(
+      400,
+      'ERR_SERIAL_INVALID',
+      `a serial is 1 to ${MAX_SERIAL_OCTETS} octets of hex, an even number of digits, ` +
+        'without colons or a leading zero byte',
+    );
+  }
+  return hex;
+}
+
+/** Revokes the credential an X.509 certificate was issued with (and so its `jti` too). */
+async function revokeCertificate(
+  ctx: AdminContext,
+  param: string,
+): Promise<Record<string, unknown>> {
+  const serial = certificateSerial(param);
+  const record = await ctx.store.credentials.bySerial(serial);
+  if (!record) {
+    throw new ProblemError(404, 'ERR_CERTIFICATE_UNKNOWN', 'no certificate with this serial');
+  }
+  if (!(await ctx.store.credentials.revoke(record.jti, ctx.now()))) {
+    throw new ProblemError(409, 'ERR_CREDENTIAL_REVOKED', 'the credential is already revoked');
+  }
+  const bundle = await ctx.publish();
+  return { serial, jti: record.jti, revoked: true, spiffe_sequence: bundle.spiffe_sequence };
+}
+
 async function putPolicy(
   ctx: AdminContext,
   body: unknown,
@@ -277,6 +320,9 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: AdminContex
       );
       admin.post<{ Params: { jti: string } }>('/credentials/:jti/revoke', async (request) =>
         revokeCredential(ctx, request.params.jti),
+      );
+      admin.post<{ Params: { serial: string } }>('/certificates/:serial/revoke', async (request) =>
+        revokeCertificate(ctx, request.params.serial),
       );
     },
     { prefix: '/v1/admin' },

@@ -329,6 +329,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
     earDigest,
     evidenceDigest: sha256(cmw.evidence),
     record: ledgerRecord(report, jkt, granted, x509),
+    ...(x509 && { serial: x509.serial }),
   };
   // The credential, its transparency-log leaf and its index entries commit together.
   await ctx.provenance.commit(credential, {

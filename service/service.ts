@@ -18,8 +18,14 @@ import type { EndorsementProvider } from '../verifier/verify/endorsement-provide
 import { appraiseOnly, attest, type AttestContext } from './attest.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerBuildRevocationRoutes } from './build-revocation-routes.js';
-import { serviceBundle, type BundleSource, type ServiceState } from './admin-state.js';
-import { createBundleEvents, type BundleEvents } from './events.js';
+import {
+  nextRetirement,
+  serviceBundle,
+  type BundleSource,
+  type ServiceState,
+} from './admin-state.js';
+import { createBundleEvents, type BundleEventData, type BundleEvents } from './events.js';
+import { createRetirementTimer } from './retirement-timer.js';
 import {
   loadOrCreateSigningKey,
   openidConfiguration,
@@ -388,13 +394,27 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   });
   const app = Fastify(fastifyOptions(options));
   app.server.maxConnections = limits.maxConnections;
+  // Every publication re-arms the timer of the next key or CA retirement (which it announces).
+  const retirements = createRetirementTimer({
+    next: () => nextRetirement(source),
+    now,
+    publish: () => publish(),
+    onError: (err) => app.log.warn({ err }, 'retirement event failed'),
+  });
+  const publish = async (): Promise<BundleEventData> => {
+    try {
+      return await events.publish();
+    } finally {
+      retirements.arm();
+    }
+  };
   const sync = createStateSync({
     store: options.store,
     state,
     fromSeq,
     policy: policyOptions,
     now,
-    publish: () => events.publish(),
+    publish,
     ...(options.syncIntervalMs !== undefined && { intervalMs: options.syncIntervalMs }),
     onError: (err, what) => app.log.warn({ err }, what),
     reloadCa,
@@ -409,6 +429,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   // Event streams never go idle: end them first, or closing would wait for them.
   app.addHook('preClose', async () => {
     sync.close();
+    retirements.close();
     events.close();
   });
   registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120);
@@ -438,14 +459,14 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     policy: policyOptions,
     now,
     // Apply the change just written (and anything before it), or send the bundle as it is.
-    publish: async () => (await sync.refresh()) ?? (await events.publish()),
+    publish: async () => (await sync.refresh()) ?? (await publish()),
   });
   await registerProvenanceRoutes(app, {
     store: options.store,
     provenance: ctx.provenance,
     adminToken: options.adminToken,
     now,
-    publish: async () => (await sync.refresh()) ?? (await events.publish()),
+    publish: async () => (await sync.refresh()) ?? (await publish()),
   });
   await registerBuildRevocationRoutes(app, {
     store: options.store,
@@ -458,9 +479,10 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     state,
     trustDomain: options.trustDomain,
     now,
-    publish: async () => (await sync.refresh()) ?? (await events.publish()),
+    publish: async () => (await sync.refresh()) ?? (await publish()),
   });
   startNoncePurge(app, ctx, options.noncePurgeIntervalMs ?? 60_000);
   await sync.start();
+  retirements.arm();
   return app;
 }

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import tls from 'node:tls';
@@ -29,7 +30,10 @@ import {
 
 /** What both sides need: whom to trust, whom to accept, and this workload's own credential. */
 export interface MtlsOptions {
-  /** The trust bundle, fixed or watched (its latest bundle is used; none yet trusts nobody). */
+  /**
+   * The trust bundle, fixed or watched (its latest bundle is used; none yet trusts nobody). A
+   * bundle object is taken as immutable: clients build their TLS context once per object.
+   */
   readonly bundle: X509Bundle | BundleWatch;
   /** Which peers are accepted (identifiers and/or trust domains). */
   readonly allow: MtlsAllowList;
@@ -94,6 +98,9 @@ function chainOf(first: tls.DetailedPeerCertificate | undefined): Uint8Array[] {
   return out;
 }
 
+/** What a watch without a bundle yet stands for: no authority, so every peer is refused. */
+const NO_BUNDLE: X509Bundle = Object.freeze({ keys: [] });
+
 /** Shared state of one server or client: the current bundle and the live verified sockets. */
 class MtlsTrust {
   private readonly live = new Map<tls.TLSSocket, readonly Uint8Array[]>();
@@ -116,7 +123,7 @@ class MtlsTrust {
 
   bundle(): X509Bundle {
     const { bundle } = this.options;
-    return (isWatch(bundle) ? bundle.latest() : bundle) ?? { keys: [] };
+    return (isWatch(bundle) ? bundle.latest() : bundle) ?? NO_BUNDLE;
   }
 
   authorities(): string[] {
@@ -238,20 +245,96 @@ export function createMtlsTlsServer(
   return server;
 }
 
+/** `tls` options that shape a secure context, other than `cert`, `key` and `ca` (set here). */
+const CONTEXT_OPTIONS = [
+  'allowPartialTrustChain',
+  'ciphers',
+  'clientCertEngine',
+  'crl',
+  'dhparam',
+  'ecdhCurve',
+  'honorCipherOrder',
+  'maxVersion',
+  'minVersion',
+  'passphrase',
+  'pfx',
+  'privateKeyEngine',
+  'privateKeyIdentifier',
+  'secureOptions',
+  'secureProtocol',
+  'sessionIdContext',
+  'sessionTimeout',
+  'sigalgs',
+  'ticketKeys',
+] as const;
+
+/** Most client contexts kept per bundle (one per credential and set of context options). */
+const MAX_CONTEXTS_PER_BUNDLE = 16;
+
+/** Client secure contexts by bundle object, then by {@link contextKey}. */
+const clientContexts = new WeakMap<X509Bundle, Map<string, tls.SecureContext>>();
+
+/** A digest of the credential and the extra options, or `undefined` when not cacheable. */
+function contextKey(options: MtlsOptions, extra: Record<string, unknown>): string | undefined {
+  // Buffers and arrays (a CRL, a PFX) are not keyed by content: such contexts are not cached.
+  if (Object.values(extra).some((v) => typeof v === 'object' && v !== null)) return undefined;
+  const hash = createHash('sha256');
+  for (const part of [options.cert, options.key, JSON.stringify(extra)]) {
+    const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+    hash.update(`${bytes.length}:`).update(bytes);
+  }
+  return hash.digest('base64url');
+}
+
 /**
- * The `tls.connect` options of one client connection: this workload's certificate, the
- * bundle's authorities, and a `checkServerIdentity` running {@link verifyPeerCertificate}
- * (which replaces the host name check). Node's own chain check (`rejectUnauthorized`) stays on
- * and runs first, on the system clock: a server that fails it is refused with Node's error
- * (see {@link asMtlsError}).
+ * The secure context of a client connection: this workload's certificate and key, the bundle's
+ * authorities and any context options of `base`. Parsing the key and the certificates is most
+ * of what building one costs, so it is built once per bundle object and shared by every
+ * connection made while that bundle is current; a new bundle (a watch's next event) is a new
+ * object and gets its own. A bundle object is taken as immutable.
+ */
+function clientContext(
+  options: MtlsOptions,
+  bundle: X509Bundle,
+  base: tls.ConnectionOptions,
+): tls.SecureContext {
+  const extra: Record<string, unknown> = {};
+  for (const name of CONTEXT_OPTIONS) if (base[name] !== undefined) extra[name] = base[name];
+  const build = (): tls.SecureContext =>
+    tls.createSecureContext({
+      ...extra,
+      cert: options.cert,
+      key: options.key,
+      ca: x509AuthoritiesOf(bundle),
+    });
+  const key = contextKey(options, extra);
+  if (key === undefined) return build();
+  let contexts = clientContexts.get(bundle);
+  if (!contexts) clientContexts.set(bundle, (contexts = new Map()));
+  let context = contexts.get(key);
+  if (!context) {
+    context = build();
+    if (contexts.size >= MAX_CONTEXTS_PER_BUNDLE) contexts.delete(contexts.keys().next().value!);
+    contexts.set(key, context);
+  }
+  return context;
+}
+
+/**
+ * The `tls.connect` options of one client connection: the secure context of this workload's
+ * certificate and the bundle's authorities ({@link clientContext}), and a `checkServerIdentity`
+ * running {@link verifyPeerCertificate} (which replaces the host name check). Node's own chain
+ * check (`rejectUnauthorized`) stays on and runs first, on the system clock: a server that fails
+ * it is refused with Node's error (see {@link asMtlsError}).
  */
 function connectOptions(
   options: MtlsOptions,
   trust: MtlsTrust,
+  base: tls.ConnectionOptions,
   verified: (peer: MtlsPeer) => void,
 ): tls.ConnectionOptions {
   return {
-    ...contextOptions(options, trust),
+    secureContext: clientContext(options, trust.bundle(), base),
     rejectUnauthorized: true,
     checkServerIdentity: (_host, cert) => {
       try {
@@ -273,7 +356,7 @@ function connectVerified(
   let peer: MtlsPeer | undefined;
   const socket = tls.connect({
     ...base,
-    ...connectOptions(options, trust, (p) => (peer = p)),
+    ...connectOptions(options, trust, base, (p) => (peer = p)),
   });
   socket.once('secureConnect', () => trust.admit(socket, peerChain(socket), peer));
   socket.on('error', (err) => {
@@ -322,6 +405,8 @@ export function mtlsAgent(options: MtlsClientOptions): https.Agent {
 /**
  * A mutual-TLS client socket (`tls.connect` with the checks of {@link mtlsAgent}). Its
  * `secureConnect` event fires only for an accepted server; `mtlsPeer(socket)` is then set.
+ * Connections on the same bundle share one TLS secure context (a `secureContext` option is
+ * ignored: the trust comes from the bundle).
  *
  * @example
  * ```ts

@@ -143,6 +143,25 @@ function caKeysSchema(): string[] {
   ];
 }
 
+/**
+ * Version 7: the serial of the X.509 certificate issued with a credential (lowercase hex, as
+ * `record.x509.serial` has it), unique where present, so a certificate can be revoked by its
+ * serial and the bundle can list `revoked_serials`. Back-filled from the ledger records.
+ */
+function credentialSerialSchema(dialect: Dialect): string[] {
+  const backfill =
+    dialect === 'postgres'
+      ? `UPDATE credentials SET serial = record::jsonb #>> '{x509,serial}'
+          WHERE jsonb_typeof(record::jsonb #> '{x509,serial}') = 'string'`
+      : `UPDATE credentials SET serial = json_extract(record, '$.x509.serial')
+          WHERE json_type(record, '$.x509.serial') = 'text'`;
+  return [
+    'ALTER TABLE credentials ADD COLUMN serial TEXT',
+    backfill,
+    'CREATE UNIQUE INDEX credentials_serial ON credentials (serial)',
+  ];
+}
+
 /** Every migration, in order. Append new versions; never edit a released one. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -174,6 +193,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     description: 'issuing CAs of X.509 workload certificates',
     statements: caKeysSchema,
+  },
+  {
+    version: 7,
+    description: 'serial of the X.509 certificate issued with a credential',
+    statements: credentialSerialSchema,
   },
 ];
 

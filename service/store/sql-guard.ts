@@ -45,8 +45,8 @@ export class Guarded {
 export function insertCredential(db: SqlExecutor, r: CredentialRecord): Promise<number> {
   return db.run(
     `INSERT INTO credentials
-      (jti, sub, iat, exp, kid, platform, ear_digest, evidence_digest, record)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      (jti, sub, iat, exp, kid, platform, ear_digest, evidence_digest, record, serial)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       r.jti,
       r.sub,
@@ -57,6 +57,7 @@ export function insertCredential(db: SqlExecutor, r: CredentialRecord): Promise<
       r.earDigest,
       r.evidenceDigest,
       JSON.stringify(r.record),
+      r.serial ?? null,
     ],
   );
 }

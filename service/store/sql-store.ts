@@ -138,6 +138,7 @@ function credentialFromRow(row: SqlRow): StoredCredential {
     evidenceDigest: String(row['evidence_digest']),
     record: JSON.parse(String(row['record'])) as JsonValue,
   };
+  if (row['serial'] != null) credential.serial = String(row['serial']);
   const revokedAt = toDate(row['revoked_at']);
   if (revokedAt) credential.revokedAt = revokedAt;
   return credential;
@@ -196,19 +197,29 @@ function credentialStore(g: Guarded, local: LocalHints): CredentialStore {
         const rows = await db.query('SELECT * FROM credentials WHERE jti = $1', [jti]);
         return rows[0] ? credentialFromRow(rows[0]) : undefined;
       }),
+    bySerial: (serial) =>
+      g.call('credentials.bySerial', async (db) => {
+        const rows = await db.query('SELECT * FROM credentials WHERE serial = $1', [serial]);
+        return rows[0] ? credentialFromRow(rows[0]) : undefined;
+      }),
     revoke: (jti, at) => revoke(g, local, 'credential', jti, at),
     revokedSince: (since) =>
       g.call('credentials.revokedSince', async (db) => {
         const rows = await db.query(
-          `SELECT seq, id, revoked_at FROM revocations
-            WHERE kind = 'credential' AND seq > $1 ORDER BY seq`,
+          `SELECT r.seq, r.id, r.revoked_at, c.serial FROM revocations r
+            LEFT JOIN credentials c ON c.jti = r.id
+            WHERE r.kind = 'credential' AND r.seq > $1 ORDER BY r.seq`,
           [since],
         );
-        return rows.map((row): RevocationEvent => ({
-          seq: toInt(row['seq']),
-          jti: String(row['id']),
-          revokedAt: new Date(toInt(row['revoked_at'])),
-        }));
+        return rows.map((row): RevocationEvent => {
+          const event: RevocationEvent = {
+            seq: toInt(row['seq']),
+            jti: String(row['id']),
+            revokedAt: new Date(toInt(row['revoked_at'])),
+          };
+          if (row['serial'] != null) event.serial = String(row['serial']);
+          return event;
+        });
       }),
   };
 }

@@ -50,6 +50,8 @@ export interface RevocationEvent {
   seq: number;
   /** Revoked credential `jti`. */
   jti: string;
+  /** The serial of the X.509 certificate issued with it, if one was. */
+  serial?: string;
   /** The instant given to `revoke`. */
   revokedAt: Date;
 }
@@ -64,6 +66,8 @@ export interface CredentialStore {
   put(record: CredentialRecord): Promise<void>;
   /** The record for `jti`, or `undefined`. */
   get(jti: string): Promise<StoredCredential | undefined>;
+  /** The record whose certificate has this `serial` (as stored: lowercase hex), or `undefined`. */
+  bySerial(serial: string): Promise<StoredCredential | undefined>;
   /**
    * Revoke a credential. Returns `true` when this call revoked it, `false` when it is
    * unknown or was already revoked (the first revocation instant is kept).

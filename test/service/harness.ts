@@ -23,6 +23,7 @@ import { openStore } from '../../service/store/open.js';
 import type { Store } from '../../service/store/types.js';
 import { newKeyPair } from '../../common/key-pair.js';
 import type { ServiceLimits } from '../../service/limits.js';
+import type { ServiceCaOptions } from '../../service/ca-keys.js';
 
 /**
  * Limits for tests that send many requests from one address quickly: the rate limit and the
@@ -147,6 +148,9 @@ export async function startTestService(o: {
   logStream?: { write(line: string): void };
   /** Opens the store (default a fresh SQLite file in the temp dir). */
   openStore?: () => Promise<Store>;
+  witLifetimeSeconds?: number;
+  ca?: ServiceCaOptions;
+  syncIntervalMs?: number;
 }): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), `${o.seed}-`));
   const pki = await openSimulatedPki(join(dir, 'pki'), { seed: o.seed, now: PKI_CREATED });
@@ -168,6 +172,9 @@ export async function startTestService(o: {
     ...(o.noncePurgeIntervalMs !== undefined && { noncePurgeIntervalMs: o.noncePurgeIntervalMs }),
     ...(o.nonceTtlSeconds !== undefined && { nonceTtlSeconds: o.nonceTtlSeconds }),
     ...(o.provider && { provider: o.provider }),
+    ...(o.witLifetimeSeconds !== undefined && { witLifetimeSeconds: o.witLifetimeSeconds }),
+    ...(o.ca && { ca: o.ca }),
+    ...(o.syncIntervalMs !== undefined && { syncIntervalMs: o.syncIntervalMs }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,9 @@ import { MtlsError } from '../../wimse/errors.js';
 import {
   asMtlsError,
   createMtlsServer,
+  createMtlsTlsServer,
   mtlsAgent,
+  mtlsConnect,
   mtlsPeer,
   parseAllowList,
   verifyPeerCertificate,
@@ -304,6 +307,62 @@ describe('mutual TLS with X.509 workload certificates', { timeout: 120_000 }, ()
     } finally {
       agent.destroy();
       await server.close();
+    }
+  });
+
+  test('mtlsConnect builds its TLS context once per bundle; a new bundle replaces it', async () => {
+    const server = createMtlsTlsServer(
+      { bundle, allow: { ids: [B] }, cert: a.cert, key: a.key },
+      (socket) => socket.end('k'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const watch = manualWatch(bundleOf([ca]));
+    const connect = (): Promise<MtlsPeer> =>
+      new Promise((resolve, reject) => {
+        const socket = mtlsConnect({
+          bundle: watch,
+          allow: { ids: [A] },
+          cert: b.cert,
+          key: b.key,
+          host: '127.0.0.1',
+          port,
+        });
+        socket.once('error', reject);
+        socket.once('data', () => {
+          resolve(mtlsPeer(socket)!);
+          socket.destroy();
+        });
+      });
+    // Every secure context built in this process is counted: node's own (a `tls.connect`
+    // without a `secureContext` builds one per connection) and the helpers'.
+    const original = tls.createSecureContext;
+    let built = 0;
+    tls.createSecureContext = (options) => {
+      built += 1;
+      return original(options);
+    };
+    try {
+      assert.equal((await connect()).workloadId, A);
+      assert.equal(built, 1, 'the first connection builds the context');
+      assert.equal((await connect()).workloadId, A);
+      assert.equal(built, 1, 'the second one, on the same bundle, reuses it');
+      watch.push(bundleOf([ca], { spiffe_sequence: 2 }));
+      assert.equal((await connect()).workloadId, A);
+      assert.equal(built, 2, 'a new bundle gets a new context');
+      assert.equal((await connect()).workloadId, A);
+      assert.equal(built, 2);
+      // The reused context still carries the bundle's trust: a bundle without the server's CA
+      // is a new context that refuses it.
+      watch.push(bundleOf([otherCa], { spiffe_sequence: 3 }));
+      await assert.rejects(connect(), (err: unknown) => {
+        assert.equal(asMtlsError(err)?.code, 'ERR_PEER_UNTRUSTED', String(err));
+        return true;
+      });
+      assert.equal(built, 3);
+    } finally {
+      tls.createSecureContext = original;
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

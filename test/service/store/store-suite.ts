@@ -131,6 +131,36 @@ function credentialTests(get: () => Store): void {
   });
 }
 
+function serialTests(get: () => Store): void {
+  test('credentials: a certificate serial is kept, found, unique, and listed when revoked', async () => {
+    const { credentials } = get();
+    const serial = '7f01a2b3c4d5e6f708192a3b4c5d6e7f';
+    await credentials.put({ ...credential('s-1'), serial });
+    await credentials.put(credential('s-2'));
+    assert.deepEqual(await credentials.get('s-1'), { ...credential('s-1'), serial });
+    assert.deepEqual(await credentials.bySerial(serial), { ...credential('s-1'), serial });
+    assert.equal(await credentials.bySerial(serial.toUpperCase()), undefined, 'stored form only');
+    assert.equal(await credentials.bySerial('01'), undefined);
+    assert.equal((await credentials.get('s-2'))!.serial, undefined);
+    await assert.rejects(credentials.put({ ...credential('s-3'), serial }), {
+      code: 'ERR_STORE_DUPLICATE',
+    });
+    assert.equal(await credentials.get('s-3'), undefined, 'nothing written');
+    const start = (await credentials.revokedSince(0)).at(-1)?.seq ?? 0;
+    assert.equal(await credentials.revoke('s-1', at(7)), true);
+    assert.equal(await credentials.revoke('s-2', at(8)), true);
+    const events = await credentials.revokedSince(start);
+    assert.deepEqual(
+      events.map((e) => [e.jti, e.serial]),
+      [
+        ['s-1', serial],
+        ['s-2', undefined],
+      ],
+    );
+    assert.deepEqual((await credentials.bySerial(serial))!.revokedAt, at(7));
+  });
+}
+
 function keyTests(get: () => Store): void {
   test('keys: put, list in creation order, duplicate, revoke', async () => {
     const { keys } = get();
@@ -302,6 +332,7 @@ export function storeSuite(name: string, harness: StoreHarness, skip?: string): 
     });
     nonceTests(get);
     credentialTests(get);
+    serialTests(get);
     keyTests(get);
     settingsAndChangeTests(harness, get);
     lifecycleTests(harness, get);
