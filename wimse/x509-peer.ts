@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { TwiError } from '../common/errors.js';
@@ -89,7 +90,16 @@ const ROLE_EKU: Record<PeerRole, string> = {
 interface BundleAuthorities {
   readonly certificates: readonly Certificate[];
   readonly anchors: TrustAnchors;
+  /**
+   * Chains already verified against these authorities, by the digest of their DER: a peer that
+   * reconnects is not parsed and checked again. Signatures do not depend on the time, so only
+   * the validity window, revocation and the allow-list run per handshake. Bounded (FIFO).
+   */
+  readonly verified: Map<string, VerifiedChain>;
 }
+
+/** Verified chains kept per bundle object. */
+const VERIFIED_CHAINS_PER_BUNDLE = 256;
 
 const authorityCache = new WeakMap<X509Bundle, BundleAuthorities>();
 
@@ -109,7 +119,7 @@ function authoritiesOf(bundle: X509Bundle): BundleAuthorities {
       continue;
     }
   }
-  found = { certificates, anchors: createTrustAnchors(certificates) };
+  found = { certificates, anchors: createTrustAnchors(certificates), verified: new Map() };
   authorityCache.set(bundle, found);
   return found;
 }
@@ -161,14 +171,33 @@ function codeOf(err: unknown): string | undefined {
   return err instanceof TwiError ? err.code : undefined;
 }
 
+function chainDigest(chain: readonly Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const der of chain) h.update(`${der.length}:`).update(der);
+  return h.digest('hex');
+}
+
 function buildPath(chain: readonly Uint8Array[], bundle: X509Bundle): VerifiedChain {
+  const authorities = authoritiesOf(bundle);
+  const key = chainDigest(chain);
+  const known = authorities.verified.get(key);
+  if (known !== undefined) return known;
+  const path = verifyPath(chain, authorities);
+  if (authorities.verified.size >= VERIFIED_CHAINS_PER_BUNDLE) {
+    authorities.verified.delete(authorities.verified.keys().next().value!);
+  }
+  authorities.verified.set(key, path);
+  return path;
+}
+
+function verifyPath(chain: readonly Uint8Array[], authorities: BundleAuthorities): VerifiedChain {
   let certs: Certificate[];
   try {
     certs = chain.map((der, i) => parseCertificateDer(der, `certificate ${i}`));
   } catch (err) {
     throw invalid(`the peer certificate does not parse: ${(err as Error).message}`, err);
   }
-  const { anchors } = authoritiesOf(bundle);
+  const { anchors } = authorities;
   if (anchors.certificates.length === 0) {
     throw new MtlsError('ERR_PEER_UNTRUSTED', 'the bundle has no x509-svid authority');
   }

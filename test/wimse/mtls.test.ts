@@ -208,6 +208,13 @@ describe('mutual TLS with X.509 workload certificates', { timeout: 120_000 }, ()
     expectCode([b.der], 'ERR_PEER_ID_NOT_ALLOWED', { allow: { ids: [A] } });
     expectCode([b.der], 'ERR_PEER_ID_NOT_ALLOWED', { allow: { trustDomains: ['other.example'] } });
     assert.throws(() => verifyPeerCertificate([b.der], { bundle, allow: {} }), TypeError);
+    // The chain verified above is cached per bundle object; a copy with its signature changed
+    // is another chain and is checked afresh, and the cached one still gets every other check.
+    const forged = new Uint8Array(b.der);
+    forged[forged.length - 2]! ^= 0x01;
+    expectCode([forged], 'ERR_PEER_UNTRUSTED');
+    expectCode([b.der], 'ERR_PEER_EXPIRED', { now: new Date(b.notAfter.getTime() + 1000) });
+    assert.equal(verifyPeerCertificate([b.der], { bundle, allow }).jti, b.jti);
     assert.deepEqual(parseAllowList(['prod.example', 'spiffe://x.example', B]), {
       ids: [B],
       trustDomains: ['prod.example', 'x.example'],
