@@ -52,6 +52,22 @@ export class EvidenceUnsupportedError extends EvidenceLocatedError {
   override readonly code = 'ERR_EVIDENCE_UNSUPPORTED';
 }
 
+/**
+ * An attester event log that does not follow its format (the `event_log` member of an attest
+ * request, or the TD's CC event log in it): truncated, over its bounds, undeclared algorithms.
+ */
+export class EventLogMalformedError extends EvidenceLocatedError {
+  override readonly code = 'ERR_EVENT_LOG_MALFORMED';
+}
+
+/**
+ * An event log whose replay does not give the registers the evidence carries; `field` names
+ * the first register that differs (e.g. `RTMR1`).
+ */
+export class EventLogMismatchError extends EvidenceLocatedError {
+  override readonly code = 'ERR_EVENT_LOG_MISMATCH';
+}
+
 /** Input whose platform cannot be recognised. */
 export class UnknownPlatformError extends TwiError {
   override readonly code = 'ERR_PLATFORM_UNKNOWN';

@@ -12,7 +12,7 @@ import type { Policy } from '../verifier/policy/types.js';
 import { jwkThumbprint } from '../wire/binding.js';
 import { buildEar } from '../verifier/ear/claims.js';
 import { signEar } from '../verifier/ear/jwt.js';
-import { appraiseEvidenceWithProvider } from '../verifier/pipeline.js';
+import { appraiseEvidenceWithProvider, checkEventLog } from '../verifier/pipeline.js';
 import type { EvidenceReport, ProvidedEvidenceReport } from '../verifier/pipeline.js';
 import type { Store } from './store/types.js';
 import type { VerificationCache } from '../verifier/verify/cache.js';
@@ -22,6 +22,7 @@ import { tokenHash } from '../wimse/jws.js';
 import type { CachingProvider } from '../endorsements/provider/caching.js';
 import type { EndorsementProvider } from '../verifier/verify/endorsement-provider.js';
 import { decodeEvidenceCmw } from '../wire/cmw.js';
+import { readAttestEventLog, type AttesterEventLog } from '../wire/messages.js';
 import type {
   AppraiseRequest,
   AppraiseResponse,
@@ -118,6 +119,7 @@ async function runAppraisal(
   ctx: AttestContext,
   cmw: ParsedCmw,
   expectations: Expectations,
+  eventLog?: AttesterEventLog,
 ): Promise<ProvidedEvidenceReport> {
   const input = {
     evidence: cmw.evidence,
@@ -128,6 +130,7 @@ async function runAppraisal(
     cache: ctx.cache,
     expectations,
     ...(ctx.policy && { policy: ctx.policy }),
+    ...(eventLog && { eventLog }),
   };
   try {
     // The provider's collateral wins over the attester's; supplied TDX collateral is held
@@ -260,19 +263,23 @@ function csrProblem(err: unknown): unknown {
  * replay cannot race), appraises with the binding expectations, signs the EAR, and when the
  * tier allows it issues a WIT (and, for a `csr`, an X.509 workload certificate carrying the same
  * `jti`) and commits the ledger record and its transparency-log leaf (with any `supply_chain`
- * records) before answering. A `csr` is checked before anything is written (its SAN against
+ * records) before answering. An `event_log` is read and, on TDX, replayed against the quote's
+ * RTMRs before the nonce is consumed (`ERR_EVENT_LOG_*`, 400). A `csr` is checked before anything is written (its SAN against
  * the assigned identifier once that is known, still before the first write after the nonce).
  *
  * @throws {ProblemError} for every refusal (see `docs/service.md`).
  */
 export async function attest(ctx: AttestContext, body: AttestRequest): Promise<AttestResponse> {
   const cmw = parseEvidenceCmw(body.evidence);
+  // An event log that does not parse or replay is refused before anything is written.
+  const eventLog = readAttestEventLog(body.event_log);
+  if (eventLog) checkEventLog(cmw.codec, cmw.codec.parse(cmw.evidence), eventLog);
   const workloadKey = checkWorkloadKey(body.key);
   const jkt = jwkThumbprint(workloadKey.jwk as JsonWebKey);
   const supplied = ctx.provenance.checkSupplied(body.supply_chain, ctx.now());
   const csr = checkRequestCsr(body.csr, workloadKey.jwk as JsonWebKey);
   const nonce = await consumeNonce(ctx.store, body.nonce, ctx.now());
-  const report = await runAppraisal(ctx, cmw, { nonce, jkt });
+  const report = await runAppraisal(ctx, cmw, { nonce, jkt }, eventLog);
   const identity = identityOf(ctx, report, body.workload);
   const ear = await signReport(ctx, report, nonce, identity);
   checkTier(ctx, report, ear);

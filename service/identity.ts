@@ -24,6 +24,7 @@ const FIELD_SOURCE: Readonly<Record<string, readonly ['claims' | 'details', ...s
   mrconfigid: ['claims', 'mrconfigid'],
   mrowner: ['claims', 'mrowner'],
   mrownerconfig: ['details', 'mrOwnerConfig'],
+  shim: ['claims', 'shim'],
   measurement: ['claims', 'measurement'],
   host_data: ['claims', 'host_data'],
   id_key_digest: ['claims', 'id_key_digest'],

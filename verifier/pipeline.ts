@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { isTwiError } from '../common/errors.js';
+import { EventLogMalformedError, isTwiError } from '../common/errors.js';
+import type { AttesterEventLog } from '../wire/messages.js';
 import { appraise } from './appraise/appraise.js';
 import { defaultPolicy } from './policy/normalize.js';
 import type { Appraisal, Expectations } from './appraise/types.js';
@@ -50,6 +51,11 @@ export interface AppraiseEvidenceInput {
   readonly policy?: Policy;
   /** Nonce / REPORT_DATA / key binding the evidence must carry. */
   readonly expectations?: Expectations;
+  /**
+   * The attester's event log (`readAttestEventLog`): on TDX, one with a CC event log must
+   * replay to the quote's RTMR0-3, and the shim's digest becomes the verified `shim` claim.
+   */
+  readonly eventLog?: AttesterEventLog;
 }
 
 /** One error of a report, with its stable code. */
@@ -76,6 +82,29 @@ export interface EvidenceReport {
   readonly verifiedEvidence?: VerifiedEvidence;
 }
 
+/**
+ * Checks the attester's event log against parsed evidence (before anything is verified).
+ *
+ * @throws {EventLogMalformedError} `ERR_EVENT_LOG_MALFORMED`; a CC event log with evidence of
+ *   a platform that has no RTMRs.
+ * @throws {EventLogMismatchError} `ERR_EVENT_LOG_MISMATCH`, naming the RTMR.
+ *
+ * @internal
+ */
+export function checkEventLog(
+  codec: PlatformCodec,
+  parsed: unknown,
+  log: AttesterEventLog | undefined,
+): void {
+  if (log === undefined) return;
+  if (codec.replayEventLog) return codec.replayEventLog(parsed, log);
+  if (log.ccel !== undefined) {
+    throw new EventLogMalformedError(`a CC event log does not go with ${codec.platform} evidence`, {
+      field: 'event_log.ccel',
+    });
+  }
+}
+
 function codecFor(input: AppraiseEvidenceInput): PlatformCodec {
   return input.platform === undefined
     ? detectPlatform(input.evidence)
@@ -87,7 +116,8 @@ function codecFor(input: AppraiseEvidenceInput): PlatformCodec {
  *
  * @throws {EvidenceMalformedError | EvidenceUnsupportedError | UnknownPlatformError} when the
  *   bytes, or the SEV-SNP endorsements supplied (VCEK/VLEK, chain, certificate table, CRL),
- *   cannot be parsed; every later failure is reported in the result instead.
+ *   cannot be parsed; {@link checkEventLog}'s errors for an event log that does not parse or
+ *   replay; every later failure is reported in the result instead.
  *
  * @example
  * ```ts
@@ -98,7 +128,9 @@ function codecFor(input: AppraiseEvidenceInput): PlatformCodec {
  */
 export function appraiseEvidence(input: AppraiseEvidenceInput): EvidenceReport {
   const codec = codecFor(input);
-  return appraiseParsed(codec, codec.parse(input.evidence), input, input.endorsements ?? {});
+  const parsed = codec.parse(input.evidence);
+  checkEventLog(codec, parsed, input.eventLog);
+  return appraiseParsed(codec, parsed, input, input.endorsements ?? {});
 }
 
 /** Options of {@link appraiseEvidenceWithProvider}. @internal */
@@ -151,6 +183,7 @@ export async function appraiseEvidenceWithProvider(
 ): Promise<ProvidedEvidenceReport> {
   const codec = codecFor(input);
   const parsed = codec.parse(input.evidence);
+  checkEventLog(codec, parsed, input.eventLog);
   const supplied = input.endorsements ?? {};
   const collected = input.provider
     ? await collectEndorsements(codec.endorsements, parsed, supplied, {
@@ -189,7 +222,12 @@ function verifyParsed(
 ): VerifyOutcome {
   // A supplied endorsement that does not parse is bad input, not a failed verification.
   codec.checkSupplied?.(parsed, endorsements, input.cache);
-  const ctx = { now: input.now, anchors: input.anchors, cache: input.cache };
+  const ctx = {
+    now: input.now,
+    anchors: input.anchors,
+    cache: input.cache,
+    ...(input.eventLog && { eventLog: input.eventLog }),
+  };
   try {
     return { verified: codec.verify(parsed, endorsements, ctx) };
   } catch (err) {

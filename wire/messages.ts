@@ -8,6 +8,7 @@
  */
 import type { CmwCollection } from './cmw.js';
 import { MAX_CMW_ITEMS } from './cmw.js';
+import { EventLogMalformedError } from '../common/errors.js';
 import { WireError } from './errors.js';
 
 /** Bytes of a verifier nonce. @internal */
@@ -41,7 +42,10 @@ export interface AttestRequest {
   readonly key: Readonly<Record<string, unknown>>;
   /** Optional workload name appended to the identifier ({@link WORKLOAD_NAME_PATTERN}). */
   readonly workload?: string;
-  /** The attester's event log (the shim's self-measurement); accepted, not yet appraised. */
+  /**
+   * The attester's event log: an {@link AttestEventLog} (read by {@link readAttestEventLog}), or
+   * a log of another format, which is accepted and not appraised.
+   */
   readonly event_log?: unknown;
   /** DSSE envelopes or `{ corim }` the attester vouches for (`docs/provenance.md`). */
   readonly supply_chain?: readonly unknown[];
@@ -50,6 +54,88 @@ export interface AttestRequest {
    * with an affirming appraisal the answer carries an X.509 workload certificate (`x509`).
    */
   readonly csr?: string;
+}
+
+/** `event_log.format` of the shim's event log. */
+export const EVENT_LOG_FORMAT = 'tag:twi.dev,2026:shim-event-log#1';
+/** Largest `event_log.ccel`, decoded (the LAML of real TDs is 64 KiB). @internal */
+export const MAX_CCEL_BYTES = 128 * 1024;
+/** Most events `event_log.events` may list. @internal */
+export const MAX_EVENT_LOG_EVENTS = 16;
+
+/** One event the attester itself measured (the shim's code), in `event_log.events`. */
+export interface AttestEvent {
+  /** `rtmr3` when extended into it (TDX), else `none` (reported, not held by hardware). */
+  readonly register: string;
+  readonly digest_alg: 'sha-384';
+  /** SHA-384, 96 lowercase hex digits. */
+  readonly digest: string;
+  readonly type: string;
+  /** What the digest covers (the shim: each measured file's path and SHA-384). */
+  readonly files?: readonly { readonly path: string; readonly sha384: string }[];
+}
+
+/** The `event_log` of an attest request in twi's format (`docs/shim.md` "Self-measurement"). */
+export interface AttestEventLog {
+  readonly format: typeof EVENT_LOG_FORMAT;
+  readonly events: readonly AttestEvent[];
+  /**
+   * TDX: the TD's CC event log (the CCEL table's log area as the kernel exposes it), unpadded
+   * base64url; with it the verifier replays RTMR0-3.
+   */
+  readonly ccel?: string;
+}
+
+/** An {@link AttestEventLog} as read by {@link readAttestEventLog}. @internal */
+export interface AttesterEventLog {
+  readonly events: readonly { readonly register: string; readonly digest: Uint8Array }[];
+  readonly ccel?: Uint8Array;
+}
+
+const HEX96 = /^[0-9a-f]{96}$/;
+const B64U = /^[A-Za-z0-9_-]*$/;
+
+function badLog(message: string, field: string): never {
+  throw new EventLogMalformedError(message, { field });
+}
+
+/**
+ * Reads the `event_log` of an attest request: `undefined` when there is none or it is of
+ * another format (not appraised).
+ *
+ * @throws {EventLogMalformedError} `ERR_EVENT_LOG_MALFORMED` for a log of twi's format that
+ *   breaks its shape (events, digests, a `ccel` that is not base64url or over
+ *   {@link MAX_CCEL_BYTES}).
+ *
+ * @internal
+ */
+export function readAttestEventLog(v: unknown): AttesterEventLog | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const log = v as Record<string, unknown>;
+  if (log.format !== EVENT_LOG_FORMAT) return undefined;
+  const events = log.events;
+  if (!Array.isArray(events) || events.length > MAX_EVENT_LOG_EVENTS) {
+    badLog(`must be a list of at most ${MAX_EVENT_LOG_EVENTS} events`, 'event_log.events');
+  }
+  const read = events.map((e: unknown, i) => {
+    const ev = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
+    const at = `event_log.events[${i}]`;
+    if (typeof ev.register !== 'string') badLog('register is not a string', `${at}.register`);
+    if (ev.digest_alg !== 'sha-384') badLog('digest_alg is not sha-384', `${at}.digest_alg`);
+    if (typeof ev.digest !== 'string' || !HEX96.test(ev.digest)) {
+      badLog('digest is not 96 lowercase hex digits', `${at}.digest`);
+    }
+    return { register: ev.register, digest: new Uint8Array(Buffer.from(ev.digest, 'hex')) };
+  });
+  const ccel = log.ccel;
+  if (ccel === undefined) return { events: read };
+  if (typeof ccel !== 'string' || !B64U.test(ccel) || ccel.length % 4 === 1) {
+    badLog('is not unpadded base64url', 'event_log.ccel');
+  }
+  if (Math.floor((ccel.length * 3) / 4) > MAX_CCEL_BYTES) {
+    badLog(`is over ${MAX_CCEL_BYTES} bytes`, 'event_log.ccel');
+  }
+  return { events: read, ccel: new Uint8Array(Buffer.from(ccel, 'base64url')) };
 }
 
 /** The X.509 workload certificate of an attest answer. */

@@ -95,6 +95,7 @@ function appraiseVerified(evidence: VerifiedEvidence, policy: Policy, e: Expecta
   const trustVector = combine(findings);
   const violations = findings.flatMap((f) => (f.violation ? [f.violation] : []));
   const nonce = boundNonce(ctx, violations);
+  const shim = evidence.platform === 'tdx' ? evidence.claims.shim : undefined;
   return Object.freeze({
     platform: evidence.platform,
     status: vectorStatus(trustVector),
@@ -108,6 +109,7 @@ function appraiseVerified(evidence: VerifiedEvidence, policy: Policy, e: Expecta
       tcbStatus: evidence.tcbStatus,
       advisoryIds: evidence.advisoryIds,
       collateral: evidence.collateral,
+      ...(shim !== undefined && { shim }),
     }),
     ...(nonce ? { nonce } : {}),
   });

@@ -69,6 +69,8 @@ export interface VerificationSummary {
   readonly advisoryIds: readonly string[];
   readonly collateral: readonly CollateralRef[];
   readonly error?: { readonly code: string; readonly message: string };
+  /** TDX: the shim digest the event log replayed to (the verified `shim` claim). */
+  readonly shim?: string;
 }
 
 /** The appraisal of one piece of evidence (one EAR submodule). */

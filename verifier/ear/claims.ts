@@ -131,6 +131,7 @@ function verificationClaim(a: Appraisal): Record<string, unknown> {
     advisory_ids: [...v.advisoryIds],
     collateral: v.collateral.map(collateralClaim),
     ...(v.error ? { error: { ...v.error } } : {}),
+    ...(v.shim ? { shim: v.shim } : {}),
   };
 }
 

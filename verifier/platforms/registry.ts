@@ -52,6 +52,8 @@ import { tdxChecks } from './tdx/checks.js';
 import { tdxCollateralMarks } from './tdx/collateral-marks.js';
 import { TDX_LAUNCH_IDENTITY, tdxMeasurements } from './tdx/measurements.js';
 import { verifyTdx } from './tdx/verify/verify.js';
+import { replayTdxEventLog } from './tdx/event-log-replay.js';
+import type { AttesterEventLog } from '../../wire/messages.js';
 
 /** Names of the supported TEE platforms (the keys of {@link PlatformEvidence}). */
 export type { PlatformName };
@@ -92,6 +94,12 @@ export interface PlatformCodec<E = unknown, P extends PlatformName = PlatformNam
    * (whose `platform` narrows its claims and details).
    */
   verify(evidence: E, endorsements: SuppliedEndorsements, ctx: VerifyContext): VerifiedEvidence;
+  /**
+   * Checks the attester's event log against the parsed evidence before verification (TDX:
+   * replays RTMR0-3); throws `ERR_EVENT_LOG_MALFORMED` / `ERR_EVENT_LOG_MISMATCH`. Platforms
+   * without one accept a log without a CC event log and appraise nothing from it.
+   */
+  replayEventLog?(evidence: E, log: AttesterEventLog): void;
   /** What the evidence needs from the endorsement provider and how the answers are used. */
   readonly endorsements: EndorsementWing<E>;
   /**
@@ -134,6 +142,7 @@ export const platforms: readonly PlatformCodec[] = [
     claims: tdxClaims,
     describe: describeTdxFormat,
     verify: verifyTdx,
+    replayEventLog: (quote, log) => void replayTdxEventLog(quote, log),
     endorsements: tdxEndorsements,
     checks: tdxChecks,
     measurements: tdxMeasurements,

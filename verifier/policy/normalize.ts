@@ -67,7 +67,7 @@ function splitFlags(o: Doc | undefined, numeric: readonly string[]) {
 }
 
 const TDX_HEX = ['mrtd', 'rtmr0', 'rtmr1', 'rtmr2', 'rtmr3', 'mrseam', 'mrconfigid', 'mrowner'];
-const TDX_HEX_MORE = ['mrownerconfig', 'mrservicetd', 'xfam', 'fmspcs'];
+const TDX_HEX_MORE = ['mrownerconfig', 'mrservicetd', 'shim', 'xfam', 'fmspcs'];
 
 function tdxRefs(doc: Doc | undefined): TdxReferences | undefined {
   if (doc === undefined) return undefined;

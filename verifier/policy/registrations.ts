@@ -23,7 +23,7 @@ export const REQUIRED_FIELDS: Readonly<Record<PolicyPlatform, readonly string[]>
 
 /** Fields each platform's entries may state besides the required ones. */
 export const OPTIONAL_FIELDS: Readonly<Record<PolicyPlatform, readonly string[]>> = {
-  tdx: ['mrconfigid', 'mrowner', 'mrownerconfig'],
+  tdx: ['mrconfigid', 'mrowner', 'mrownerconfig', 'shim'],
   'sev-snp': ['id_key_digest', 'author_key_digest'],
   nitro: ['pcr8'],
 };
@@ -79,6 +79,7 @@ export const registrationsSchema = {
       mrconfigid: hexRef(48, 'MRCONFIGID'),
       mrowner: hexRef(48, 'MROWNER'),
       mrownerconfig: hexRef(48, 'MROWNERCONFIG'),
+      shim: hexRef(48, 'shim digest'),
       measurement: hexRef(48, 'MEASUREMENT'),
       host_data: hexRef(32, 'HOST_DATA'),
       id_key_digest: hexRef(48, 'ID_KEY_DIGEST'),

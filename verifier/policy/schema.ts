@@ -48,6 +48,7 @@ const tdxSchema = {
     mrowner: ref48('MROWNER'),
     mrownerconfig: ref48('MROWNERCONFIG'),
     mrservicetd: ref48('MRSERVICETD'),
+    shim: ref48('shim digest (SHA-384, replayed from the event log)'),
     xfam: oneOrMany(hex(8, 'XFAM, raw little-endian bytes')),
     td_attributes: {
       ...flags(['sept_ve_disable', 'pks', 'kl', 'perfmon'], {

@@ -43,6 +43,11 @@ export interface TdxReferences {
   readonly mrowner?: Reference;
   readonly mrownerconfig?: Reference;
   readonly mrservicetd?: Reference;
+  /**
+   * Allowed shim digests (SHA-384): the `shim` claim, present only when the event log replayed
+   * to RTMR0-3; evidence without it fails the check (`ERR_CLAIM_MISSING`).
+   */
+  readonly shim?: Reference;
   readonly xfam?: Reference;
   readonly td_attributes?: TdAttributesRule;
   /** Allowed FMSPCs (6 bytes, hex). */
@@ -117,6 +122,8 @@ export interface Registration {
   readonly mrconfigid?: Reference;
   readonly mrowner?: Reference;
   readonly mrownerconfig?: Reference;
+  /** TDX: the replayed shim digest (the `shim` claim). */
+  readonly shim?: Reference;
   readonly measurement?: Reference;
   readonly host_data?: Reference;
   readonly id_key_digest?: Reference;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { AttesterEventLog } from '../../wire/messages.js';
 import type { TrustAnchors } from '../../common/x509/chain.js';
 import type { PlatformEvidence } from '../platforms/registry.js';
 import type { TcbStatus } from '../platforms/tdx/verify/tcb-status.js';
@@ -152,6 +153,11 @@ export interface VerifyContext {
   readonly anchors: AnchorStore;
   /** Content-hash keyed cache of chain and collateral results. */
   readonly cache: VerificationCache;
+  /**
+   * The attester's event log, already checked against the evidence by the wing's
+   * `replayEventLog`; the TDX verify stage turns its replayed shim digest into the `shim` claim.
+   */
+  readonly eventLog?: AttesterEventLog;
 }
 
 /** Endorsements supplied with the evidence (files on the CLI, CMW items on the wire). */

@@ -32,6 +32,7 @@ const FIELDS: readonly (readonly [HexKey, string, VectorKey])[] = [
   ['rtmr1', 'RTMR1', 'executables'],
   ['rtmr2', 'RTMR2', 'executables'],
   ['rtmr3', 'RTMR3', 'executables'],
+  ['shim', 'SHIM', 'executables'],
   ['mrservicetd', 'MRSERVICETD', 'executables'],
   ['mrconfigid', 'MRCONFIGID', 'configuration'],
   ['mrowner', 'MROWNER', 'configuration'],

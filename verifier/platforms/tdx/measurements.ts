@@ -7,11 +7,12 @@
  */
 import type { ClaimsOf, LaunchIdentityField, NamedMeasurement } from '../../verify/types.js';
 
-/** The registers supply-chain records can name, in order. */
-const MEASURED = ['mrtd', 'rtmr0', 'rtmr1', 'rtmr2', 'rtmr3'] as const;
+/** The registers supply-chain records can name, in order, then the replayed shim digest. */
+const MEASURED = ['mrtd', 'rtmr0', 'rtmr1', 'rtmr2', 'rtmr3', 'shim'] as const;
 
 /**
- * MRTD and RTMR0..RTMR3, in that order (a claim that is not a string is left out).
+ * MRTD, RTMR0..RTMR3 and `shim` (when the event log replayed), in that order (a claim that is
+ * not a string is left out).
  *
  * @example
  * ```ts

@@ -62,6 +62,11 @@ export type TdxClaims = {
   tee_tcb_svn2?: string;
   /** TD report 1.5 bodies only. */
   mrservicetd?: string;
+  /**
+   * Verified claims only: the shim's SHA-384 (hex) when the attester's event log replayed to
+   * RTMR0-3 (`docs/shim.md` "Self-measurement"); never from the quote alone.
+   */
+  shim?: string;
 };
 
 /**

@@ -28,6 +28,7 @@ import type {
   VerifyContext,
 } from '../../../verify/types.js';
 import { tdxClaims } from '../abi/claims.js';
+import { replayTdxEventLog } from '../event-log-replay.js';
 import { ATT_KEY_TYPE_ECDSA_P256, INTEL_QE_VENDOR_ID, TEE_TYPE_TDX } from '../abi/types.js';
 import type { TdxQuote } from '../abi/types.js';
 import { anchorsKey } from './keys.js';
@@ -67,7 +68,7 @@ function mint(quote: TdxQuote, v: VerifiedParts, ctx: VerifyContext): VerifiedEv
   const { pck, collateral, tcb } = v;
   return mintVerified({
     platform: 'tdx',
-    claims: tdxClaims(quote),
+    claims: { ...tdxClaims(quote), ...(ctx.eventLog && replayTdxEventLog(quote, ctx.eventLog)) },
     tcbStatus: tcb.status,
     advisoryIds: tcb.advisoryIds,
     anchor: anchorInfo(pck.chain, ctx),
