@@ -61,4 +61,9 @@ export interface AttesterDevice {
    * without runtime registers the guest can extend (SEV-SNP, Nitro in this shim).
    */
   extendMeasurement?(index: number, digest: Uint8Array): Promise<void>;
+  /**
+   * TDX: the TD's CC event log (CCEL table data), `undefined` when the kernel exposes none;
+   * sent with the shim's event so the verifier can replay RTMR0-3.
+   */
+  readEventLog?(): Uint8Array | undefined;
 }

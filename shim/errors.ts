@@ -31,7 +31,9 @@ export type ShimErrorCode =
    * The files directory (`--files`) is not a directory, or cannot be created or tightened to
    * 0700.
    */
-  | 'ERR_SHIM_FILES';
+  | 'ERR_SHIM_FILES'
+  /** The TD's CC event log (CCEL table data) exists but cannot be read, or is over its bound. */
+  | 'ERR_SHIM_EVENT_LOG';
 
 /** A shim failure with a stable code; `status` is the verifier's HTTP status when there was one. */
 export class ShimError extends TwiError {

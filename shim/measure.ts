@@ -5,22 +5,28 @@
  * The digest is SHA-384 over the measured files in byte-wise order of their package-relative
  * paths, each contributing `path (UTF-8) ‖ 0x00 ‖ length (8 bytes, big-endian) ‖ content`
  * (docs/shim.md "Self-measurement"). On TDX it is extended into RTMR3; on every platform the
- * event log sent with `/v1/attest` lists it with each file's own SHA-384, so a verifier can
- * replay RTMR3 (TDX) or compare the reported digest (SEV-SNP, Nitro).
+ * event log sent with `/v1/attest` lists it with each file's own SHA-384 and, on TDX, carries
+ * the CC event log (CCEL), so the verifier replays RTMR0-3 (TDX) or only sees the reported
+ * digest (SEV-SNP, Nitro).
  *
  * @internal
  * @module
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EVENT_LOG_FORMAT, MAX_CCEL_BYTES } from '../wire/messages.js';
+import { ShimError } from './errors.js';
 
 /** The RTMR the shim extends on TDX (RTMR3: not used by firmware or the kernel). */
 export const SHIM_RTMR_INDEX = 3;
 
 /** Event-log format name sent as `event_log.format`. */
-export const EVENT_LOG_FORMAT = 'tag:twi.dev,2026:shim-event-log#1';
+export { EVENT_LOG_FORMAT };
+
+/** Where Linux exposes the CCEL ACPI table's log area (the TD's CC event log). */
+export const CCEL_PATH = '/sys/firmware/acpi/tables/data/CCEL';
 
 /** One measured file. */
 export interface MeasuredFile {
@@ -49,6 +55,8 @@ export interface ShimEvent {
 export interface ShimEventLog {
   readonly format: typeof EVENT_LOG_FORMAT;
   readonly events: readonly ShimEvent[];
+  /** TDX: the CC event log, unpadded base64url (the verifier replays RTMR0-3 with it). */
+  readonly ccel?: string;
 }
 
 /** Package root: two levels above this compiled file (dist/shim/measure.js). */
@@ -113,8 +121,48 @@ export function measureFiles(
   return { digest: new Uint8Array(total.digest()), files: measured };
 }
 
-/** The event log for a measurement; `register` names where it was extended, if anywhere. */
-export function eventLogOf(m: SelfMeasurement, register: string | undefined): ShimEventLog {
+/**
+ * The TD's CC event log as the kernel exposes it, or `undefined` where there is none (not a TD,
+ * or a kernel without the CCEL table). Read from JavaScript: under device emulation the preload
+ * library serves it.
+ *
+ * @throws {ShimError} `ERR_SHIM_EVENT_LOG` when it exists but cannot be read (the shim runs as
+ *   root on a TD: the file is 0400) or is over {@link MAX_CCEL_BYTES}.
+ */
+export function readCcel(path: string = CCEL_PATH): Uint8Array | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ShimError('ERR_SHIM_EVENT_LOG', `${path}: ${(e as Error).message}`);
+  }
+  try {
+    // One byte over the bound tells an oversize log apart; sysfs reads may come short.
+    const buf = Buffer.alloc(MAX_CCEL_BYTES + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; n += r);
+    if (n > MAX_CCEL_BYTES) {
+      throw new ShimError('ERR_SHIM_EVENT_LOG', `${path} is over ${MAX_CCEL_BYTES} bytes`);
+    }
+    return new Uint8Array(buf.subarray(0, n));
+  } catch (e) {
+    if (e instanceof ShimError) throw e;
+    throw new ShimError('ERR_SHIM_EVENT_LOG', `${path}: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The event log for a measurement; `register` names where it was extended, if anywhere, and
+ * `ccel` is the TD's CC event log when there is one.
+ */
+export function eventLogOf(
+  m: SelfMeasurement,
+  register: string | undefined,
+  ccel?: Uint8Array,
+): ShimEventLog {
   return {
     format: EVENT_LOG_FORMAT,
     events: [
@@ -126,6 +174,7 @@ export function eventLogOf(m: SelfMeasurement, register: string | undefined): Sh
         files: m.files,
       },
     ],
+    ...(ccel && ccel.length > 0 && { ccel: Buffer.from(ccel).toString('base64url') }),
   };
 }
 

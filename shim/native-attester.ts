@@ -1,6 +1,7 @@
 /**
  * {@link AttesterDevice} over the native addon: device access (configfs-tsm, `/dev/sev-guest`,
- * `/dev/nsm`, TDX RTMR sysfs) and the addon's non-exportable key store.
+ * `/dev/nsm`, TDX RTMR sysfs) and the addon's non-exportable key store; on TDX the CC event log
+ * is read from JavaScript (`readCcel`).
  *
  * @internal
  * @module
@@ -8,6 +9,7 @@
 import { generateKey } from '../native/keys.js';
 import { openTeeDevice } from '../native/evidence.js';
 import { tdxExtendRtmr } from '../native/devices.js';
+import { readCcel } from './measure.js';
 import type { NativeKey } from '../native/keys.js';
 import type { TeeDevice } from '../native/evidence.js';
 import type {
@@ -51,7 +53,11 @@ export async function createNativeAttester(platform?: ShimPlatform): Promise<Att
     collectEvidence: (binding) => collect(device, binding),
   };
   if (device.platform === 'tdx') {
-    return { ...attester, extendMeasurement: (index, digest) => tdxExtendRtmr(index, digest) };
+    return {
+      ...attester,
+      extendMeasurement: (index, digest) => tdxExtendRtmr(index, digest),
+      readEventLog: () => readCcel(),
+    };
   }
   return attester;
 }

@@ -104,11 +104,14 @@ function heldBundle(b: WatchedBundle, receivedAt: number): HeldBundle {
   };
 }
 
-async function measureSelf(o: ShimOptions): Promise<{ m: SelfMeasurement; register?: string }> {
+async function measureSelf(
+  o: ShimOptions,
+): Promise<{ m: SelfMeasurement; register?: string; ccel?: Uint8Array }> {
   const m = measureFiles(o.measuredFiles ?? shimCodeFiles());
   if (!o.attester.extendMeasurement) return { m };
   await o.attester.extendMeasurement(SHIM_RTMR_INDEX, m.digest);
-  return { m, register: `rtmr${SHIM_RTMR_INDEX}` };
+  const ccel = o.attester.readEventLog?.();
+  return { m, register: `rtmr${SHIM_RTMR_INDEX}`, ...(ccel && { ccel }) };
 }
 
 function describe(err: unknown): string {
@@ -127,7 +130,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
   if (fixed) {
     log(`${o.filesDir}: mode ${fixed.was.toString(8)} tightened to ${fixed.now.toString(8)}`);
   }
-  const { m, register } = await measureSelf(o);
+  const { m, register, ccel } = await measureSelf(o);
   log(
     `measured ${m.files.length} files: sha384 ${Buffer.from(m.digest).toString('hex')}${register ? ` → ${register}` : ''}`,
   );
@@ -182,7 +185,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
         attester: o.attester,
         key,
         verifier,
-        eventLog: eventLogOf(m, register),
+        eventLog: eventLogOf(m, register, ccel),
         ...(o.workload !== undefined && { workload: o.workload }),
         ...(x509 && { x509: true }),
         ...(heldKey && { heldKey }),

@@ -61,6 +61,7 @@ export {
   type KeyUsageFlag,
 } from './pki/extensions.js';
 export { simulateTdx, type TdxSimulation } from './tdx.js';
+export { simulatedTdxEventLog, type SimulatedTdxEventLog } from './tdx-event-log.js';
 export type { TdxSimOptions } from './tdx-options.js';
 export { simulateSnp, type SnpSimOptions, type SnpSimResult } from './sev-snp.js';
 export {

@@ -119,6 +119,7 @@ function buildParts(
       devices: new Map([['/dev/tdx_guest', tdx.device()]]),
       tsm: new TsmReportTree(tdx.provider, ctx.faults),
       measurements: tdx.measurements(),
+      ...(tdx.ccelFile() && { ccel: tdx.ccelFile()! }),
     };
   }
   if (platform === 'sev-snp') {

@@ -2,18 +2,21 @@
  * The emulated TDX guest: `/dev/tdx_guest` (TDX_CMD_GET_REPORT0), the `tdx_guest`
  * configfs-tsm provider (quotes) and the sysfs measurement registers
  * (`/sys/devices/virtual/misc/tdx_guest/measurements/`, kernel ≥ 6.16, SPEC-DIGEST A3.4).
- * TDREPORTs and quotes share one TD state, so extended RTMRs show in both.
+ * TDREPORTs and quotes share one TD state, so extended RTMRs show in both. Unless the options
+ * set the RTMRs, the TD starts from the replay of a synthetic CC event log, served as the CCEL
+ * table's data (`/sys/firmware/acpi/tables/data/CCEL`).
  *
  * @module
  */
 import { createHash } from 'node:crypto';
 import { simulateTdx } from '../tdx.js';
+import { simulatedTdxEventLog } from '../tdx-event-log.js';
 import type { TdxSimOptions } from '../tdx-options.js';
 import { simBody, simBodyType } from '../tdx-quote.js';
 import { buildTdReport } from '../tdx-report.js';
 import { DeviceErrno, fail } from './protocol.js';
 import type { BackendContext, TsmProvider, TsmReport } from './types.js';
-import { charDevice, dirNode, registerAttr } from './vfs.js';
+import { blobFile, charDevice, dirNode, registerAttr } from './vfs.js';
 import type { EmuNode, IoctlAnswer, IoctlRequest } from './vfs.js';
 
 /**
@@ -30,13 +33,27 @@ export type TdxEmuOptions = Omit<TdxSimOptions, 'reportData' | 'now'>;
 /** @internal */
 export class TdxBackend {
   private readonly rtmr: [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  /** The CC event log the initial RTMRs replay from; none when the options set the RTMRs. */
+  readonly ccel: Uint8Array | undefined;
 
   constructor(
     private readonly ctx: BackendContext,
     private readonly opts: TdxEmuOptions,
   ) {
-    const body = simBody({ ...opts, now: new Date(0) }, simBodyType({ ...opts, now: new Date(0) }));
+    // Without given RTMRs the TD boots through the synthetic firmware/kernel log (RTMR3 zero).
+    const log = opts.rtmr ? undefined : simulatedTdxEventLog(opts.seed);
+    const body = simBody(
+      { ...opts, now: new Date(0), ...(log && { rtmr: log.rtmr }) },
+      simBodyType({ ...opts, now: new Date(0) }),
+    );
     this.rtmr = body.rtmr.map((r) => new Uint8Array(r)) as typeof this.rtmr;
+    this.ccel = log?.ccel;
+  }
+
+  /** `/sys/firmware/acpi/tables/data/CCEL`: the event log area (root-only, as the kernel has it). */
+  ccelFile(): EmuNode | undefined {
+    const bytes = this.ccel;
+    return bytes && blobFile(0o400, bytes);
   }
 
   private simOptions(reportData: Uint8Array): TdxSimOptions {

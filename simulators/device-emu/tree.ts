@@ -21,6 +21,8 @@ const LOCK_EX = 2;
 const LOCK_NB = 4;
 const LOCK_UN = 8;
 const TDX_SYSFS = '/sys/devices/virtual/misc/tdx_guest';
+/** The CCEL ACPI table's log area (drivers/acpi/tables.c data attributes). @internal */
+export const CCEL_PATH = '/sys/firmware/acpi/tables/data/CCEL';
 
 /** The nodes a platform has. */
 export interface TreeParts {
@@ -28,6 +30,8 @@ export interface TreeParts {
   readonly tsm: TsmReportTree;
   /** TDX: the measurements directory's files. */
   readonly measurements?: ReadonlyMap<string, EmuNode>;
+  /** TDX: the CC event log, {@link CCEL_PATH}. */
+  readonly ccel?: EmuNode;
 }
 
 interface Handle {
@@ -71,6 +75,7 @@ export class EmulatedTree {
       if (!path.startsWith(`${REPORT}/`) || rest.length > 2) return undefined;
       return this.parts.tsm.lookup(rest[0]!, rest[1]);
     }
+    if (path === CCEL_PATH) return this.parts.ccel;
     const m = this.parts.measurements;
     if (m && (path === TDX_SYSFS || path.startsWith(`${TDX_SYSFS}/`))) {
       if (this.faults.isAbsent('tdx_guest')) return undefined;

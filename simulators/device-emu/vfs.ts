@@ -212,6 +212,20 @@ export function registerAttr(
   };
 }
 
+/** A read-only regular file of fixed content (an ACPI table's data under sysfs). */
+export function blobFile(perm: number, bytes: Uint8Array): EmuNode {
+  return {
+    type: 'file',
+    perm,
+    size: () => bytes.length,
+    open: () => ({
+      read: (offset, count) => slice(bytes, offset, count),
+      write: () => fail('EACCES'),
+      release: () => undefined,
+    }),
+  };
+}
+
 /** A misc character device: no read or write methods (EINVAL), ioctls to `ioctl`. */
 export function charDevice(ioctl: (req: IoctlRequest) => IoctlAnswer): EmuNode {
   return {

@@ -101,6 +101,7 @@ static const char *const emulated_roots[] = {
     "/dev/nsm",
     "/sys/kernel/config/tsm",
     "/sys/devices/virtual/misc/tdx_guest",
+    "/sys/firmware/acpi/tables/data/CCEL",
 };
 
 static int under_root(const char *p) {
