@@ -56,14 +56,14 @@ export interface AttestRequest {
   readonly csr?: string;
 }
 
-/** `event_log.format` of the shim's event log. */
+/** `event_log.format` of the shim's event log. @internal */
 export const EVENT_LOG_FORMAT = 'tag:twi.dev,2026:shim-event-log#1';
 /** Largest `event_log.ccel`, decoded (the LAML of real TDs is 64 KiB). @internal */
 export const MAX_CCEL_BYTES = 128 * 1024;
 /** Most events `event_log.events` may list. @internal */
 export const MAX_EVENT_LOG_EVENTS = 16;
 
-/** One event the attester itself measured (the shim's code), in `event_log.events`. */
+/** One event the attester itself measured (the shim's code), in `event_log.events`. @internal */
 export interface AttestEvent {
   /** `rtmr3` when extended into it (TDX), else `none` (reported, not held by hardware). */
   readonly register: string;
@@ -75,7 +75,11 @@ export interface AttestEvent {
   readonly files?: readonly { readonly path: string; readonly sha384: string }[];
 }
 
-/** The `event_log` of an attest request in twi's format (`docs/shim.md` "Self-measurement"). */
+/**
+ * The `event_log` of an attest request in twi's format (`docs/shim.md` "Self-measurement").
+ *
+ * @internal
+ */
 export interface AttestEventLog {
   readonly format: typeof EVENT_LOG_FORMAT;
   readonly events: readonly AttestEvent[];

@@ -6,6 +6,7 @@
  * (UEFI 2.10 §38.4.1). Bounded and byte-exact: parse then serialize gives the same bytes
  * (without the unused 0xFF/0x00 tail of the log area).
  *
+ * @internal
  * @module
  */
 import { EventLogMalformedError } from '../../../../common/errors.js';
