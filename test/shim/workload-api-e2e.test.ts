@@ -3,7 +3,7 @@
  * emulation, for TDX, SEV-SNP and Nitro: a client of `twi/shim` gets the X.509-SVID and uses it
  * for a mutual-TLS handshake, gets the JWT-SVID (the WIT) and makes a WIT + WPT call the
  * relying-party middleware accepts, validates it, reads both bundle kinds, and receives pushed
- * updates on renewal and on CA rotation; a call without the security header is refused with
+ * updates on renewal, on CA rotation and after a revocation; a call without the security header is refused with
  * INVALID_ARGUMENT. Every method is also called raw, from the proto with grpc-js's generic
  * client, without twi's client.
  */
@@ -266,6 +266,35 @@ describe('SPIFFE Workload API of twi shim under device emulation', { timeout: 60
           (e: ServiceError) =>
             e.code === status.PERMISSION_DENIED && e.details === 'no identity issued',
         );
+      });
+
+      it('pushes the replacement of a revoked X.509-SVID', async () => {
+        const seen: WorkloadX509Svid[] = [];
+        const stop = spiffe.watchX509SVID((svids) => seen.push(svids[0]!));
+        try {
+          await until('the first message', async () => (seen.length > 0 ? true : undefined));
+          const { jti } = await createShimClient({ socketPath: shim.socket }).x509();
+          const revoked = await until('the SVID of that jti', async () => {
+            const x = await createShimClient({ socketPath: shim.socket }).x509();
+            return x.jti === jti ? seen.at(-1) : undefined;
+          });
+          const r = await fetch(`${verifier.base}/v1/admin/credentials/${jti}/revoke`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+          });
+          assert.equal(r.status, 200, await r.text());
+          const at = seen.length;
+          await until('the shim to see the revocation', async () =>
+            shim.stderr().includes(`its jti ${jti} is listed`) ? true : undefined,
+          );
+          const next = await until('a pushed replacement', async () =>
+            seen.slice(at).find((s) => !leafOf(s).raw.equals(leafOf(revoked).raw)),
+          );
+          assert.equal(next.spiffeId, revoked.spiffeId);
+          assert.notEqual((await createShimClient({ socketPath: shim.socket }).x509()).jti, jti);
+        } finally {
+          stop();
+        }
       });
 
       it('pushes a new X.509-SVID on renewal and on CA rotation', async () => {
