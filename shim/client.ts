@@ -318,3 +318,12 @@ export function createShimClient(o: ShimClientOptions = {}): ShimClient {
   };
   return client;
 }
+
+export { createWorkloadApiClient, WorkloadApiError } from './workload-api/client.js';
+export type {
+  StopWatching,
+  WorkloadApiClient,
+  WorkloadApiClientOptions,
+  WorkloadJwtSvid,
+  WorkloadX509Svid,
+} from './workload-api/client.js';

@@ -27,6 +27,8 @@ export interface ShimConfig {
   x509?: boolean;
   /** X.509 mode with a second TEE key the workload holds (`svid-key.pem`). */
   x509WorkloadKey?: boolean;
+  /** Also serve the SPIFFE Workload API on this socket (docs/shim.md "SPIFFE Workload API"). */
+  workloadApiSocket?: string;
   command?: string[];
 }
 
@@ -46,6 +48,7 @@ const KEYS: Record<keyof ShimConfig, (v: unknown) => boolean> = {
   trustDomain: (v) => typeof v === 'string' && v !== '',
   x509: (v) => typeof v === 'boolean',
   x509WorkloadKey: (v) => typeof v === 'boolean',
+  workloadApiSocket: (v) => typeof v === 'string' && v !== '',
   command: (v) => Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string'),
 };
 

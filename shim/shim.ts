@@ -29,6 +29,8 @@ import { createRenewal, type Renewal } from './renewal.js';
 import { createRevocationGuard, describeRevocation, type RevocationReason } from './revocation.js';
 import { createVerifierClient } from './verifier-client.js';
 import { createWitCheck, firstBundleOf } from './wit-check.js';
+import { startWorkloadApi, type WorkloadApi } from './workload-api/server.js';
+import { ENV_SPIFFE_ENDPOINT_SOCKET } from './workload-api/proto.js';
 import { fetchBundle } from '../wimse/bundle-poll.js';
 import { watchBundle, type BundleWatch, type WatchedBundle } from '../wimse/bundle-watch.js';
 
@@ -73,6 +75,11 @@ export interface ShimOptions {
    * TEE, attested in its own exchange; implies `x509`.
    */
   readonly x509WorkloadKey?: boolean;
+  /**
+   * Also serve the SPIFFE Workload API (gRPC) on this socket, same mode and group as the local
+   * API; the child gets `SPIFFE_ENDPOINT_SOCKET` (docs/shim.md "SPIFFE Workload API").
+   */
+  readonly workloadApiSocket?: string;
   /** Workload command to start once the first credential is ready. */
   readonly command?: readonly string[];
   /** Files to measure (default {@link shimCodeFiles}). */
@@ -86,6 +93,8 @@ export interface Shim {
   readonly platform: string;
   readonly measurement: SelfMeasurement;
   readonly socketPath: string;
+  /** The Workload API's socket, when it is served. */
+  readonly workloadApiSocket: string | undefined;
   /** The first credential. */
   readonly ready: Promise<Credential>;
   current(): Credential | undefined;
@@ -141,6 +150,11 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
   let bundle: HeldBundle | undefined;
   const guard = createRevocationGuard();
   let revoked: RevocationReason | undefined;
+  // Workload API streams follow every change of the credential and the bundle.
+  const changeListeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const listener of changeListeners) listener();
+  };
   // Stops serving a revoked credential at once and re-attests (docs/shim.md "Revocation").
   const enforce = (c: Credential | undefined): void => {
     const why = c && guard.check(c);
@@ -149,6 +163,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
     renewal.revoke();
     if (o.filesDir) removeCredentialFiles(o.filesDir);
     log(describeRevocation(why));
+    changed();
   };
   const watch: BundleWatch = watchBundle(new URL('v1/bundle/events', verifier.url), {
     onBundle: (b) => {
@@ -159,6 +174,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
       }
       guard.observe(b);
       enforce(renewal.current());
+      changed();
     },
   });
   const bundleTimeoutMs = o.bundleTimeoutMs ?? 10_000;
@@ -203,10 +219,17 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
       log(`credential ${c.jti ?? ''} for ${c.sub}, expires ${c.expiresAt.toISOString()}`);
       // Revoked while it was being issued (the bundle arrived first)?
       enforce(c);
+      changed();
     },
     onError: (err, ms) => log(`attestation failed (${describe(err)}); retrying in ${ms} ms`),
   });
+  const revokedText = (): string | undefined =>
+    revoked &&
+    (revoked.kind === 'jti'
+      ? `the credential ${revoked.jti} was revoked`
+      : `the signing key ${revoked.kid} of the credential was revoked`);
   let api: LocalApi;
+  let workloadApi: WorkloadApi | undefined;
   try {
     api = await startLocalApi({
       socketPath: o.socketPath,
@@ -214,16 +237,32 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
       state: {
         credential: () => renewal.current(),
         bundle: () => bundle,
-        revoked: () =>
-          revoked &&
-          (revoked.kind === 'jti'
-            ? `the credential ${revoked.jti} was revoked`
-            : `the signing key ${revoked.kid} of the credential was revoked`),
+        revoked: revokedText,
         key,
         ...(x509 && { x509: true }),
         now: () => new Date(),
       },
     });
+    if (o.workloadApiSocket !== undefined) {
+      workloadApi = await startWorkloadApi({
+        socketPath: o.workloadApiSocket,
+        ...(o.socketGid !== undefined && { gid: o.socketGid }),
+        state: {
+          credential: () => renewal.current(),
+          bundle: () => watch.latest(),
+          revoked: revokedText,
+          x509WorkloadKey: heldKey !== undefined,
+          subscribe(listener) {
+            changeListeners.add(listener);
+            return () => changeListeners.delete(listener);
+          },
+          now: () => new Date(),
+        },
+      }).catch(async (err: unknown) => {
+        await api.close();
+        throw err;
+      });
+    }
   } catch (err) {
     renewal.stop();
     watch.close();
@@ -236,6 +275,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
       if (!o.command || o.command.length === 0) return undefined;
       const env: Record<string, string> = { [ENV_WIT]: c.wit, [ENV_SOCKET]: o.socketPath };
       if (o.filesDir) env[ENV_FILES] = o.filesDir;
+      if (workloadApi) env[ENV_SPIFFE_ENDPOINT_SOCKET] = workloadApi.endpoint;
       return startWorkload(o.command[0]!, o.command.slice(1), env);
     },
     () => undefined,
@@ -244,6 +284,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
     platform: o.attester.platform,
     measurement: m,
     socketPath: o.socketPath,
+    workloadApiSocket: workloadApi?.socketPath,
     ready: renewal.ready,
     current: () => renewal.current(),
     stats: () => ({ ...renewal.stats(), wptsSigned: api.signed() }),
@@ -251,7 +292,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
     async close() {
       renewal.stop();
       watch.close();
-      await api.close();
+      await Promise.all([api.close(), workloadApi?.close()]);
       key.dispose();
       heldKey?.dispose();
     },

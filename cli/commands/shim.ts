@@ -1,6 +1,6 @@
 /**
- * `twi shim [--config FILE] --verifier URL [--socket PATH] [--files DIR] [--emulate P --pki DIR]
- * [-- CMD ARGS]`: the runtime shim (docs/shim.md). Under `--emulate` this process serves the
+ * `twi shim [--config FILE] --verifier URL [--socket PATH] [--workload-api-socket PATH]
+ * [--files DIR] [--emulate P --pki DIR] [-- CMD ARGS]`: the runtime shim (docs/shim.md). Under `--emulate` this process serves the
  * device emulator's backend and runs the shim itself in a child started with the emulator's
  * LD_PRELOAD environment (as `twi device evidence --emulate` does), exiting with its status.
  */
@@ -30,6 +30,7 @@ export interface ShimCliOptions {
   pki?: string;
   x509?: boolean;
   x509WorkloadKey?: boolean;
+  workloadApiSocket?: string;
 }
 
 const cliPath = fileURLToPath(new URL('../twi.js', import.meta.url));
@@ -49,6 +50,7 @@ function merged(o: ShimCliOptions, command: string[]): ShimConfig {
   if (o.trustDomain !== undefined) cli.trustDomain = o.trustDomain;
   if (o.x509) cli.x509 = true;
   if (o.x509WorkloadKey) cli.x509WorkloadKey = true;
+  if (o.workloadApiSocket !== undefined) cli.workloadApiSocket = o.workloadApiSocket;
   if (command.length > 0) cli.command = command;
   const c = { ...file, ...checkConfig(cli, 'command line') };
   if (c.verifier === undefined) throw new TypeError('twi shim needs --verifier <url>');
@@ -71,6 +73,7 @@ function childArgs(c: ShimConfig): string[] {
   add('--trust-domain', c.trustDomain);
   if (c.x509) args.push('--x509');
   if (c.x509WorkloadKey) args.push('--x509-workload-key');
+  add('--workload-api-socket', c.workloadApiSocket);
   if (c.command) args.push('--', ...c.command);
   return args;
 }
@@ -127,9 +130,11 @@ async function runShim(c: ShimConfig): Promise<number> {
     ...(c.command !== undefined && { command: c.command }),
     ...(c.x509 !== undefined && { x509: c.x509 }),
     ...(c.x509WorkloadKey !== undefined && { x509WorkloadKey: c.x509WorkloadKey }),
+    ...(c.workloadApiSocket !== undefined && { workloadApiSocket: c.workloadApiSocket }),
     log,
   });
   log(`${shim.platform}: serving ${shim.socketPath}`);
+  if (shim.workloadApiSocket) log(`SPIFFE Workload API on ${shim.workloadApiSocket}`);
   const stopped = new Promise<number>((resolve) => {
     const stop = (): void => resolve(0);
     if (!c.command) {
@@ -172,6 +177,10 @@ export function registerShim(program: Command): void {
     .option(
       '--x509-workload-key',
       'with a second attested key the workload holds (adds svid-key.pem, 0600); implies --x509',
+    )
+    .option(
+      '--workload-api-socket <path>',
+      'also serve the SPIFFE Workload API (gRPC) here; the child gets SPIFFE_ENDPOINT_SOCKET',
     )
     .option('--emulate <p>', 'run against the device emulator of tdx | sev-snp | nitro')
     .option('--pki <dir>', 'with --emulate: simulated PKI directory')

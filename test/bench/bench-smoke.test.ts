@@ -92,6 +92,8 @@ test(
       for (const r of shim.rows) {
         assert.ok(r.medianStartMs > 0 && r.medianAttestMs > 0 && r.startToAttestRatio > 0);
         assert.ok(r.wptSocketPerSec > 0 && r.wptInProcessPerSec > 0 && r.wptRatio > 0);
+        assert.ok(r.jwtSvidPerSec > 0 && r.httpWitPerSec > 0 && r.jwtSvidRatio > 0);
+        assert.equal(r.jwtSvidRounds.length, shim.wptRounds);
       }
       assert.match(stdout, /start → credential/);
     } finally {
