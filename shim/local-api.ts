@@ -8,7 +8,8 @@
  * @internal
  * @module
  */
-import { chmodSync, chownSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { bindShimSocket } from './socket.js';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { JSON_MEDIA_TYPE, mediaTypeEssence, PROBLEM_MEDIA_TYPE } from '../wire/media-types.js';
@@ -214,22 +215,15 @@ export async function startLocalApi(o: LocalApiOptions): Promise<LocalApi> {
   });
   // Longer than the client library's idle timeout (10 s), so the client closes first.
   server.keepAliveTimeout = 30_000;
-  rmSync(o.socketPath, { force: true });
-  // The socket is created under a umask that leaves owner rw only; a group, if any, is added after.
-  const old = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.socketPath, () => resolve());
-    });
-  } finally {
-    process.umask(old);
-  }
-  chmodSync(o.socketPath, 0o600);
-  if (o.gid !== undefined) {
-    chownSync(o.socketPath, -1, o.gid);
-    chmodSync(o.socketPath, 0o660);
-  }
+  await bindShimSocket(
+    o.socketPath,
+    o.gid,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(o.socketPath, () => resolve());
+      }),
+  );
   return {
     socketPath: o.socketPath,
     signed: () => signed,

@@ -8,7 +8,8 @@
  * @module
  */
 import { createHash, createPrivateKey } from 'node:crypto';
-import { chmodSync, chownSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { bindShimSocket } from '../socket.js';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type {
   sendUnaryData,
@@ -268,23 +269,17 @@ export async function startWorkloadApi(o: WorkloadApiOptions): Promise<WorkloadA
   const server = new Server();
   server.addService(workloadApiService().service, implementation);
   const endpoint = `unix://${o.socketPath}`;
-  rmSync(o.socketPath, { force: true });
   // Created owner-only, as the local API's socket; a group, if any, is added after.
-  const old = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(endpoint, ServerCredentials.createInsecure(), (err) =>
-        err ? reject(err) : resolve(),
+  await bindShimSocket(
+    o.socketPath,
+    o.gid,
+    () =>
+      new Promise<void>((resolve, reject) =>
+        server.bindAsync(endpoint, ServerCredentials.createInsecure(), (err) =>
+          err ? reject(err) : resolve(),
+        ),
       ),
-    );
-  } finally {
-    process.umask(old);
-  }
-  chmodSync(o.socketPath, 0o600);
-  if (o.gid !== undefined) {
-    chownSync(o.socketPath, -1, o.gid);
-    chmodSync(o.socketPath, 0o660);
-  }
+  );
   return {
     socketPath: o.socketPath,
     endpoint,
