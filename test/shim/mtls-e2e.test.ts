@@ -45,6 +45,7 @@ import {
 } from '../../wimse/mtls.js';
 import type { MtlsOptions } from '../../wimse/mtls.js';
 import type { MtlsAllowList } from '../../wimse/x509-peer.js';
+import { waitFor } from '../helpers/poll.js';
 
 const OPENSSL = spawnSync('openssl', ['version']).status === 0;
 const CURL = spawnSync('curl', ['--version']).status === 0;
@@ -98,23 +99,13 @@ function opensslVerify(
   );
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Waits until the shim serves its certificate and has written the three files. */
 async function sideOf(shim: ShimProcess, notJti?: string): Promise<Side> {
   const client = createShimClient({ socketPath: shim.socket });
   const svid = join(shim.files, 'svid.pem');
   const key = join(shim.files, 'svid-key.pem');
   const bundle = join(shim.files, 'bundle.pem');
-  const x = await until('the shim x509 answer and files', async () => {
+  const x = await waitFor('the shim x509 answer and files', async () => {
     const x = await client.x509();
     if (x.jti === notJti || ![svid, key, bundle].every((f) => existsSync(f))) return undefined;
     return readFileSync(svid, 'utf8') === x.certificatePem ? x : undefined;
@@ -477,7 +468,7 @@ describe('two shims, mutual TLS with their certificates', { timeout: 600_000, sk
         assert.equal((await get(agent, server.port)).status, 200, 'a kept-alive connection');
         const refusedOpen = server.refused.length;
         await revoke(verifier, b.x.jti!);
-        await until('the open connection dropped', async () =>
+        await waitFor('the open connection dropped', async () =>
           server.refused.slice(refusedOpen).includes('ERR_PEER_REVOKED') ? true : undefined,
         );
         assert.ok((watch.latest()?.revoked_jtis ?? []).includes(b.x.jti!));

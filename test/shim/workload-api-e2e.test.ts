@@ -33,16 +33,7 @@ import type { WorkloadApiClient, WorkloadX509Svid } from '../../shim/client.js';
 import { WORKLOAD_PROTO } from '../../shim/workload-api/proto.js';
 import { createMtlsServer, mtlsAgent, mtlsPeer } from '../../wimse/mtls.js';
 import { tokenHash } from '../../wimse/jws.js';
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitFor } from '../helpers/poll.js';
 
 const leafOf = (s: WorkloadX509Svid): X509Certificate => new X509Certificate(s.chain[0]!);
 
@@ -152,7 +143,7 @@ describe('SPIFFE Workload API of twi shim under device emulation', { timeout: 60
       });
 
       it('X.509-SVID: the WIT sub, a held key, and an mTLS handshake with it', async () => {
-        const [svid] = await until('an X.509-SVID', () => spiffe.fetchX509SVID());
+        const [svid] = await waitFor('an X.509-SVID', () => spiffe.fetchX509SVID());
         const wit = await createShimClient({ socketPath: shim.socket }).wit();
         assert.equal(svid!.spiffeId, wit.sub);
         assert.equal(leafOf(svid!).subjectAltName, `URI:${wit.sub}`);
@@ -178,7 +169,7 @@ describe('SPIFFE Workload API of twi shim under device emulation', { timeout: 60
           assert.equal(jwt.spiffeId, (await local.wit()).sub);
           return { status: res.status, body: await res.text() };
         };
-        const r = await until('a WIT + WPT call', call);
+        const r = await waitFor('a WIT + WPT call', call);
         assert.equal(r.status, 200, r.body);
         assert.match(r.body, new RegExp(`spiffe://${TRUST_DOMAIN.replace('.', '\\.')}/`));
         const jwt = await spiffe.fetchJWTSVID(['a', 'b']);
@@ -272,9 +263,9 @@ describe('SPIFFE Workload API of twi shim under device emulation', { timeout: 60
         const seen: WorkloadX509Svid[] = [];
         const stop = spiffe.watchX509SVID((svids) => seen.push(svids[0]!));
         try {
-          await until('the first message', async () => (seen.length > 0 ? true : undefined));
+          await waitFor('the first message', async () => (seen.length > 0 ? true : undefined));
           const { jti } = await createShimClient({ socketPath: shim.socket }).x509();
-          const revoked = await until('the SVID of that jti', async () => {
+          const revoked = await waitFor('the SVID of that jti', async () => {
             const x = await createShimClient({ socketPath: shim.socket }).x509();
             return x.jti === jti ? seen.at(-1) : undefined;
           });
@@ -284,10 +275,10 @@ describe('SPIFFE Workload API of twi shim under device emulation', { timeout: 60
           });
           assert.equal(r.status, 200, await r.text());
           const at = seen.length;
-          await until('the shim to see the revocation', async () =>
+          await waitFor('the shim to see the revocation', async () =>
             shim.stderr().includes(`its jti ${jti} is listed`) ? true : undefined,
           );
-          const next = await until('a pushed replacement', async () =>
+          const next = await waitFor('a pushed replacement', async () =>
             seen.slice(at).find((s) => !leafOf(s).raw.equals(leafOf(revoked).raw)),
           );
           assert.equal(next.spiffeId, revoked.spiffeId);
@@ -301,9 +292,9 @@ describe('SPIFFE Workload API of twi shim under device emulation', { timeout: 60
         const seen: WorkloadX509Svid[] = [];
         const stop = spiffe.watchX509SVID((svids) => seen.push(svids[0]!));
         try {
-          await until('the first message', async () => (seen.length > 0 ? true : undefined));
+          await waitFor('the first message', async () => (seen.length > 0 ? true : undefined));
           const first = seen[0]!;
-          const renewed = await until('a renewed SVID', async () =>
+          const renewed = await waitFor('a renewed SVID', async () =>
             seen.find((s) => !leafOf(s).raw.equals(leafOf(first).raw)),
           );
           assert.equal(renewed.spiffeId, first.spiffeId);
@@ -313,13 +304,13 @@ describe('SPIFFE Workload API of twi shim under device emulation', { timeout: 60
             headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
           });
           assert.equal(r.status, 200, await r.text());
-          const rotated = await until('an SVID message with the new CA', async () =>
+          const rotated = await waitFor('an SVID message with the new CA', async () =>
             seen.find((s) => s.bundlePem !== first.bundlePem),
           );
           const cas = (rotated.bundlePem.match(/BEGIN CERTIFICATE/g) ?? []).length;
           assert.ok(cas > (first.bundlePem.match(/BEGIN CERTIFICATE/g) ?? []).length);
           // The SVID issued by the new CA still verifies against the pushed bundle.
-          const fromNew = await until('an SVID from the new CA', async () =>
+          const fromNew = await waitFor('an SVID from the new CA', async () =>
             seen.find(
               (s) =>
                 s.bundlePem === rotated.bundlePem && !leafOf(s).raw.equals(leafOf(rotated).raw),
