@@ -63,7 +63,6 @@ function merged(o: ShimCliOptions, command: string[]): ShimConfig {
         ['--files', c.files],
         ['--workload', c.workload],
         ['--x509-workload-key', c.x509WorkloadKey],
-        ['--workload-api-socket', c.workloadApiSocket],
         ['a command', c.command],
       ] as const
     ).find(([, v]) => v !== undefined && v !== false);
@@ -143,9 +142,11 @@ async function runAgent(c: ShimConfig): Promise<number> {
     ...(c.retryMaxMs !== undefined && { maxBackoffMs: c.retryMaxMs }),
     ...(c.trustDomain !== undefined && { trustDomain: c.trustDomain }),
     ...(c.x509 !== undefined && { x509: c.x509 }),
+    ...(c.workloadApiSocket !== undefined && { workloadApiSocket: c.workloadApiSocket }),
     log,
   });
   log(`${agent.platform}: agent serving ${agent.socketPath}`);
+  if (agent.workloadApiSocket) log(`SPIFFE Workload API on ${agent.workloadApiSocket}`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());

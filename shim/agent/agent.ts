@@ -1,7 +1,7 @@
 /**
  * Agent mode (`twi shim --agent`, docs/shim.md "Agent mode"): one shim serving several
  * workloads. It measures itself as the shim does (on TDX into RTMR3, replayed by the verifier),
- * identifies each caller of the local API by the socket's peer credentials
+ * identifies each caller of the local API (and the Workload API) by the socket's peer credentials
  * (`caller.ts` selectors), and obtains a distinct credential per caller: its own TEE key, fresh
  * evidence and the caller's selectors in the attest request. Credentials are cached per
  * selector set and renewed like the shim's; a caller the verifier refuses (no registration
@@ -22,6 +22,11 @@ import { createVerifierClient } from '../verifier-client.js';
 import { createWitCheck, firstBundleOf } from '../wit-check.js';
 import { fetchBundle } from '../../wimse/bundle-poll.js';
 import { watchBundle, type BundleWatch } from '../../wimse/bundle-watch.js';
+import {
+  startWorkloadApi,
+  type WorkloadApi,
+  type WorkloadApiState,
+} from '../workload-api/server.js';
 import { identifyCaller, peerCredentials, type Caller } from './caller.js';
 
 /** Options of {@link startAgent}. */
@@ -45,6 +50,8 @@ export interface AgentOptions {
   readonly trustDomain?: string;
   /** How long the first WIT waits for a trust bundle (default 10 000 ms). */
   readonly bundleTimeoutMs?: number;
+  /** Also serve the SPIFFE Workload API here, per caller as the local API. */
+  readonly workloadApiSocket?: string;
   /** Also obtain an X.509 workload certificate for each caller's TEE key. */
   readonly x509?: boolean;
   /** Most callers (selector sets) held at once; the least recently used goes (default 64). */
@@ -58,6 +65,7 @@ export interface Agent {
   readonly platform: string;
   readonly measurement: SelfMeasurement;
   readonly socketPath: string;
+  readonly workloadApiSocket: string | undefined;
   /** Selector sets with a credential now. */
   callers(): number;
   stats(): { callers: number; refused: number; wptsSigned: number };
@@ -70,8 +78,15 @@ interface Entry {
   readonly key: WorkloadKey;
   readonly renewal: Renewal;
   readonly state: LocalApiState;
+  readonly workloadApiState: WorkloadApiState;
+  /** Workload API streams following this caller's credential and the bundle. */
+  readonly listeners: Set<() => void>;
   lastUsed: number;
 }
+
+const notify = (e: Entry): void => {
+  for (const listener of e.listeners) listener();
+};
 
 function describe(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
@@ -103,6 +118,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       for (const e of entries.values()) {
         const c = e.renewal.current();
         if (c && guard.check(c)) e.renewal.revoke();
+        notify(e);
       }
     },
   });
@@ -153,6 +169,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       key.dispose();
       throw err;
     }
+    const listeners = new Set<() => void>();
     const renewal = createRenewal({
       obtain: () => {
         const c = first;
@@ -165,6 +182,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       ...(o.maxBackoffMs !== undefined && { maxBackoffMs: o.maxBackoffMs }),
       onCredential: (c) => {
         log(`agent: credential ${c.jti ?? ''} for ${c.sub}, expires ${c.expiresAt.toISOString()}`);
+        for (const listener of listeners) listener();
       },
       onError: (err, ms) =>
         log(
@@ -184,6 +202,17 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         ...(o.x509 && { x509: true }),
         now: () => new Date(),
       },
+      workloadApiState: {
+        credential: () => renewal.current(),
+        bundle: () => watch.latest(),
+        x509WorkloadKey: false,
+        subscribe(listener) {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+        now: () => new Date(),
+      },
+      listeners,
     };
   }
 
@@ -238,14 +267,30 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     return c;
   };
 
+  const entryOf = async (socket: Socket): Promise<Entry> =>
+    entryFor((await callerOf(socket)).selectors);
+  const socketMode = {
+    ...(o.socketGid !== undefined && { gid: o.socketGid }),
+    ...(o.socketWorld && { world: true }),
+  };
   let api: LocalApi;
+  let workloadApi: WorkloadApi | undefined;
   try {
     api = await startLocalApi({
       socketPath: o.socketPath,
-      ...(o.socketGid !== undefined && { gid: o.socketGid }),
-      ...(o.socketWorld && { world: true }),
-      state: async (socket) => (await entryFor((await callerOf(socket)).selectors)).state,
+      ...socketMode,
+      state: async (socket) => (await entryOf(socket)).state,
     });
+    if (o.workloadApiSocket !== undefined) {
+      workloadApi = await startWorkloadApi({
+        socketPath: o.workloadApiSocket,
+        ...socketMode,
+        state: async (socket) => (await entryOf(socket)).workloadApiState,
+      }).catch(async (err: unknown) => {
+        await api.close();
+        throw err;
+      });
+    }
   } catch (err) {
     watch.close();
     throw err;
@@ -254,12 +299,13 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     platform: o.attester.platform,
     measurement: m,
     socketPath: o.socketPath,
+    workloadApiSocket: workloadApi?.socketPath,
     callers: () => entries.size,
     stats: () => ({ callers: entries.size, refused, wptsSigned: api.signed() }),
     async close() {
       closed = true;
       watch.close();
-      await api.close();
+      await Promise.all([api.close(), workloadApi?.close()]);
       for (const [id, e] of [...entries]) drop(id, e);
     },
   };

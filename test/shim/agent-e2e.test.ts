@@ -10,6 +10,7 @@ import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { measureFiles, shimCodeFiles } from '../../shim/measure.js';
 import { normalizePolicy } from '../../verifier/policy/normalize.js';
 import {
@@ -42,6 +43,38 @@ function witAs(uid: number, socketPath: string): Promise<Answer> {
     });
     req.on('error', (e) => { process.stdout.write(JSON.stringify({ status: 0, body: { error: e.message } })); });
     req.end();`;
+  const child = spawn(process.execPath, ['-e', code], {
+    uid,
+    gid: uid,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) =>
+    child.once('exit', () => {
+      try {
+        resolve(JSON.parse(out) as Answer);
+      } catch {
+        reject(new Error(`no answer from the workload under uid ${uid}: ${out}`));
+      }
+    }),
+  );
+}
+
+const CLIENT = fileURLToPath(new URL('../../shim/workload-api/client.js', import.meta.url));
+
+/** `FetchJWTSVID` on the agent's Workload API socket from a process running under `uid`. */
+function jwtSvidAs(uid: number, socketPath: string): Promise<Answer> {
+  const code = `
+    import(${JSON.stringify(CLIENT)}).then(async ({ createWorkloadApiClient }) => {
+      const c = createWorkloadApiClient({ endpoint: ${JSON.stringify(socketPath)} });
+      try {
+        const s = await c.fetchJWTSVID('https://rp.example');
+        process.stdout.write(JSON.stringify({ status: 0, body: { sub: s.spiffeId, wit: s.token } }));
+      } catch (e) {
+        process.stdout.write(JSON.stringify({ status: e.grpcStatus ?? -1, body: { code: e.code, message: e.message } }));
+      } finally { c.close(); }
+    });`;
   const child = spawn(process.execPath, ['-e', code], {
     uid,
     gid: uid,
@@ -144,7 +177,7 @@ describe(
         verifier,
         dir,
         name: 'agent',
-        flags: ['--agent'],
+        flags: ['--agent', '--workload-api-socket', join(dir, 'agent-wl.sock')],
         noFiles: true,
       });
       shims.push(agent);
@@ -173,6 +206,18 @@ describe(
       assert.ok(rec.identity.agent!.selectors.includes(`unix:uid:${UIDS.alice}`));
       assert.ok(rec.identity.agent!.selectors.includes(`unix:path:${exe}`));
       assert.ok(rec.identity.agent!.selectors.some((s) => s.startsWith('unix:sha256:')));
+      // The Workload API tells callers apart the same way: alice's JWT-SVID is her WIT, and the
+      // caller without a registration is refused PERMISSION_DENIED (7) with the verifier's code.
+      const wlSocket = join(dir, 'agent-wl.sock');
+      const [wa, wn] = await Promise.all([
+        jwtSvidAs(UIDS.alice, wlSocket),
+        jwtSvidAs(UIDS.nobody, wlSocket),
+      ]);
+      assert.equal(wa.status, 0, JSON.stringify(wa.body));
+      assert.equal(wa.body.sub, 'spiffe://shim.example/alice');
+      assert.equal(payload(String(wa.body.wit)).jti, a.body.jti);
+      assert.equal(wn.status, 7, JSON.stringify(wn.body));
+      assert.match(String(wn.body.message), /ERR_NO_REGISTRATION/);
     });
 
     it('a policy whose agents list another shim digest refuses the agent', async (t) => {
