@@ -6,6 +6,7 @@
         "native/src/addon.cc",
         "native/src/addon-devices.cc",
         "native/src/addon-keys.cc",
+        "native/src/addon-peer.cc",
         "native/src/addon-util.cc",
         "native/src/keys/ec-key.cc",
         "native/src/keys/key-sealer.cc",

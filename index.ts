@@ -96,6 +96,7 @@ export type {
   VmplRule,
   SnpReferences,
   NitroReferences,
+  AgentReferences,
   Registration,
   Policy,
 } from './verifier/policy/types.js';

@@ -75,10 +75,12 @@ export interface NativeBinding {
   ): Promise<Buffer>;
   unsealKey(sealed: Uint8Array): Promise<RawKeyHandle>;
   keyStoreInfo(): { secureHeap: boolean; liveKeys: number };
+  /** SO_PEERCRED of a connected Unix-domain socket, by its file descriptor. */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
 }
 
 /** The ABI version this loader was written for (native/src/addon.cc kAbiVersion). */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 /** The addon is not built, or was built from other sources than this loader. */
 export class NativeUnavailableError extends TwiError {

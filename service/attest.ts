@@ -153,6 +153,7 @@ function identityOf(
   ctx: AttestContext,
   report: EvidenceReport,
   workload?: string,
+  agent?: AttestRequest['agent'],
 ): IdentityAssignment | undefined {
   const evidence = report.verifiedEvidence;
   if (!evidence) return undefined;
@@ -162,6 +163,7 @@ function identityOf(
     platform: report.platform,
     evidence,
     ...(workload !== undefined && { workload }),
+    ...(agent && { agent }),
   });
 }
 
@@ -280,7 +282,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
   const csr = checkRequestCsr(body.csr, workloadKey.jwk as JsonWebKey);
   const nonce = await consumeNonce(ctx.store, body.nonce, ctx.now());
   const report = await runAppraisal(ctx, cmw, { nonce, jkt }, eventLog);
-  const identity = identityOf(ctx, report, body.workload);
+  const identity = identityOf(ctx, report, body.workload, body.agent);
   const ear = await signReport(ctx, report, nonce, identity);
   checkTier(ctx, report, ear);
   const granted = grantedIdentity(identity, ear);

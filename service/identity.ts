@@ -1,7 +1,9 @@
 /**
  * Identity assignment (ARCHITECTURE "Workload identity"): the verified measurements select a
  * registration, whose identifier becomes `sub`; without one, `sub` is derived from the
- * measurement digest. The attester only ever proposes a last segment, and only a name the
+ * measurement digest. An agent-mode request (docs/service.md "Agent mode") is taken only from an
+ * agent the policy lists, and gets only the identity of a registration whose measurements and
+ * selectors match. The attester only ever proposes a last segment, and only a name the
  * registration (or, for derived identifiers, the policy) allows is taken.
  *
  * @internal
@@ -42,18 +44,45 @@ function evidenceValue(evidence: MeasuredEvidence, field: string): string | unde
   return typeof v === 'string' ? v.toLowerCase() : undefined;
 }
 
+/** The claim each platform's agents are listed by (`agents:` of the policy). */
+const AGENT_FIELD: Readonly<Record<PlatformName, string>> = {
+  tdx: 'shim',
+  'sev-snp': 'measurement',
+  nitro: 'pcr0',
+};
+
+/** True when the policy lists the agent that produced `evidence`. */
+export function agentTrusted(
+  policy: Policy | undefined,
+  platform: PlatformName,
+  evidence: MeasuredEvidence,
+): boolean {
+  const field = AGENT_FIELD[platform];
+  const listed = (policy?.agents?.[platform] as Record<string, readonly string[]> | undefined)?.[
+    field
+  ];
+  const actual = evidenceValue(evidence, field);
+  return listed !== undefined && actual !== undefined && listed.includes(actual);
+}
+
 /**
  * The registration whose every stated value the evidence matches, if any. Registrations
- * cannot overlap (checked when they are loaded), so there is at most one.
+ * cannot overlap (checked when they are loaded), so there is at most one. With `selectors`
+ * (agent mode) only entries with selectors, all among them, are candidates; without, only
+ * entries without selectors.
  */
 export function matchRegistration(
   registrations: readonly Registration[],
   platform: PlatformName,
   evidence: MeasuredEvidence,
+  selectors?: readonly string[],
 ): Registration | undefined {
   return registrations.find(
     (r) =>
       r.platform === platform &&
+      (selectors === undefined
+        ? r.selectors === undefined
+        : r.selectors !== undefined && r.selectors.every((s) => selectors.includes(s))) &&
       Object.keys(FIELD_SOURCE).every((f) => {
         const accepted = (r as unknown as Record<string, readonly string[] | undefined>)[f];
         if (accepted === undefined) return true;
@@ -66,7 +95,11 @@ export function matchRegistration(
 /** Why no credential can carry the identity asked for. */
 export interface IdentityRefusal {
   readonly status: 403;
-  readonly code: 'ERR_WORKLOAD_NAME_REFUSED' | 'ERR_WORKLOAD_UNREGISTERED';
+  readonly code:
+    | 'ERR_WORKLOAD_NAME_REFUSED'
+    | 'ERR_WORKLOAD_UNREGISTERED'
+    | 'ERR_AGENT_NOT_TRUSTED'
+    | 'ERR_NO_REGISTRATION';
   readonly detail: string;
 }
 
@@ -80,6 +113,8 @@ export interface IdentityAssignment {
   readonly measurementDigest: string;
   /** The attester's name, when it was taken. */
   readonly workload?: string;
+  /** Agent mode: the caller's selectors the agent sent. */
+  readonly selectors?: readonly string[];
   readonly refused?: IdentityRefusal;
 }
 
@@ -93,6 +128,8 @@ export interface AssignIdentityInput {
   readonly evidence: MeasuredEvidence;
   /** The attester's `workload` name, if it sent one. */
   readonly workload?: string;
+  /** Agent mode: the selectors of the caller the agent asks for. */
+  readonly agent?: { readonly selectors: readonly string[] };
 }
 
 function refuse(code: IdentityRefusal['code'], detail: string): { refused: IdentityRefusal } {
@@ -113,13 +150,33 @@ function refuse(code: IdentityRefusal['code'], detail: string): { refused: Ident
  * ```
  */
 export function assignIdentity(input: AssignIdentityInput): IdentityAssignment {
-  const { policy, platform, evidence, workload } = input;
+  const { policy, platform, evidence, workload, agent } = input;
   const digest = measurementDigest(platform, evidence);
-  const entry = matchRegistration(policy?.registrations ?? [], platform, evidence);
+  const selectors = agent && { selectors: [...agent.selectors].sort() };
+  if (agent && !agentTrusted(policy, platform, evidence)) {
+    return {
+      measurementDigest: digest,
+      ...selectors,
+      ...refuse('ERR_AGENT_NOT_TRUSTED', `the policy lists no ${platform} agent so measured`),
+    };
+  }
+  const entry = matchRegistration(
+    policy?.registrations ?? [],
+    platform,
+    evidence,
+    selectors?.selectors,
+  );
   const named = workload === undefined ? {} : { workload };
+  if (agent && !entry) {
+    return {
+      measurementDigest: digest,
+      ...selectors,
+      ...refuse('ERR_NO_REGISTRATION', 'no registration matches the agent and these selectors'),
+    };
+  }
   if (entry) {
     const registration = { id: entry.id, identifier: entry.identifier };
-    const base = { registration, measurementDigest: digest };
+    const base = { registration, measurementDigest: digest, ...selectors };
     if (workload === undefined) return { ...base, sub: entry.identifier };
     if (entry.workloads.includes(workload)) {
       return { ...base, ...named, sub: `${entry.identifier}/${workload}` };
@@ -150,7 +207,7 @@ export function assignIdentity(input: AssignIdentityInput): IdentityAssignment {
 
 /**
  * The JSON form of an assignment for the EAR ({@link TWI_IDENTITY_CLAIM}) and the ledger:
- * `registration` is `{ id, identifier }` or `"none"`.
+ * `registration` is `{ id, identifier }` or `"none"`; `agent` is `{ selectors }` in agent mode.
  */
 export function identityRecord(a: IdentityAssignment): Record<string, unknown> {
   return {
@@ -158,6 +215,7 @@ export function identityRecord(a: IdentityAssignment): Record<string, unknown> {
     measurement_digest: a.measurementDigest,
     ...(a.sub !== undefined && { sub: a.sub }),
     ...(a.workload !== undefined && { workload: a.workload }),
+    ...(a.selectors && { agent: { selectors: [...a.selectors] } }),
     ...(a.refused && { refused: a.refused.code }),
   };
 }

@@ -29,6 +29,8 @@ export interface ShimConfig {
   x509WorkloadKey?: boolean;
   /** Also serve the SPIFFE Workload API on this socket (docs/shim.md "SPIFFE Workload API"). */
   workloadApiSocket?: string;
+  /** Agent mode: a credential per caller of the local API (docs/shim.md "Agent mode"). */
+  agent?: boolean;
   command?: string[];
 }
 
@@ -49,6 +51,7 @@ const KEYS: Record<keyof ShimConfig, (v: unknown) => boolean> = {
   x509: (v) => typeof v === 'boolean',
   x509WorkloadKey: (v) => typeof v === 'boolean',
   workloadApiSocket: (v) => typeof v === 'string' && v !== '',
+  agent: (v) => typeof v === 'boolean',
   command: (v) => Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string'),
 };
 

@@ -39,6 +39,8 @@ export interface AttestRound {
   readonly eventLog?: unknown;
   /** Optional workload name appended to the identifier by the verifier. */
   readonly workload?: string;
+  /** Agent mode: the selectors of the caller the credential is for (`agent` of the request). */
+  readonly selectors?: readonly string[];
   /** X.509 mode: send a CSR for `key`, signed by it, and expect a certificate chain back. */
   readonly x509?: boolean;
   /**
@@ -87,6 +89,7 @@ async function attestKey(r: AttestRound, key: WorkloadKey, csr: string | undefin
     key: key.publicJwk as Record<string, unknown>,
     ...(r.eventLog !== undefined && { event_log: r.eventLog }),
     ...(r.workload !== undefined && { workload: r.workload }),
+    ...(r.selectors !== undefined && { agent: { selectors: r.selectors } }),
     ...(csr !== undefined && { csr }),
   });
 }

@@ -33,7 +33,12 @@ export type ShimErrorCode =
    */
   | 'ERR_SHIM_FILES'
   /** The TD's CC event log (CCEL table data) exists but cannot be read, or is over its bound. */
-  | 'ERR_SHIM_EVENT_LOG';
+  | 'ERR_SHIM_EVENT_LOG'
+  /**
+   * Agent mode: the caller on the socket cannot be identified (no peer credentials, or its
+   * process exited or was replaced while it was being examined).
+   */
+  | 'ERR_SHIM_CALLER';
 
 /** A shim failure with a stable code; `status` is the verifier's HTTP status when there was one. */
 export class ShimError extends TwiError {

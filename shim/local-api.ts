@@ -12,6 +12,7 @@ import { rmSync } from 'node:fs';
 import { bindShimSocket } from './socket.js';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { JSON_MEDIA_TYPE, mediaTypeEssence, PROBLEM_MEDIA_TYPE } from '../wire/media-types.js';
 import type { WorkloadKey } from './attester.js';
 import type { Credential } from './credential.js';
@@ -42,7 +43,13 @@ export interface LocalApiOptions {
   readonly socketPath: string;
   /** Numeric group id allowed to connect (socket mode 0660); owner only (0600) when unset. */
   readonly gid?: number;
-  readonly state: LocalApiState;
+  /** Anyone may connect (mode 0666): agent mode, where callers are told apart by peer. */
+  readonly world?: boolean;
+  /**
+   * What to serve; in agent mode a function giving the state of the caller on a connection
+   * (a rejection with a {@link ShimError} is answered as its problem).
+   */
+  readonly state: LocalApiState | ((socket: Socket) => Promise<LocalApiState>);
 }
 
 /** A listening API. */
@@ -117,9 +124,10 @@ function noCredential(res: ServerResponse, s: LocalApiState): void {
 async function route(
   req: IncomingMessage,
   res: ServerResponse,
-  s: LocalApiState,
+  state: LocalApiOptions['state'],
   count: () => void,
 ): Promise<void> {
+  const s = typeof state === 'function' ? await callerState(state, req.socket) : state;
   const path = (req.url ?? '/').split('?')[0];
   const method = req.method ?? 'GET';
   const allowed: Record<string, string> = {
@@ -160,6 +168,31 @@ async function route(
     return send(res, 200, { wit: c.wit, sub: c.sub, jti: c.jti, expires_at }, c.expiresAt);
   }
   return send(res, 200, { ear: c.ear, expires_at }, c.expiresAt);
+}
+
+/**
+ * The caller's state; a verifier's refusal of the caller keeps its status and problem code (e.g.
+ * 403 `ERR_NO_REGISTRATION`), an unidentifiable caller is 403 `ERR_SHIM_CALLER`.
+ */
+async function callerState(
+  state: (socket: Socket) => Promise<LocalApiState>,
+  socket: Socket,
+): Promise<LocalApiState> {
+  try {
+    return await state(socket);
+  } catch (err) {
+    if (!(err instanceof ShimError)) throw err;
+    const refused = err.code === 'ERR_SHIM_ATTEST_REFUSED' && err.status !== undefined;
+    const status = refused ? err.status! : err.code === 'ERR_SHIM_CALLER' ? 403 : 503;
+    throw Object.assign(
+      new ShimError(
+        'ERR_SHIM_ATTEST_REFUSED',
+        err.message,
+        err.verifierCode === undefined ? {} : { verifierCode: err.verifierCode },
+      ),
+      { httpStatus: status, problemCode: refused ? err.verifierCode : err.code },
+    );
+  }
 }
 
 /**
@@ -207,8 +240,8 @@ export async function startLocalApi(o: LocalApiOptions): Promise<LocalApi> {
     route(req, res, o.state, () => signed++).catch((err: unknown) => {
       if (res.headersSent) return res.destroy();
       if (err instanceof ShimError) {
-        const status = (err as ShimError & { httpStatus?: number }).httpStatus ?? 400;
-        return problem(res, status, err.code, err.message);
+        const e = err as ShimError & { httpStatus?: number; problemCode?: string };
+        return problem(res, e.httpStatus ?? 400, e.problemCode ?? err.code, err.message);
       }
       problem(res, 500, 'ERR_SHIM_INTERNAL', 'internal error');
     });
@@ -217,7 +250,7 @@ export async function startLocalApi(o: LocalApiOptions): Promise<LocalApi> {
   server.keepAliveTimeout = 30_000;
   await bindShimSocket(
     o.socketPath,
-    o.gid,
+    { gid: o.gid, world: o.world },
     () =>
       new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -104,7 +104,8 @@ export interface Shim {
   close(): Promise<void>;
 }
 
-function heldBundle(b: WatchedBundle, receivedAt: number): HeldBundle {
+/** The bundle as served, expiring at receipt + `spiffe_refresh_hint` (default 300 s). */
+export function heldBundle(b: WatchedBundle, receivedAt: number): HeldBundle {
   const hint = (b as { spiffe_refresh_hint?: unknown }).spiffe_refresh_hint;
   const seconds = typeof hint === 'number' && hint > 0 ? hint : 300;
   return {
@@ -113,8 +114,9 @@ function heldBundle(b: WatchedBundle, receivedAt: number): HeldBundle {
   };
 }
 
-async function measureSelf(
-  o: ShimOptions,
+/** Measures the shim's code and, where the platform has one, extends it into a register. */
+export async function measureSelf(
+  o: Pick<ShimOptions, 'attester' | 'measuredFiles'>,
 ): Promise<{ m: SelfMeasurement; register?: string; ccel?: Uint8Array }> {
   const m = measureFiles(o.measuredFiles ?? shimCodeFiles());
   if (!o.attester.extendMeasurement) return { m };

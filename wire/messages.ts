@@ -23,6 +23,21 @@ export const NONCE_PATTERN = '^[A-Za-z0-9_-]{43}$';
 export const WORKLOAD_NAME_PATTERN = '^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,128}$';
 /** Most `supply_chain` records one attestation may carry. @internal */
 export const MAX_SUPPLY_CHAIN_RECORDS = 8;
+/** Most selectors an agent request (`agent.selectors`) or a registration may carry. @internal */
+export const MAX_AGENT_SELECTORS = 32;
+/** Longest selector, characters. @internal */
+export const MAX_SELECTOR_LENGTH = 1024;
+/**
+ * A workload selector (`docs/policy.md` "Agents"): `<kind>:<value>`, e.g. `unix:uid:1000`, no
+ * control characters. @internal
+ */
+export const SELECTOR_PATTERN = '^[a-z][a-z0-9_-]*:[^\\x00-\\x1f\\x7f]+$';
+/** JSON Schema of one selector. @internal */
+export const selectorSchema = {
+  type: 'string',
+  maxLength: MAX_SELECTOR_LENGTH,
+  pattern: SELECTOR_PATTERN,
+} as const;
 
 /** Answer of `POST /v1/challenge`. */
 export interface ChallengeResponse {
@@ -54,6 +69,16 @@ export interface AttestRequest {
    * with an affirming appraisal the answer carries an X.509 workload certificate (`x509`).
    */
   readonly csr?: string;
+  /**
+   * Agent mode (`docs/service.md` "Agent mode"): the evidence is the agent's, and the credential
+   * is for the caller it identified by these selectors. Accepted only from an agent the policy
+   * lists (`agents:`); the identity then comes only from a registration whose measurements and
+   * selectors match.
+   */
+  readonly agent?: {
+    /** The caller's selectors (at most {@link MAX_AGENT_SELECTORS}, unique). */
+    readonly selectors: readonly string[];
+  };
 }
 
 /** `event_log.format` of the shim's event log. @internal */
@@ -206,6 +231,20 @@ export const attestRequestSchema = {
     supply_chain: { type: 'array', maxItems: MAX_SUPPLY_CHAIN_RECORDS },
     // Any string: the service checks the request itself, to answer its ERR_CSR_* code.
     csr: { type: 'string' },
+    agent: {
+      type: 'object',
+      required: ['selectors'],
+      additionalProperties: false,
+      properties: {
+        selectors: {
+          type: 'array',
+          minItems: 1,
+          maxItems: MAX_AGENT_SELECTORS,
+          uniqueItems: true,
+          items: selectorSchema,
+        },
+      },
+    },
   },
 } as const;
 

@@ -1,5 +1,5 @@
 /**
- * `twi shim [--config FILE] --verifier URL [--socket PATH] [--workload-api-socket PATH]
+ * `twi shim [--config FILE] --verifier URL [--socket PATH] [--workload-api-socket PATH] [--agent]
  * [--files DIR] [--emulate P --pki DIR] [-- CMD ARGS]`: the runtime shim (docs/shim.md). Under `--emulate` this process serves the
  * device emulator's backend and runs the shim itself in a child started with the emulator's
  * LD_PRELOAD environment (as `twi device evidence --emulate` does), exiting with its status.
@@ -12,6 +12,7 @@ import { checkConfig, DEFAULT_SOCKET, loadShimConfig } from '../../shim/config.j
 import type { ShimConfig } from '../../shim/config.js';
 import { createNativeAttester } from '../../shim/native-attester.js';
 import { startShim } from '../../shim/shim.js';
+import { startAgent } from '../../shim/agent/agent.js';
 
 /** Options of `twi shim`, as commander hands them over. @internal */
 export interface ShimCliOptions {
@@ -31,6 +32,7 @@ export interface ShimCliOptions {
   x509?: boolean;
   x509WorkloadKey?: boolean;
   workloadApiSocket?: string;
+  agent?: boolean;
 }
 
 const cliPath = fileURLToPath(new URL('../twi.js', import.meta.url));
@@ -51,9 +53,21 @@ function merged(o: ShimCliOptions, command: string[]): ShimConfig {
   if (o.x509) cli.x509 = true;
   if (o.x509WorkloadKey) cli.x509WorkloadKey = true;
   if (o.workloadApiSocket !== undefined) cli.workloadApiSocket = o.workloadApiSocket;
+  if (o.agent) cli.agent = true;
   if (command.length > 0) cli.command = command;
   const c = { ...file, ...checkConfig(cli, 'command line') };
   if (c.verifier === undefined) throw new TypeError('twi shim needs --verifier <url>');
+  if (c.agent) {
+    const other = (
+      [
+        ['--files', c.files],
+        ['--workload', c.workload],
+        ['--x509-workload-key', c.x509WorkloadKey],
+        ['a command', c.command],
+      ] as const
+    ).find(([, v]) => v !== undefined && v !== false);
+    if (other) throw new TypeError(`--agent serves many workloads: ${other[0]} does not apply`);
+  }
   return c;
 }
 
@@ -74,6 +88,7 @@ function childArgs(c: ShimConfig): string[] {
   if (c.x509) args.push('--x509');
   if (c.x509WorkloadKey) args.push('--x509-workload-key');
   add('--workload-api-socket', c.workloadApiSocket);
+  if (c.agent) args.push('--agent');
   if (c.command) args.push('--', ...c.command);
   return args;
 }
@@ -113,7 +128,35 @@ async function runEmulated(c: ShimConfig, o: ShimCliOptions): Promise<number> {
   }
 }
 
+async function runAgent(c: ShimConfig): Promise<number> {
+  const attester = await createNativeAttester(c.platform);
+  const log = (line: string): void => void process.stderr.write(`twi shim: ${line}\n`);
+  const agent = await startAgent({
+    attester,
+    verifier: c.verifier!,
+    socketPath: c.socket ?? DEFAULT_SOCKET,
+    // Callers are told apart by their peer credentials: any uid may connect, unless a group.
+    ...(c.socketGroup !== undefined ? { socketGid: c.socketGroup } : { socketWorld: true }),
+    ...(c.alg !== undefined && { alg: c.alg }),
+    ...(c.renewFraction !== undefined && { renewFraction: c.renewFraction }),
+    ...(c.retryMaxMs !== undefined && { maxBackoffMs: c.retryMaxMs }),
+    ...(c.trustDomain !== undefined && { trustDomain: c.trustDomain }),
+    ...(c.x509 !== undefined && { x509: c.x509 }),
+    ...(c.workloadApiSocket !== undefined && { workloadApiSocket: c.workloadApiSocket }),
+    log,
+  });
+  log(`${agent.platform}: agent serving ${agent.socketPath}`);
+  if (agent.workloadApiSocket) log(`SPIFFE Workload API on ${agent.workloadApiSocket}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  await agent.close();
+  return 0;
+}
+
 async function runShim(c: ShimConfig): Promise<number> {
+  if (c.agent) return runAgent(c);
   const attester = await createNativeAttester(c.platform);
   const log = (line: string): void => void process.stderr.write(`twi shim: ${line}\n`);
   const shim = await startShim({
@@ -181,6 +224,10 @@ export function registerShim(program: Command): void {
     .option(
       '--workload-api-socket <path>',
       'also serve the SPIFFE Workload API (gRPC) here; the child gets SPIFFE_ENDPOINT_SOCKET',
+    )
+    .option(
+      '--agent',
+      'agent mode: a distinct credential per caller of the local API, by its peer credentials',
     )
     .option('--emulate <p>', 'run against the device emulator of tdx | sev-snp | nitro')
     .option('--pki <dir>', 'with --emulate: simulated PKI directory')

@@ -5,11 +5,12 @@
 
 #include "addon-devices.h"
 #include "addon-keys.h"
+#include "addon-peer.h"
 
 namespace {
 
 // Bumped whenever the binding's functions or shapes change; the loader checks it.
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), kAbiVersion);
@@ -19,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Function::New(env, AbiVersion, "abiVersion"));
   twi::addon::RegisterDevices(env, exports);
   twi::addon::RegisterKeys(env, exports);
+  twi::addon::RegisterPeer(env, exports);
   return exports;
 }
 

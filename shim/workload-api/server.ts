@@ -9,6 +9,7 @@
  */
 import { createHash, createPrivateKey } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { bindShimSocket } from '../socket.js';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type {
@@ -48,7 +49,13 @@ export interface WorkloadApiOptions {
   readonly socketPath: string;
   /** Numeric group id allowed to connect (socket mode 0660); owner only (0600) when unset. */
   readonly gid?: number;
-  readonly state: WorkloadApiState;
+  /** Anyone may connect (mode 0666): agent mode, where callers are told apart by peer. */
+  readonly world?: boolean;
+  /**
+   * What to serve; in agent mode a function giving the state of the caller on a connection
+   * (a rejection refuses the call with PERMISSION_DENIED and its message).
+   */
+  readonly state: WorkloadApiState | ((socket: Socket) => Promise<WorkloadApiState>);
 }
 
 /** A listening Workload API. */
@@ -111,10 +118,13 @@ function isRefusal(s: StreamStep): s is Refusal {
   return s !== undefined && 'code' in s;
 }
 
-/** Serves the Workload API on `socketPath` (a stale socket file there is replaced). */
-export async function startWorkloadApi(o: WorkloadApiOptions): Promise<WorkloadApi> {
-  const s = o.state;
-  const streams = new Set<ServerWritableStream<unknown, unknown>>();
+const STREAMING = ['FetchX509SVID', 'FetchX509Bundles', 'FetchJWTBundles'];
+
+/** The service's handlers serving from one state. */
+function handlersFor(
+  s: WorkloadApiState,
+  streams: Set<ServerWritableStream<unknown, unknown>>,
+): UntypedServiceImplementation {
   // The trust domain of the latest credential: bundles keep their key while one is renewed.
   let trustDomain: string | undefined;
   const domainOf = (): string | undefined => {
@@ -259,27 +269,92 @@ export async function startWorkloadApi(o: WorkloadApiOptions): Promise<WorkloadA
     }
   };
 
-  const implementation: UntypedServiceImplementation = {
+  return {
     FetchX509SVID: streaming(x509Svid),
     FetchX509Bundles: streaming(x509Bundles),
     FetchJWTBundles: streaming(jwtBundles),
     FetchJWTSVID: unary(fetchJwtSvid),
     ValidateJWTSVID: unary(validateJwtSvid),
   };
+}
+
+/**
+ * Agent mode: each call is served from its caller's state. grpc-js does not hand a call its
+ * socket, so the agent accepts the connections itself, names each (its `remoteAddress`, which
+ * `call.getPeer()` reports) and injects it into the gRPC server.
+ */
+function perCaller(
+  stateFor: (socket: Socket) => Promise<WorkloadApiState>,
+  streams: Set<ServerWritableStream<unknown, unknown>>,
+  sockets: Map<string, Socket>,
+): UntypedServiceImplementation {
+  const built = new WeakMap<WorkloadApiState, UntypedServiceImplementation>();
+  const dispatch =
+    (name: string) =>
+    (
+      call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+      callback?: sendUnaryData<unknown>,
+    ): void => {
+      const fail = (r: Refusal): void =>
+        STREAMING.includes(name) ? void call.emit('error', r) : callback!(r);
+      if (headerMissing(call)) return fail(MISSING_HEADER);
+      const socket = sockets.get(call.getPeer());
+      if (!socket) return fail(refuse(status.PERMISSION_DENIED, 'caller not identified'));
+      stateFor(socket).then(
+        (s) => {
+          let h = built.get(s);
+          if (!h) built.set(s, (h = handlersFor(s, streams)));
+          (h[name] as (c: unknown, cb?: unknown) => void)(call, callback);
+        },
+        (err: unknown) =>
+          fail(refuse(status.PERMISSION_DENIED, String((err as Error).message ?? err))),
+      );
+    };
+  return Object.fromEntries(
+    ['FetchX509SVID', 'FetchX509Bundles', 'FetchJWTBundles', 'FetchJWTSVID', 'ValidateJWTSVID'].map(
+      (n) => [n, dispatch(n)],
+    ),
+  );
+}
+
+/** Serves the Workload API on `socketPath` (a stale socket file there is replaced). */
+export async function startWorkloadApi(o: WorkloadApiOptions): Promise<WorkloadApi> {
+  const streams = new Set<ServerWritableStream<unknown, unknown>>();
+  const sockets = new Map<string, Socket>();
+  const state = o.state;
+  const implementation =
+    typeof state === 'function' ? perCaller(state, streams, sockets) : handlersFor(state, streams);
   const server = new Server();
   server.addService(workloadApiService().service, implementation);
   const endpoint = `unix://${o.socketPath}`;
-  // Created owner-only, as the local API's socket; a group, if any, is added after.
-  await bindShimSocket(
-    o.socketPath,
-    o.gid,
-    () =>
-      new Promise<void>((resolve, reject) =>
+  let listener: ReturnType<typeof createNetServer> | undefined;
+  // Created owner-only, as the local API's socket; a group or everyone, if asked, after.
+  await bindShimSocket(o.socketPath, { gid: o.gid, world: o.world }, async () => {
+    if (typeof state === 'function') {
+      // Agent mode: the connections are accepted here and handed to grpc-js, so that each call
+      // can be traced back to its socket and so to its caller.
+      const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+      let n = 0;
+      listener = createNetServer((socket) => {
+        const name = `twi-caller-${++n}`;
+        Object.defineProperty(socket, 'remoteAddress', { value: name });
+        sockets.set(name, socket);
+        socket.once('close', () => sockets.delete(name));
+        injector.injectConnection(socket);
+      });
+      const l = listener;
+      await new Promise<void>((resolve, reject) => {
+        l.once('error', reject);
+        l.listen(o.socketPath, () => resolve());
+      });
+    } else {
+      await new Promise<void>((resolve, reject) =>
         server.bindAsync(endpoint, ServerCredentials.createInsecure(), (err) =>
           err ? reject(err) : resolve(),
         ),
-      ),
-  );
+      );
+    }
+  });
   return {
     socketPath: o.socketPath,
     endpoint,
@@ -287,11 +362,13 @@ export async function startWorkloadApi(o: WorkloadApiOptions): Promise<WorkloadA
       new Promise<void>((resolve) => {
         for (const call of streams) call.end();
         streams.clear();
+        listener?.close();
         let finished = false;
         const finish = (): void => {
           if (finished) return;
           finished = true;
           clearTimeout(force);
+          for (const socket of sockets.values()) socket.destroy();
           rmSync(o.socketPath, { force: true });
           resolve();
         };

@@ -84,7 +84,7 @@ export function testAddon(): { path?: string; skip?: string } {
   }
   const require = createRequire(import.meta.url);
   const napiInclude = (require('node-addon-api') as { include_dir: string }).include_dir;
-  const addon = ['addon', 'addon-devices', 'addon-keys', 'addon-util'].map((f) =>
+  const addon = ['addon', 'addon-devices', 'addon-keys', 'addon-peer', 'addon-util'].map((f) =>
     join(src, `${f}.cc`),
   );
   return compile(

@@ -174,12 +174,15 @@ export function startShimProcess(o: {
   flags?: string[];
   /** Names the socket and files directory (default: the platform). */
   name?: string;
+  /** Without `--files` (agent mode takes none). */
+  noFiles?: boolean;
 }): ShimProcess {
   const name = o.name ?? o.platform;
   const socket = join(o.dir, `shim-${name}.sock`);
   const files = join(o.dir, `files-${name}`);
   const args = [TWI_CLI, 'shim', '--emulate', o.platform, '--pki', o.verifier.pkiDir];
-  args.push('--verifier', o.verifier.base, '--socket', socket, '--files', files);
+  args.push('--verifier', o.verifier.base, '--socket', socket);
+  if (!o.noFiles) args.push('--files', files);
   if (o.renewFraction !== undefined) args.push('--renew-fraction', String(o.renewFraction));
   if (o.retryMaxMs !== undefined) args.push('--retry-max-ms', String(o.retryMaxMs));
   if (o.flags) args.push(...o.flags);

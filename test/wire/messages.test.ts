@@ -23,8 +23,10 @@ describe('v1 messages', { timeout: 30_000 }, () => {
   it('attest and appraise requests require only what v1 always required', () => {
     assert.deepEqual([...attestRequestSchema.required], ['nonce', 'evidence', 'key']);
     // `csr` is the optional v1 addition of the X.509 credentials (ARCHITECTURE "X.509
-    // workload credentials (v1 additions)"); nothing else may join the request.
+    // workload credentials (v1 additions)"), `agent` that of agent mode (docs/service.md
+    // "Agent mode"); nothing else may join the request.
     assert.deepEqual(Object.keys(attestRequestSchema.properties).sort(), [
+      'agent',
       'csr',
       'event_log',
       'evidence',

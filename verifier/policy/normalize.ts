@@ -10,6 +10,7 @@ import type { TcbStatus } from '../platforms/tdx/verify/tcb-status.js';
 import { PolicyError } from './errors.js';
 import { normalizeRegistrations } from './registrations.js';
 import type {
+  AgentReferences,
   NitroReferences,
   Policy,
   PolicyPlatform,
@@ -108,6 +109,18 @@ function nitroRefs(doc: Doc | undefined): NitroReferences | undefined {
   return { pcrs: out };
 }
 
+function agentRefs(doc: Doc | undefined): AgentReferences | undefined {
+  if (doc === undefined) return undefined;
+  const tdx = doc.tdx as Doc | undefined;
+  const snp = doc['sev-snp'] as Doc | undefined;
+  const nitro = doc.nitro as Doc | undefined;
+  return pickDefined({
+    tdx: tdx && { shim: hexList(tdx.shim)! },
+    'sev-snp': snp && { measurement: hexList(snp.measurement)! },
+    nitro: nitro && { pcr0: hexList(nitro.pcr0)! },
+  }) as AgentReferences;
+}
+
 function tcbTiers(doc: Doc): Record<TcbStatus, TcbTier> {
   const accept = ((doc.tcb as Doc | undefined)?.accept ?? {}) as Partial<
     Record<TcbStatus, TcbTier>
@@ -146,6 +159,7 @@ export function normalizePolicy(doc: Doc): Policy {
     registrations: normalizeRegistrations(doc.registrations),
     allow_unregistered_workload_names: doc.allow_unregistered_workload_names === true,
     require_registration: doc.require_registration === true,
+    agents: agentRefs(doc.agents as Doc | undefined),
   });
   return deepFreeze(structuredClone(policy)) as Policy;
 }

@@ -5,11 +5,13 @@
  *
  * Entries may never overlap: two entries of one platform whose value lists intersect in every
  * field both state could select the same evidence, and such a list is refused when it is
- * loaded, so at most one entry ever matches.
+ * loaded, so at most one entry ever matches. Entries with `selectors` (agent mode) match only
+ * agent requests and never overlap one without; two with selectors are apart when they require
+ * different values of a kind a caller has once (e.g. `unix:uid:1000` and `unix:uid:1001`).
  *
  * @module
  */
-import { WORKLOAD_NAME_PATTERN } from '../../wire/messages.js';
+import { MAX_AGENT_SELECTORS, selectorSchema, WORKLOAD_NAME_PATTERN } from '../../wire/messages.js';
 import { workloadIdProblem } from '../../wimse/identifier.js';
 import { PolicyError, type PolicyIssue } from './errors.js';
 import type { PolicyPlatform, Reference, Registration } from './types.js';
@@ -88,9 +90,45 @@ export const registrationsSchema = {
       pcr1: pcrRef,
       pcr2: pcrRef,
       pcr8: pcrRef,
+      selectors: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_AGENT_SELECTORS,
+        uniqueItems: true,
+        items: selectorSchema,
+      },
     },
   },
 } as const;
+
+/**
+ * Selector kinds (a selector up to its second `:`) a caller has exactly one value of: entries
+ * requiring two different values of one of them never match the same caller.
+ *
+ * @internal
+ */
+export const SINGLE_VALUED_SELECTOR_KINDS: readonly string[] = [
+  'unix:uid',
+  'unix:gid',
+  'unix:path',
+  'unix:sha256',
+  'cgroup:id',
+];
+
+/** `unix:uid:1000` → `unix:uid`. */
+function selectorKind(s: string): string {
+  const i = s.indexOf(':', s.indexOf(':') + 1);
+  return i < 0 ? s : s.slice(0, i);
+}
+
+/** True when no caller can have both entries' selectors (see the module notes). */
+function selectorsApart(a: readonly string[], b: readonly string[]): boolean {
+  return SINGLE_VALUED_SELECTOR_KINDS.some((kind) => {
+    const x = a.filter((s) => selectorKind(s) === kind);
+    const y = b.filter((s) => selectorKind(s) === kind);
+    return x.length > 0 && y.length > 0 && !x.some((v) => y.includes(v));
+  });
+}
 
 type Doc = Record<string, unknown>;
 
@@ -132,12 +170,15 @@ function normalizeEntry(doc: Doc): Registration {
     workloads: [...((doc.workloads as string[] | undefined) ?? [])],
   };
   for (const f of REGISTRATION_FIELDS) if (doc[f] !== undefined) out[f] = hexList(doc[f]);
+  if (doc.selectors !== undefined) out.selectors = [...(doc.selectors as string[])].sort();
   return out as unknown as Registration;
 }
 
 /** True when some evidence could match both entries (see the module notes). */
 export function registrationsOverlap(a: Registration, b: Registration): boolean {
   if (a.platform !== b.platform) return false;
+  if ((a.selectors === undefined) !== (b.selectors === undefined)) return false;
+  if (a.selectors && b.selectors && selectorsApart(a.selectors, b.selectors)) return false;
   const fields = a as unknown as Record<string, Reference | undefined>;
   const other = b as unknown as Record<string, Reference | undefined>;
   return REGISTRATION_FIELDS.every((f) => {

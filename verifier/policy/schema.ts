@@ -174,5 +174,30 @@ export const policySchema = {
     registrations: registrationsSchema,
     allow_unregistered_workload_names: { type: 'boolean' },
     require_registration: { type: 'boolean' },
+    agents: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'agents trusted to request credentials for the workloads they serve',
+      properties: {
+        tdx: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['shim'],
+          properties: { shim: ref48('the agent shim digest (replayed from the event log)') },
+        },
+        'sev-snp': {
+          type: 'object',
+          additionalProperties: false,
+          required: ['measurement'],
+          properties: { measurement: ref48('launch measurement of the image with the agent') },
+        },
+        nitro: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['pcr0'],
+          properties: { pcr0: ref48('PCR0 of the enclave image with the agent') },
+        },
+      },
+    },
   },
 } as const;

@@ -132,6 +132,24 @@ export interface Registration {
   readonly pcr1?: Reference;
   readonly pcr2?: Reference;
   readonly pcr8?: Reference;
+  /**
+   * Agent mode: selectors the caller an agent identified must all have (sorted). An entry with
+   * selectors matches only agent requests, one without only requests that are not.
+   */
+  readonly selectors?: readonly string[];
+}
+
+/**
+ * The agents trusted to request credentials for the workloads they serve (`agents:`), by the
+ * measurement that covers the agent's code on each platform.
+ */
+export interface AgentReferences {
+  /** TDX: the replayed shim digest (the `shim` claim). */
+  readonly tdx?: { readonly shim: Reference };
+  /** SEV-SNP: the launch measurement of the image that contains the agent. */
+  readonly 'sev-snp'?: { readonly measurement: Reference };
+  /** Nitro: PCR0 of the enclave image that contains the agent. */
+  readonly nitro?: { readonly pcr0: Reference };
 }
 
 /** A validated, normalised appraisal policy. */
@@ -154,4 +172,6 @@ export interface Policy {
   readonly allow_unregistered_workload_names: boolean;
   /** Evidence that matches no registration gets no credential. Default false. */
   readonly require_registration: boolean;
+  /** Agents trusted for agent-mode requests (none: every agent request is refused). */
+  readonly agents?: AgentReferences;
 }
