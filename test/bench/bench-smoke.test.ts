@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BenchResults } from './report.js';
+import type { AgentBenchResults } from './agent-bench.js';
 import type { ShimBenchResults } from './shim-bench.js';
 
 const run = join(dirname(fileURLToPath(import.meta.url)), 'run.js');
@@ -23,7 +24,7 @@ function assertRate(rate: { opsPerSec: number; rounds: readonly number[] }, what
 
 test(
   'bench --quick --platform nitro writes results of the expected shape',
-  { timeout: 120_000 },
+  { timeout: 180_000 },
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'twi-bench-smoke-'));
     try {
@@ -31,7 +32,7 @@ test(
       const { stdout } = await promisify(execFile)(
         process.execPath,
         [run, '--quick', '--platform', 'nitro', '--workers', '1', '--json', json],
-        { timeout: 110_000 },
+        { timeout: 170_000 },
       );
       assert.match(stdout, /Single core/);
       assert.match(stdout, /Targets/);
@@ -96,6 +97,25 @@ test(
         assert.equal(r.jwtSvidRounds.length, shim.wptRounds);
       }
       assert.match(stdout, /start → credential/);
+      // Agent mode: N = 2 callers under distinct uids (TDX), or the reason it was skipped.
+      const agent = (res as BenchResults & { agent?: AgentBenchResults }).agent;
+      assert.ok(agent, 'agent figures');
+      assert.match(stdout, /Agent mode \(tdx/);
+      if (process.getuid?.() !== 0) {
+        assert.match(agent.skipped ?? '', /root/);
+        assert.equal(agent.rows.length, 0);
+      } else {
+        assert.equal(agent.skipped, undefined);
+        assert.deepEqual(
+          agent.rows.map((r) => r.workloads),
+          [2],
+        );
+        for (const r of agent.rows) {
+          assert.ok(r.firstRoundMs > 0 && r.cachedRoundMs > 0, 'both rounds timed');
+          assert.ok(r.credentialsPerSec > 0 && r.verifierAttestPerSec > 0 && r.ratio > 0);
+          assert.ok(r.verifierAttestMs > 0);
+        }
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

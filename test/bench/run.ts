@@ -8,7 +8,9 @@
  * the attest flow (issue 5): challenge → attest over HTTP against one service instance, as a
  * ratio to the core's in-process appraisals of the same evidence (`attest-bench.ts`); then
  * certificate issuance (issue 14): attest with a CSR vs without, and mutual-TLS vs plain TLS
- * handshakes, each pair in the same run (`x509-bench.ts`, under the JSON's `x509` key).
+ * handshakes, each pair in the same run (`x509-bench.ts`, under the JSON's `x509` key). Suite
+ * `shim` also runs agent mode (issue 15): first credentials per second for N callers of one
+ * `twi shim --agent` (`agent-bench.ts`, under the JSON's `agent` key).
  *
  * `--suite provenance` (also part of the default `verify,provenance,native-sign,shim,abuse`) adds the transparency-log
  * benchmark of `provenance-bench.ts` under the JSON's `provenance` key.
@@ -44,6 +46,8 @@ import {
 import type { BenchResults, BenchRow, PeerResult } from './report.js';
 import { BENCH_PLATFORMS, loadRealSamples, simulatedSamples, twiOperations } from './samples.js';
 import type { BenchPlatform, SampleSpec } from './samples.js';
+import { formatAgentReport, runAgentBench } from './agent-bench.js';
+import type { AgentBenchResults } from './agent-bench.js';
 import { formatShimReport, runShimBench } from './shim-bench.js';
 import type { ShimBenchResults } from './shim-bench.js';
 import { localSubject, measureGroup } from './timing.js';
@@ -265,6 +269,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       opts.quick,
       progress,
     );
+    // Agent mode (issue 15): first credentials per second for N callers, always under TDX.
+    (results as BenchResults & { agent?: AgentBenchResults }).agent = await runAgentBench(
+      opts.quick,
+      progress,
+    );
   }
   for (const row of results.rows) row.ratios = rowRatios(row);
   results.targets.perPlatform = judgeTargets(results.rows);
@@ -335,6 +344,8 @@ async function main(): Promise<void> {
   }
   const shim = (results as (BenchResults & { shim?: ShimBenchResults }) | undefined)?.shim;
   if (shim) process.stdout.write('\n' + formatShimReport(shim) + '\n');
+  const agent = (results as (BenchResults & { agent?: AgentBenchResults }) | undefined)?.agent;
+  if (agent) process.stdout.write('\n' + formatAgentReport(agent) + '\n');
   if (opts.suites.includes('native-sign')) {
     const native = await runNativeSignBench(opts.quick);
     const nativeJson = join(dirname(opts.json), 'bench-results-native-sign.json');

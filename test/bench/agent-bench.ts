@@ -1,0 +1,231 @@
+/**
+ * The agent-mode part of `npm run bench` (issue 15): one `twi shim --agent` under TDX device
+ * emulation, a verifier with a registration per caller uid (`unix:uid:<n>`), and N caller
+ * processes under distinct uids asking `GET /v1/wit` on the agent's socket at once. The first
+ * round makes the agent attest once per caller; a second round of the same callers is served
+ * from its cache, so first − second is the credential cost without process start-up. The
+ * reference is the verifier's own `/v1/attest` handling time for those attestations (from its
+ * metrics, same round). Needs root (callers under other uids); otherwise skipped with a reason.
+ *
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { measureFiles, shimCodeFiles } from '../../shim/measure.js';
+import { normalizePolicy } from '../../verifier/policy/normalize.js';
+import { ADMIN_TOKEN, startShimProcess, startVerifier, waitForCredential } from '../shim/setup.js';
+import type { ShimProcess, TestVerifier } from '../shim/setup.js';
+import { round1 } from './timing.js';
+
+/** First uid of the callers; N callers use the next N uids (none of them need exist). */
+const UID_BASE = 65600;
+
+/** One N's figures. */
+export interface AgentBenchRow {
+  /** Callers (distinct uids), started at once. */
+  readonly workloads: number;
+  /** Spawning the N callers to the last one's credential, first round (ms). */
+  readonly firstRoundMs: number;
+  /** The same, second round (the agent's cache: start-up and the socket only) (ms). */
+  readonly cachedRoundMs: number;
+  /** workloads ÷ (firstRoundMs − cachedRoundMs). */
+  readonly credentialsPerSec: number;
+  /** The verifier's `/v1/attest` handling time per attestation of the first round, mean (ms). */
+  readonly verifierAttestMs: number;
+  /** 1000 ÷ verifierAttestMs: attestations per second the verifier's handling alone allows. */
+  readonly verifierAttestPerSec: number;
+  /** credentialsPerSec ÷ verifierAttestPerSec. */
+  readonly ratio: number;
+}
+
+/** What the agent bench ran, or why not. */
+export interface AgentBenchResults {
+  readonly platform: 'tdx';
+  /** Set when the part did not run (e.g. not root). */
+  readonly skipped?: string;
+  readonly rows: AgentBenchRow[];
+}
+
+const payload = (jwt: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.trim().split('.')[1]!, 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
+
+async function attestSeconds(v: TestVerifier): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${v.base}/metrics`)).text();
+  const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    sum: num('twi_attest_duration_seconds_sum'),
+    count: num('twi_attest_duration_seconds_count'),
+  };
+}
+
+/** `GET /v1/wit` on `socketPath` from a process under `uid`; resolves with status and jti. */
+function witAs(uid: number, socketPath: string): Promise<{ status: number; jti?: string }> {
+  const code = `
+    const req = require('node:http').request({ socketPath: ${JSON.stringify(socketPath)}, path: '/v1/wit' }, (res) => {
+      let b = ''; res.on('data', (c) => (b += c));
+      res.on('end', () => { let j = {}; try { j = JSON.parse(b); } catch {} process.stdout.write(JSON.stringify({ status: res.statusCode, jti: j.jti })); });
+    });
+    req.on('error', () => process.stdout.write('{"status":0}'));
+    req.end();`;
+  const child = spawn(process.execPath, ['-e', code], {
+    uid,
+    gid: uid,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve) =>
+    child.once('exit', () => {
+      try {
+        resolve(JSON.parse(out) as { status: number; jti?: string });
+      } catch {
+        resolve({ status: 0 });
+      }
+    }),
+  );
+}
+
+/** Runs the N callers at once; the wall time and their answers. */
+async function round(uids: readonly number[], socketPath: string) {
+  const t0 = process.hrtime.bigint();
+  const answers = await Promise.all(uids.map((u) => witAs(u, socketPath)));
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const bad = answers.findIndex((a) => a.status !== 200 || !a.jti);
+  if (bad >= 0) throw new Error(`caller uid ${uids[bad]} got ${answers[bad]!.status}`);
+  return { ms, jtis: answers.map((a) => a.jti!) };
+}
+
+async function waitForLog(s: ShimProcess, re: RegExp, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  let exited = false;
+  void s.exited.then(() => (exited = true));
+  while (!re.test(s.stderr()) && !exited && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 50));
+  if (!re.test(s.stderr())) throw new Error(`the agent did not start:\n${s.stderr()}`);
+}
+
+/** Runs the agent bench: N = 1, 4, 16 (`quick`: N = 2). */
+export async function runAgentBench(
+  quick: boolean,
+  progress: (line: string) => void,
+): Promise<AgentBenchResults> {
+  if (process.getuid?.() !== 0) {
+    return {
+      platform: 'tdx',
+      skipped: 'needs root to run the callers under distinct uids',
+      rows: [],
+    };
+  }
+  const sizes = quick ? [2] : [1, 4, 16];
+  const digest = Buffer.from(measureFiles(shimCodeFiles()).digest).toString('hex');
+  const v = await startVerifier({
+    seed: 'agent-bench',
+    policy: normalizePolicy({
+      id: 'tag:twi.dev,2026:policy/agent-bench',
+      platforms: ['tdx'],
+      agents: { tdx: { shim: digest } },
+    }),
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'twi-agent-bench-'));
+  chmodSync(dir, 0o755);
+  const shims: ShimProcess[] = [];
+  const rows: AgentBenchRow[] = [];
+  try {
+    // The emulated TD's measurements, as the verifier saw them for a plain shim of this build.
+    const plain = startShimProcess({ platform: 'tdx', verifier: v, dir, name: 'plain' });
+    shims.push(plain);
+    await waitForCredential(plain);
+    const jti = payload(readFileSync(join(plain.files, 'wit.jwt'), 'utf8')).jti as string;
+    const td = ((await v.store.credentials.get(jti))!.record as { claims: Record<string, string> })
+      .claims;
+    await plain.stop();
+    // Each N takes fresh uids, so its first round finds nothing cached.
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const registrations = Array.from({ length: total }, (_, i) => ({
+      id: `w${i}`,
+      identifier: `spiffe://shim.example/bench/w${i}`,
+      platform: 'tdx',
+      mrtd: td.mrtd,
+      rtmr0: td.rtmr0,
+      rtmr1: td.rtmr1,
+      rtmr2: td.rtmr2,
+      rtmr3: td.rtmr3,
+      selectors: [`unix:uid:${UID_BASE + i}`],
+    }));
+    const put = await fetch(`${v.base}/v1/admin/registrations`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ registrations }),
+    });
+    if (put.status !== 200) throw new Error(`registrations: ${put.status} ${await put.text()}`);
+    const agent = startShimProcess({
+      platform: 'tdx',
+      verifier: v,
+      dir,
+      name: 'agent',
+      flags: ['--agent'],
+      noFiles: true,
+    });
+    shims.push(agent);
+    await waitForLog(agent, /agent serving/);
+    // Warm-up: one caller under a uid no registration lists (a 403 costs a full attest, not
+    // counted), so the first N does not pay the agent's and the verifier's cold start alone.
+    await witAs(UID_BASE + total, agent.socket);
+    let next = UID_BASE;
+    for (const n of sizes) {
+      const uids = Array.from({ length: n }, (_, i) => next + i);
+      next += n;
+      const before = await attestSeconds(v);
+      const first = await round(uids, agent.socket);
+      const after = await attestSeconds(v);
+      const second = await round(uids, agent.socket);
+      if (after.count - before.count !== n) {
+        throw new Error(`expected ${n} attestations, saw ${after.count - before.count}`);
+      }
+      if (second.jtis.some((j, i) => j !== first.jtis[i])) {
+        throw new Error('the second round was not served from the cache');
+      }
+      const attestMs = ((after.sum - before.sum) * 1000) / n;
+      const perSec = (n * 1000) / Math.max(first.ms - second.ms, 1e-3);
+      const verifierPerSec = 1000 / attestMs;
+      rows.push({
+        workloads: n,
+        firstRoundMs: round1(first.ms),
+        cachedRoundMs: round1(second.ms),
+        credentialsPerSec: round1(perSec),
+        verifierAttestMs: round1(attestMs),
+        verifierAttestPerSec: round1(verifierPerSec),
+        ratio: Math.round((perSec / verifierPerSec) * 1000) / 1000,
+      });
+      progress(`  agent: N = ${n}`);
+    }
+  } finally {
+    for (const s of shims) await s.stop();
+    await v.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { platform: 'tdx', rows };
+}
+
+/** The agent table of the report (or its one-line skip reason). */
+export function formatAgentReport(r: AgentBenchResults): string {
+  if (r.skipped) return `Agent mode (tdx): skipped — ${r.skipped}`;
+  const lines = [
+    'Agent mode (tdx; N callers under distinct uids at once, GET /v1/wit; first round − cached round)',
+    '',
+    '| N | first round | cached round | agent credentials | verifier attest | verifier attest rate | agent/verifier |',
+    '| -: | ----------: | -----------: | ----------------: | --------------: | -------------------: | -------------: |',
+  ];
+  for (const row of r.rows) {
+    lines.push(
+      `| ${row.workloads} | ${row.firstRoundMs} ms | ${row.cachedRoundMs} ms | ${row.credentialsPerSec}/s | ` +
+        `${row.verifierAttestMs} ms | ${row.verifierAttestPerSec}/s | ${Math.round(row.ratio * 100)} % |`,
+    );
+  }
+  return lines.join('\n');
+}
