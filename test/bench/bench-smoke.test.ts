@@ -106,13 +106,15 @@ test(
         assert.equal(agent.rows.length, 0);
       } else {
         assert.equal(agent.skipped, undefined);
+        assert.equal(agent.verifierSerialMs.length, 1);
+        assert.ok(agent.verifierSerialPerSec > 0, 'the reference');
         assert.deepEqual(
           agent.rows.map((r) => r.workloads),
           [2],
         );
         for (const r of agent.rows) {
           assert.ok(r.firstRoundMs > 0 && r.cachedRoundMs > 0, 'both rounds timed');
-          assert.ok(r.credentialsPerSec > 0 && r.verifierAttestPerSec > 0 && r.ratio > 0);
+          assert.ok(r.credentialsPerSec > 0 && r.ratio > 0);
           assert.ok(r.verifierAttestMs > 0);
         }
       }
