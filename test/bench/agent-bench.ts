@@ -33,11 +33,12 @@ export interface AgentBenchRow {
   /** The same, second round (the agent's cache: start-up and the socket only) (ms). */
   readonly cachedRoundMs: number;
   /** workloads ÷ (firstRoundMs − cachedRoundMs). */
-  readonly credentialsPerSec: number;
+  /** Null when the cached round was not faster than the first (nothing measured). */
+  readonly credentialsPerSec: number | null;
   /** The verifier's `/v1/attest` handling time per attestation of the first round, mean (ms). */
   readonly verifierAttestMs: number;
   /** credentialsPerSec ÷ the results' verifierSerialPerSec. */
-  readonly ratio: number;
+  readonly ratio: number | null;
 }
 
 /** What the agent bench ran, or why not. */
@@ -90,7 +91,8 @@ function witAs(uid: number, socketPath: string): Promise<Answer> {
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   return new Promise((resolve) =>
-    child.once('exit', () => {
+    // 'close', not 'exit': the exit can come before the child's output has been read.
+    child.once('close', () => {
       try {
         resolve(JSON.parse(out) as Answer);
       } catch {
@@ -220,14 +222,20 @@ export async function runAgentBench(
         throw new Error('the second round was not served from the cache');
       }
       const attestMs = ((after.sum - before.sum) * 1000) / n;
-      const perSec = (n * 1000) / Math.max(first.ms - second.ms, 1e-3);
+      // On a loaded machine the cached round can take as long as the first: then the
+      // difference measures nothing, and the figure is left out (null in the JSON).
+      const perSec = first.ms > second.ms ? (n * 1000) / (first.ms - second.ms) : NaN;
+      if (Number.isNaN(perSec))
+        progress(`  agent: N = ${n} not measurable (cached round not faster)`);
       rows.push({
         workloads: n,
         firstRoundMs: round1(first.ms),
         cachedRoundMs: round1(second.ms),
-        credentialsPerSec: round1(perSec),
+        credentialsPerSec: Number.isNaN(perSec) ? null : round1(perSec),
         verifierAttestMs: round1(attestMs),
-        ratio: Math.round((perSec / verifierSerialPerSec) * 1000) / 1000,
+        ratio: Number.isNaN(perSec)
+          ? null
+          : Math.round((perSec / verifierSerialPerSec) * 1000) / 1000,
       });
       progress(`  agent: N = ${n}`);
     }
@@ -258,8 +266,9 @@ export function formatAgentReport(r: AgentBenchResults): string {
   ];
   for (const row of r.rows) {
     lines.push(
-      `| ${row.workloads} | ${row.firstRoundMs} ms | ${row.cachedRoundMs} ms | ${row.credentialsPerSec}/s | ` +
-        `${row.verifierAttestMs} ms | ${Math.round(row.ratio * 100)} % |`,
+      `| ${row.workloads} | ${row.firstRoundMs} ms | ${row.cachedRoundMs} ms | ` +
+        `${row.credentialsPerSec === null ? 'not measurable' : `${row.credentialsPerSec}/s`} | ` +
+        `${row.verifierAttestMs} ms | ${row.ratio === null ? '–' : `${Math.round(row.ratio * 100)} %`} |`,
     );
   }
   return lines.join('\n');

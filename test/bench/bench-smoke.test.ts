@@ -114,7 +114,10 @@ test(
         );
         for (const r of agent.rows) {
           assert.ok(r.firstRoundMs > 0 && r.cachedRoundMs > 0, 'both rounds timed');
-          assert.ok(r.credentialsPerSec > 0 && r.ratio > 0);
+          // null when the cached round was not faster (a loaded machine); positive otherwise.
+          assert.ok(
+            r.credentialsPerSec === null || (r.credentialsPerSec > 0 && (r.ratio ?? 0) > 0),
+          );
           assert.ok(r.verifierAttestMs > 0);
         }
       }
