@@ -38,6 +38,14 @@ export const selectorSchema = {
   maxLength: MAX_SELECTOR_LENGTH,
   pattern: SELECTOR_PATTERN,
 } as const;
+/** JSON Schema of a selector set: an agent request's, or a registration's. @internal */
+export const selectorsSchema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: MAX_AGENT_SELECTORS,
+  uniqueItems: true,
+  items: selectorSchema,
+} as const;
 
 /** Answer of `POST /v1/challenge`. */
 export interface ChallengeResponse {
@@ -236,13 +244,7 @@ export const attestRequestSchema = {
       required: ['selectors'],
       additionalProperties: false,
       properties: {
-        selectors: {
-          type: 'array',
-          minItems: 1,
-          maxItems: MAX_AGENT_SELECTORS,
-          uniqueItems: true,
-          items: selectorSchema,
-        },
+        selectors: selectorsSchema,
       },
     },
   },

@@ -18,8 +18,9 @@ import { join } from 'node:path';
 import { measureFiles, shimCodeFiles } from '../../shim/measure.js';
 import { normalizePolicy } from '../../verifier/policy/normalize.js';
 import { ADMIN_TOKEN, startShimProcess, startVerifier, waitForCredential } from '../shim/setup.js';
-import type { ShimProcess, TestVerifier } from '../shim/setup.js';
+import type { ShimProcess } from '../shim/setup.js';
 import { median, round1 } from './timing.js';
+import { attestSeconds } from './shim-bench.js';
 
 /** First uid of the callers; N callers use the next N uids (none of them need exist). */
 const UID_BASE = 65600;
@@ -58,15 +59,6 @@ const payload = (jwt: string): Record<string, unknown> =>
     string,
     unknown
   >;
-
-async function attestSeconds(v: TestVerifier): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(`${v.base}/metrics`)).text();
-  const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return {
-    sum: num('twi_attest_duration_seconds_sum'),
-    count: num('twi_attest_duration_seconds_count'),
-  };
-}
 
 interface Answer {
   status: number;

@@ -59,7 +59,8 @@ export interface ShimBenchResults {
   readonly rows: ShimBenchRow[];
 }
 
-async function attestSeconds(v: TestVerifier): Promise<{ sum: number; count: number }> {
+/** The verifier's `/v1/attest` handling time so far (its Prometheus summary): sum and count. */
+export async function attestSeconds(v: TestVerifier): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`${v.base}/metrics`)).text();
   const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {

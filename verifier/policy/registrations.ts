@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { MAX_AGENT_SELECTORS, selectorSchema, WORKLOAD_NAME_PATTERN } from '../../wire/messages.js';
+import { selectorsSchema, WORKLOAD_NAME_PATTERN } from '../../wire/messages.js';
 import { workloadIdProblem } from '../../wimse/identifier.js';
 import { PolicyError, type PolicyIssue } from './errors.js';
 import type { PolicyPlatform, Reference, Registration } from './types.js';
@@ -90,13 +90,7 @@ export const registrationsSchema = {
       pcr1: pcrRef,
       pcr2: pcrRef,
       pcr8: pcrRef,
-      selectors: {
-        type: 'array',
-        minItems: 1,
-        maxItems: MAX_AGENT_SELECTORS,
-        uniqueItems: true,
-        items: selectorSchema,
-      },
+      selectors: selectorsSchema,
     },
   },
 } as const;
