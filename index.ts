@@ -129,7 +129,31 @@ export { EarError, type EarErrorCode } from './verifier/ear/errors.js';
 export * from './wire/media-types.js';
 export { bindingReportData, jwkThumbprint, BINDING_LABEL } from './wire/binding.js';
 export { decodeEvidenceCmw, encodeEvidenceCmw, EVIDENCE_CMW_TYPE } from './wire/cmw.js';
-export type { CmwCollection, CmwRecord, EvidenceCmw, EvidenceCmwInput } from './wire/cmw.js';
+export type { EvidenceCmw, EvidenceCmwInput } from './wire/cmw.js';
+export {
+  cmwRecords,
+  CMWC_TYPE_KEY,
+  decodeCmw,
+  encodeCmw,
+  IND_APPRAISAL_POLICY,
+  IND_ATTESTATION_RESULTS,
+  IND_ENDORSEMENTS,
+  IND_EVIDENCE,
+  IND_REFERENCE_VALUES,
+  IND_REGISTERED,
+  indicatorsOf,
+  isCmwCollectionType,
+  MAX_CMW_DEPTH,
+  MAX_CMW_ITEMS,
+} from './wire/cmw-codec.js';
+export type {
+  CmwCollection,
+  CmwCollectionNode,
+  CmwIndicator,
+  CmwItem,
+  CmwNode,
+  CmwRecord,
+} from './wire/cmw-codec.js';
 export { WireError } from './wire/errors.js';
 export type { WireErrorCode } from './wire/errors.js';
 export type {

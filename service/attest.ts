@@ -88,14 +88,14 @@ const REGISTERED_EVIDENCE_TYPES = platforms.flatMap((p) => p.mediaTypes);
 /**
  * Decodes the evidence collection of a request (`wire/cmw.ts`) for the registered platforms.
  *
- * @throws {WireError} `ERR_CMW_INVALID` or `ERR_CMW_MEDIA_TYPE`, answered as 400.
+ * @throws {WireError} an `ERR_CMW_*` code (`wire/cmw-codec.ts`, `wire/cmw.ts`), answered as 400.
  */
 function parseEvidenceCmw(cmw: unknown): ParsedCmw {
   const { evidence, endorsements } = decodeEvidenceCmw(cmw, {
     evidenceMediaTypes: REGISTERED_EVIDENCE_TYPES,
   });
-  // Accepted above, so registered.
-  const codec = platformForMediaType(evidence.mediaType)!;
+  // Accepted above, so registered (compared by essence: parameters do not pick the platform).
+  const codec = platformForMediaType(evidence.essence)!;
   return { codec, evidence: evidence.bytes, endorsements };
 }
 

@@ -1,11 +1,39 @@
 /**
  * The evidence upload of `POST /v1/attest` and `POST /v1/appraise`: a JSON collection CMW
- * (RFC 9999 / draft-ietf-rats-msg-wrap §3.3; SPEC-DIGEST D6) of one evidence record and the
+ * (RFC 9999 / draft-ietf-rats-msg-wrap-23 §3.3; SPEC-DIGEST D6) of one evidence record and the
  * endorsements the attester supplies. The shim encodes it, the service decodes it; this is the
- * one encoder and the one decoder.
+ * one encoder and the one decoder. The CMW itself (records, collections, `ind`, bounds) is read
+ * by `wire/cmw-codec.ts`; this module picks the records the verifier uses out of it.
+ *
+ * Records may sit in nested collections. A record's role comes from its `ind` when it has one
+ * (the evidence bit, else the endorsements bit; a record whose `ind` names neither is refused),
+ * else from its media type. Media types compare by essence (type/subtype, case-insensitive);
+ * parameters are kept on the record and do not change the match.
+ *
+ * Refusals beyond those of `wire/cmw-codec.ts`:
+ *
+ * | code | when |
+ * | --- | --- |
+ * | `ERR_CMW_INVALID` | the evidence is not a collection |
+ * | `ERR_CMW_RECORD_UNUSED` | a record whose `ind` names neither evidence nor endorsements |
+ * | `ERR_CMW_MEDIA_TYPE` | an evidence or endorsement record of a media type twi does not take |
+ * | `ERR_CMW_EVIDENCE_COUNT` | not exactly one evidence record in the whole tree |
+ * | `ERR_CMW_ENDORSEMENT_DUPLICATE` | two endorsement records filling the same member |
  *
  * @module
  */
+import {
+  CMWC_TYPE_KEY,
+  cmwRecords,
+  decodeCmw,
+  IND_ENDORSEMENTS,
+  IND_EVIDENCE,
+  MAX_CMW_ITEMS,
+  type CmwCollection,
+  type CmwCollectionNode,
+  type CmwItem,
+  type CmwRecord,
+} from './cmw-codec.js';
 import { WireError } from './errors.js';
 import {
   EVIDENCE_MEDIA_TYPES,
@@ -14,42 +42,19 @@ import {
   TDX_COLLATERAL_MEDIA_TYPE,
 } from './media-types.js';
 
-/** The collection type key reserved by CMW. @internal */
-export const CMWC_TYPE_KEY = '__cmwc_t';
+export {
+  CMWC_TYPE_KEY,
+  IND_ENDORSEMENTS,
+  IND_EVIDENCE,
+  MAX_CMW_DEPTH,
+  MAX_CMW_ITEMS,
+  MAX_CMW_LABEL_CHARS,
+  MAX_CMW_VALUE_CHARS,
+} from './cmw-codec.js';
+export type { CmwCollection, CmwItem, CmwRecord } from './cmw-codec.js';
+
 /** The collection type of twi evidence (ARCHITECTURE "Wire contracts (v1)"). */
 export const EVIDENCE_CMW_TYPE = 'tag:twi.dev,2026:evidence';
-/** `ind` of evidence (bit 2). @internal */
-export const IND_EVIDENCE = 4;
-/** `ind` of endorsements (bit 1). @internal */
-export const IND_ENDORSEMENTS = 2;
-
-/** Largest number of records a collection may carry. @internal */
-export const MAX_CMW_ITEMS = 16;
-/** Longest record label, in characters. @internal */
-export const MAX_CMW_LABEL_CHARS = 128;
-/**
- * Longest base64url record value, in characters (far above any body the service accepts).
- *
- * @internal
- */
-export const MAX_CMW_VALUE_CHARS = 4 * 1024 * 1024;
-
-/** The JSON form of a CMW record as twi sends it: `[media type, base64url value, ind]`. */
-export type CmwRecord = readonly [mediaType: string, value: string, ind: number];
-
-/** The JSON form of a CMW collection: labelled records and an optional collection type. */
-export interface CmwCollection {
-  readonly [CMWC_TYPE_KEY]?: string;
-  readonly [label: string]: CmwRecord | string | undefined;
-}
-
-/** One decoded record. @internal */
-export interface CmwItem {
-  readonly label: string;
-  readonly mediaType: string;
-  readonly bytes: Uint8Array;
-  readonly ind: typeof IND_EVIDENCE | typeof IND_ENDORSEMENTS;
-}
 
 /**
  * The names under which the verifier takes supplied endorsements (`SuppliedEndorsements`).
@@ -67,7 +72,7 @@ export const ENDORSEMENT_MEDIA_TYPES: Readonly<Record<string, EndorsementMember>
 
 /** What an evidence collection carries. */
 export interface EvidenceCmw {
-  /** The collection type (`__cmwc_t`), when given. */
+  /** The collection type (`__cmwc_t`) of the outermost collection, when given. */
   readonly type: string | undefined;
   /** The one evidence record. */
   readonly evidence: CmwItem;
@@ -88,83 +93,72 @@ export interface EvidenceCmwInput {
   readonly endorsements?: readonly { readonly mediaType: string; readonly bytes: Uint8Array }[];
 }
 
-const B64U = /^[A-Za-z0-9_-]*$/;
-
-function invalid(detail: string): WireError {
-  return new WireError('ERR_CMW_INVALID', `evidence CMW: ${detail}`);
-}
-
-function decodeRecord(label: string, value: unknown): CmwItem {
-  if (label.length > MAX_CMW_LABEL_CHARS) {
-    throw invalid(`a label is longer than ${MAX_CMW_LABEL_CHARS} characters`);
-  }
-  if (!Array.isArray(value) || value.length !== 3) {
-    throw invalid(`${label} must be [media type, base64url value, ind]`);
-  }
-  const [mediaType, b64, ind] = value as unknown[];
-  if (typeof mediaType !== 'string' || mediaType === '') {
-    throw invalid(`${label}: media type must be a non-empty string`);
-  }
-  if (typeof b64 === 'string' && b64.length > MAX_CMW_VALUE_CHARS) {
-    throw invalid(`${label}: value is longer than ${MAX_CMW_VALUE_CHARS} characters`);
-  }
-  if (typeof b64 !== 'string' || b64 === '' || !B64U.test(b64) || b64.length % 4 === 1) {
-    throw invalid(`${label}: value must be unpadded base64url`);
-  }
-  if (ind !== IND_EVIDENCE && ind !== IND_ENDORSEMENTS) {
-    throw invalid(`${label}: ind must be ${IND_EVIDENCE} (evidence) or ${IND_ENDORSEMENTS}`);
-  }
-  return { label, mediaType, bytes: new Uint8Array(Buffer.from(b64, 'base64url')), ind };
-}
+const where = (item: CmwItem): string => `CMW ${item.path.join('/')}`;
 
 /**
- * Decodes a JSON collection CMW into its records, in order. Bounded: at most
- * {@link MAX_CMW_ITEMS} records, labels and values of bounded length.
+ * Decodes a JSON collection CMW (nested collections included) into its records, depth first.
  *
- * @throws {WireError} `ERR_CMW_INVALID` for anything but a non-empty collection of
- *   `[media type, unpadded base64url, 4 | 2]` records.
+ * @throws {WireError} `ERR_CMW_INVALID` when `cmw` is not a collection, else any code of
+ *   `wire/cmw-codec.ts`.
  *
  * @internal
  */
 export function decodeCmwCollection(cmw: unknown): {
   readonly type: string | undefined;
   readonly items: readonly CmwItem[];
+  readonly tree: CmwCollectionNode;
 } {
   if (typeof cmw !== 'object' || cmw === null || Array.isArray(cmw)) {
-    throw invalid('must be a JSON collection (an object)');
+    throw new WireError('ERR_CMW_INVALID', 'evidence CMW: must be a JSON collection (an object)');
   }
-  const type = (cmw as Record<string, unknown>)[CMWC_TYPE_KEY];
-  if (type !== undefined && (typeof type !== 'string' || type === '')) {
-    throw invalid(`${CMWC_TYPE_KEY} must be a non-empty string`);
+  const tree = decodeCmw(cmw) as CmwCollectionNode;
+  return { type: tree.type, items: cmwRecords(tree), tree };
+}
+
+function isEvidence(item: CmwItem, accepted: readonly string[]): boolean {
+  if (item.ind !== undefined) {
+    if (item.ind & IND_EVIDENCE) return true;
+    if (item.ind & IND_ENDORSEMENTS) return false;
+    throw new WireError(
+      'ERR_CMW_RECORD_UNUSED',
+      `${where(item)}: ind ${item.ind} names neither evidence nor endorsements`,
+    );
   }
-  const entries = Object.entries(cmw).filter(([k]) => k !== CMWC_TYPE_KEY);
-  if (entries.length === 0) throw invalid('the collection is empty');
-  if (entries.length > MAX_CMW_ITEMS) throw invalid(`more than ${MAX_CMW_ITEMS} items`);
-  return { type, items: entries.map(([label, value]) => decodeRecord(label, value)) };
+  if (ENDORSEMENT_MEDIA_TYPES[item.essence]) return false;
+  if (accepted.includes(item.essence)) return true;
+  if ((Object.values(EVIDENCE_MEDIA_TYPES) as string[]).includes(item.essence)) return true;
+  throw new WireError(
+    'ERR_CMW_MEDIA_TYPE',
+    `${where(item)}: unsupported media type ${item.essence}`,
+  );
 }
 
 function endorsementsOf(items: readonly CmwItem[]): EvidenceCmw['endorsements'] {
   const out: Partial<Record<EndorsementMember, Uint8Array>> = {};
   for (const item of items) {
-    const member = ENDORSEMENT_MEDIA_TYPES[item.mediaType];
+    const member = ENDORSEMENT_MEDIA_TYPES[item.essence];
     if (!member) {
       throw new WireError(
         'ERR_CMW_MEDIA_TYPE',
-        `evidence CMW: ${item.label}: unsupported endorsement media type ${item.mediaType}`,
+        `${where(item)}: unsupported endorsement media type ${item.essence}`,
       );
     }
-    if (out[member]) throw invalid(`more than one ${item.mediaType} item`);
+    if (out[member]) {
+      throw new WireError(
+        'ERR_CMW_ENDORSEMENT_DUPLICATE',
+        `${where(item)}: more than one ${item.essence} record`,
+      );
+    }
     out[member] = item.bytes;
   }
   return out;
 }
 
 /**
- * Takes an evidence collection apart: exactly one evidence record (`ind` 4) of an accepted
- * media type, any number of endorsement records (`ind` 2) of distinct known media types.
+ * Takes an evidence collection apart: exactly one evidence record of an accepted media type,
+ * any number of endorsement records of distinct known media types, anywhere in the tree.
  *
- * @throws {WireError} `ERR_CMW_INVALID` for a malformed collection, `ERR_CMW_MEDIA_TYPE` for
- *   an unknown media type.
+ * @throws {WireError} a code of the module table or of `wire/cmw-codec.ts`.
  *
  * @example
  * ```ts
@@ -173,19 +167,23 @@ function endorsementsOf(items: readonly CmwItem[]): EvidenceCmw['endorsements'] 
  */
 export function decodeEvidenceCmw(cmw: unknown, options: DecodeEvidenceOptions = {}): EvidenceCmw {
   const { type, items } = decodeCmwCollection(cmw);
-  const evidence = items.filter((i) => i.ind === IND_EVIDENCE);
-  if (evidence.length !== 1) {
-    throw invalid(`exactly one evidence item (ind ${IND_EVIDENCE}) is required`);
-  }
-  const item = evidence[0]!;
   const accepted = options.evidenceMediaTypes ?? Object.values(EVIDENCE_MEDIA_TYPES);
-  if (!accepted.includes(item.mediaType)) {
+  const roles = items.map((item) => isEvidence(item, accepted));
+  const evidence = items.filter((_, i) => roles[i]);
+  if (evidence.length !== 1) {
     throw new WireError(
-      'ERR_CMW_MEDIA_TYPE',
-      `evidence CMW: ${item.label}: unsupported evidence media type ${item.mediaType}`,
+      'ERR_CMW_EVIDENCE_COUNT',
+      `evidence CMW: exactly one evidence record is required, found ${evidence.length}`,
     );
   }
-  const endorsements = endorsementsOf(items.filter((i) => i.ind === IND_ENDORSEMENTS));
+  const item = evidence[0]!;
+  if (!accepted.includes(item.essence)) {
+    throw new WireError(
+      'ERR_CMW_MEDIA_TYPE',
+      `${where(item)}: unsupported evidence media type ${item.essence}`,
+    );
+  }
+  const endorsements = endorsementsOf(items.filter((_, i) => !roles[i]));
   return { type, evidence: item, endorsements };
 }
 
@@ -193,7 +191,7 @@ const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 
 /**
  * The evidence collection of {@link EVIDENCE_CMW_TYPE}: the evidence under the label
- * `evidence`, then each endorsement under `endorsement-<i>`.
+ * `evidence`, then each endorsement under `endorsement-<i>`, every record with its `ind`.
  *
  * @throws TypeError for empty bytes or more records than {@link MAX_CMW_ITEMS}.
  *

@@ -7,11 +7,28 @@
 import { TwiError } from '../common/errors.js';
 
 /**
- * Stable codes of wire errors: `ERR_CMW_INVALID` (a malformed CMW collection),
- * `ERR_CMW_MEDIA_TYPE` (a CMW record of an unknown media type), `ERR_MESSAGE_INVALID` (a v1
- * request or answer missing a member or holding one of the wrong type).
+ * Stable codes of wire errors. The CMW codes (`ERR_CMW_*`) are listed with their causes in
+ * `wire/cmw-codec.ts` (the CMW itself) and `wire/cmw.ts` (the evidence collection);
+ * `ERR_MESSAGE_INVALID` is a v1 request or answer missing a member or holding one of the
+ * wrong type.
  */
-export type WireErrorCode = 'ERR_CMW_INVALID' | 'ERR_CMW_MEDIA_TYPE' | 'ERR_MESSAGE_INVALID';
+export type WireErrorCode =
+  | 'ERR_CMW_INVALID'
+  | 'ERR_CMW_EMPTY'
+  | 'ERR_CMW_TOO_MANY_ITEMS'
+  | 'ERR_CMW_TOO_DEEP'
+  | 'ERR_CMW_LABEL_TOO_LONG'
+  | 'ERR_CMW_TYPE_INVALID'
+  | 'ERR_CMW_MEDIA_TYPE_INVALID'
+  | 'ERR_CMW_VALUE_INVALID'
+  | 'ERR_CMW_VALUE_TOO_LONG'
+  | 'ERR_CMW_IND_INVALID'
+  | 'ERR_CMW_IND_UNREGISTERED'
+  | 'ERR_CMW_RECORD_UNUSED'
+  | 'ERR_CMW_MEDIA_TYPE'
+  | 'ERR_CMW_EVIDENCE_COUNT'
+  | 'ERR_CMW_ENDORSEMENT_DUPLICATE'
+  | 'ERR_MESSAGE_INVALID';
 
 /** A CMW or v1 message that breaks the wire contract (ARCHITECTURE "Wire contracts (v1)"). */
 export class WireError extends TwiError {

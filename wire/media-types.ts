@@ -47,7 +47,7 @@ export const PEM_FILE_MEDIA_TYPE = 'application/x-pem-file';
 
 // --- Conceptual Message Wrappers ---
 
-/** A JSON CMW (draft-ietf-rats-msg-wrap §10.4), record or collection. */
+/** A JSON CMW (RFC 9999; draft-ietf-rats-msg-wrap-23 §10.5), record or collection. */
 export const CMW_JSON_MEDIA_TYPE = 'application/cmw+json';
 
 // --- Attestation results and workload credentials ---
@@ -121,4 +121,72 @@ export function joseTyp(mediaType: string): string {
 /** The essence of a `content-type` value: type/subtype in lower case, parameters dropped. */
 export function mediaTypeEssence(contentType: string): string {
   return contentType.split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * A media type taken apart (RFC 9110 §8.3.1): type and subtype in lower case (they are
+ * case-insensitive), parameter names in lower case, parameter values as sent with quoted
+ * strings unquoted (a quoted and an unquoted value are the same value, RFC 9110 §5.6.6).
+ */
+export interface MediaType {
+  /** `type/subtype` in lower case: what a known-type check compares. */
+  readonly essence: string;
+  readonly type: string;
+  readonly subtype: string;
+  /** The parameters by lower-case name, in the order given. */
+  readonly parameters: ReadonlyMap<string, string>;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+/;
+const OWS = /^[ \t]*/;
+// qdtext and quoted-pair of RFC 9110 §5.6.4 (obs-text is %x80-FF).
+const QUOTED = /^"((?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*)"/;
+
+/**
+ * Parses a media type with its parameters per RFC 9110 §8.3.1:
+ * `type "/" subtype *( OWS ";" OWS [ name "=" ( token / quoted-string ) ] )`.
+ * A parameter named twice makes the media type ambiguous and is refused too.
+ *
+ * @returns the parsed media type, or undefined when `text` does not follow the grammar.
+ *
+ * @example
+ * ```ts
+ * parseMediaType('Application/EAT+CWT; eat_profile="tag:psacertified.org,2023:psa#tfm"');
+ * // { essence: 'application/eat+cwt', parameters: Map { 'eat_profile' => 'tag:psacertified.org,2023:psa#tfm' }, … }
+ * ```
+ */
+export function parseMediaType(text: string): MediaType | undefined {
+  const type = TOKEN.exec(text)?.[0];
+  if (!type || text[type.length] !== '/') return undefined;
+  let rest = text.slice(type.length + 1);
+  const subtype = TOKEN.exec(rest)?.[0];
+  if (!subtype) return undefined;
+  rest = rest.slice(subtype.length);
+  const parameters = new Map<string, string>();
+  while (rest !== '') {
+    rest = rest.slice(OWS.exec(rest)![0].length);
+    if (rest[0] !== ';') return undefined;
+    rest = rest.slice(1);
+    rest = rest.slice(OWS.exec(rest)![0].length);
+    const name = TOKEN.exec(rest)?.[0];
+    if (!name) continue; // `[ parameter ]`: an empty parameter is allowed
+    if (rest[name.length] !== '=') return undefined;
+    rest = rest.slice(name.length + 1);
+    let value: string;
+    const quoted = QUOTED.exec(rest);
+    if (quoted) {
+      value = quoted[1]!.replace(/\\(.)/gs, '$1');
+      rest = rest.slice(quoted[0].length);
+    } else {
+      const token = TOKEN.exec(rest)?.[0];
+      if (!token) return undefined;
+      value = token;
+      rest = rest.slice(token.length);
+    }
+    const key = name.toLowerCase();
+    if (parameters.has(key)) return undefined;
+    parameters.set(key, value);
+  }
+  const lower = { type: type.toLowerCase(), subtype: subtype.toLowerCase() };
+  return { essence: `${lower.type}/${lower.subtype}`, ...lower, parameters };
 }

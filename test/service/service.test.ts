@@ -164,10 +164,24 @@ describe('verifier service over HTTP', () => {
   test('invalid CMW and unknown media types → 400 with a code', async () => {
     const key = workloadKey();
     const nonce = await challenge();
+    const quote = 'application/vnd.twi.tdx-quote';
+    let tooDeep: unknown = { a: [quote, 'AAAA', 4] };
+    for (let i = 0; i < 4; i++) tooDeep = { [`l${i}`]: tooDeep };
     const cases: [unknown, string][] = [
-      [{ a: ['application/vnd.twi.tdx-quote', 'AAAA'] }, 'ERR_CMW_INVALID'],
-      [{ a: ['application/vnd.twi.tdx-quote', 'AA==', 4] }, 'ERR_CMW_INVALID'],
-      [{ a: ['application/vnd.twi.tdx-collateral+json', 'AAAA', 2] }, 'ERR_CMW_INVALID'],
+      [{ a: [quote] }, 'ERR_CMW_INVALID'],
+      [{ a: [quote, 'AA==', 4] }, 'ERR_CMW_VALUE_INVALID'],
+      [{ a: [quote, 'AAAA', 64] }, 'ERR_CMW_IND_UNREGISTERED'],
+      [{ a: [quote, 'AAAA', 0] }, 'ERR_CMW_IND_INVALID'],
+      [{ a: [quote, 'AAAA', 8] }, 'ERR_CMW_RECORD_UNUSED'],
+      [
+        { a: ['application/vnd.twi.tdx-quote;', 'AAAA'], b: { c: [quote, 'AAAA'] } },
+        'ERR_CMW_EVIDENCE_COUNT',
+      ],
+      [{ a: [quote, 'AAAA'], b: {} }, 'ERR_CMW_EMPTY'],
+      [{ a: ['tdx quote', 'AAAA'] }, 'ERR_CMW_MEDIA_TYPE_INVALID'],
+      [{ __cmwc_t: 'evidence', a: [quote, 'AAAA'] }, 'ERR_CMW_TYPE_INVALID'],
+      [tooDeep, 'ERR_CMW_TOO_DEEP'],
+      [{ a: ['application/vnd.twi.tdx-collateral+json', 'AAAA', 2] }, 'ERR_CMW_EVIDENCE_COUNT'],
       [{ a: ['application/octet-stream', 'AAAA', 4] }, 'ERR_CMW_MEDIA_TYPE'],
       [
         { a: ['application/vnd.twi.nitro-attestation', 'AAAA', 4], b: ['text/x', 'AAAA', 2] },
@@ -182,6 +196,25 @@ describe('verifier service over HTTP', () => {
     const nitro = evidenceCmw(pki, 'nitro', nonce, key);
     const badKey = { nonce, evidence: nitro, key: { kty: 'oct', alg: 'HS256', k: 'AAAA' } };
     await expectProblem(await post('/v1/attest', badKey), 400, 'ERR_KEY_INVALID');
+  });
+
+  test('evidence in a nested collection, without ind, with media-type parameters → 200', async () => {
+    const key = workloadKey();
+    const nonce = await challenge();
+    const flat = evidenceCmw(pki, 'sev-snp', nonce, key) as Record<
+      string,
+      [string, string, number]
+    >;
+    const evidence = {
+      __cmwc_t: flat.__cmwc_t,
+      host: {
+        __cmwc_t: '1.3.6.1.4.1.99999.1',
+        snp: [`${flat.snp![0].toUpperCase()}; variant="Genoa"`, flat.snp![1]],
+        kds: { certs: [flat.certs![0], flat.certs![1], 2 | 1] },
+      },
+    };
+    const r = await post('/v1/attest', { nonce, evidence, key: key.jwk });
+    assert.equal(r.status, 200, await r.text());
   });
 
   test('background-check appraisal returns an EAR without a credential', async () => {

@@ -3,6 +3,8 @@
  * endorsement map and the JOSE `typ` values take theirs from it, and no other product file
  * spells a media type in a string (comments may name them). The source check reads the
  * TypeScript sources with the compiler's parser, so only string and template literals count.
+ * `parseMediaType` follows RFC 9110 §8.3.1: case-insensitive type, subtype and parameter
+ * names, quoted-string values unquoted, everything off the grammar refused.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,6 +19,7 @@ import {
   EVIDENCE_MEDIA_TYPES,
   joseTyp,
   mediaTypeEssence,
+  parseMediaType,
   WIT_MEDIA_TYPE,
   WPT_MEDIA_TYPE,
 } from '../../wire/media-types.js';
@@ -137,5 +140,55 @@ describe('media types', { timeout: 60_000 }, () => {
       spelled(relative(SOURCE, f).split(sep).join('/'), readFileSync(f, 'utf8'), table),
     );
     assert.deepEqual(found, []);
+  });
+
+  it('parses media types with parameters per RFC 9110 §8.3.1', () => {
+    const ear = parseMediaType(EAR_MEDIA_TYPE)!;
+    assert.equal(ear.essence, EAT_JWT_MEDIA_TYPE);
+    assert.deepEqual([...ear.parameters], [['eat_profile', 'tag:ietf.org,2026:rats/ear#03']]);
+    const cases: [string, string, [string, string][]][] = [
+      ['application/json', 'application/json', []],
+      ['Text/HTML;Charset="utf-8"', 'text/html', [['charset', 'utf-8']]],
+      ['text/html ; charset=utf-8', 'text/html', [['charset', 'utf-8']]],
+      ['text/html;\tcharset=utf-8;', 'text/html', [['charset', 'utf-8']]],
+      [
+        'a/b;;x=1; ;y="q\\"z\\\\"',
+        'a/b',
+        [
+          ['x', '1'],
+          ['y', 'q"z\\'],
+        ],
+      ],
+      ['a/b; x=""', 'a/b', [['x', '']]],
+      ['a/b; x="semi;colon, space"', 'a/b', [['x', 'semi;colon, space']]],
+    ];
+    for (const [text, essence, parameters] of cases) {
+      const parsed = parseMediaType(text);
+      assert.ok(parsed, text);
+      assert.equal(parsed.essence, essence);
+      assert.equal(`${parsed.type}/${parsed.subtype}`, essence);
+      assert.deepEqual([...parsed.parameters], parameters, text);
+    }
+    for (const bad of [
+      '',
+      'application',
+      'application/',
+      '/json',
+      ' application/json',
+      'application/json ',
+      'application /json',
+      'app@/json',
+      'a/b; x',
+      'a/b; x=',
+      'a/b; x=a b',
+      'a/b; x="open',
+      'a/b; x="a"b',
+      'a/b; =1',
+      'a/b, c/d',
+      'a/b; x=1; X=2',
+      'a/b; x="\u0001"',
+    ]) {
+      assert.equal(parseMediaType(bad), undefined, bad);
+    }
   });
 });
