@@ -33,6 +33,11 @@ export interface ProvenanceOptions {
   /** Keys signed CoRIMs must verify with. */
   readonly corimKeys?: readonly CorimKey[];
   /**
+   * Origin line and key name of the log's C2SP checkpoints (a schema-less URL, no spaces or
+   * `+`); unset: the issuer's host and path then `/twi/provenance`.
+   */
+  readonly checkpointOrigin?: string;
+  /**
    * Called right after the issuance commit, before the response is sent. For crash tests
    * (a test kills the process here); leave unset otherwise.
    */
