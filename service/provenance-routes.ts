@@ -13,6 +13,7 @@ import { CORIM_UPLOAD_MEDIA_TYPES } from '../wire/media-types.js';
 import { algOfHex, digestKey } from '../provenance/measurements.js';
 import { ProvenanceError } from '../provenance/errors.js';
 import { publishLogKey, signTreeHead, type SignedTreeHead } from '../provenance/tree-head.js';
+import { logIdOfOid } from '../provenance/trans-item.js';
 import {
   CHECKPOINT_MEDIA_TYPE,
   checkpointKeyOf,
@@ -34,6 +35,8 @@ export interface ProvenanceRouteContext {
   readonly adminToken: string | undefined;
   /** Origin line and key name of the C2SP checkpoints (`docs/provenance.md`). */
   readonly checkpointOrigin: string;
+  /** The log's OID (RFC 9162 log id of the `sth` TransItems), when configured. */
+  readonly logOid?: string | undefined;
   now(): Date;
   publish(): Promise<BundleEventData>;
 }
@@ -43,7 +46,7 @@ const queryError = (m: string): ProvenanceError => new ProvenanceError('ERR_PROV
 
 async function currentHead(ctx: ProvenanceRouteContext): Promise<SignedTreeHead> {
   const { size, root } = await ctx.store.provenance.treeState();
-  return signTreeHead(ctx.provenance.logKey, size, root, ctx.now().getTime());
+  return signTreeHead(ctx.provenance.logKey, size, root, ctx.now().getTime(), ctx.logOid);
 }
 
 /** The RFC 9162 tree head and the C2SP checkpoint of one tree state. */
@@ -53,7 +56,7 @@ async function currentHeads(
 ): Promise<{ head: SignedTreeHead; checkpoint: string }> {
   const { size, root } = await ctx.store.provenance.treeState();
   return {
-    head: signTreeHead(ctx.provenance.logKey, size, root, ctx.now().getTime()),
+    head: signTreeHead(ctx.provenance.logKey, size, root, ctx.now().getTime(), ctx.logOid),
     checkpoint: signCheckpoint(key, size, root),
   };
 }
@@ -200,9 +203,10 @@ function registerCheckpoint(
 
 function registerPublic(app: FastifyInstance, ctx: ProvenanceRouteContext): void {
   const key = checkpointKeyOf(ctx.provenance.logKey, ctx.checkpointOrigin);
+  if (ctx.logOid !== undefined) logIdOfOid(ctx.logOid);
   registerCheckpoint(app, ctx, key);
   app.get('/v1/log/key', async () => ({
-    ...publishLogKey(ctx.provenance.logKey),
+    ...publishLogKey(ctx.provenance.logKey, ctx.logOid),
     checkpoint_origin: ctx.checkpointOrigin,
     note_key: key.verifierKey,
   }));

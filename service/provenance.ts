@@ -38,6 +38,11 @@ export interface ProvenanceOptions {
    */
   readonly checkpointOrigin?: string;
   /**
+   * The log's OID (dotted, allocated by the operator): tree heads then also carry the RFC 9162
+   * `signed_tree_head_v2` TransItem with it as log id.
+   */
+  readonly logOid?: string;
+  /**
    * Called right after the issuance commit, before the response is sent. For crash tests
    * (a test kills the process here); leave unset otherwise.
    */

@@ -468,6 +468,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     adminToken: options.adminToken,
     checkpointOrigin:
       options.provenance?.checkpointOrigin ?? defaultCheckpointOrigin(options.issuer),
+    logOid: options.provenance?.logOid,
     now,
     publish: async () => (await sync.refresh()) ?? (await publish()),
   });

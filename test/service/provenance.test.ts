@@ -9,7 +9,8 @@
  * checkpoint (text/plain signed note) verifies with the published note key, covers the same
  * size and root as the RFC 9162 tree head, proves the answer's record by an inclusion proof
  * (also served by /v1/log/inclusion at the checkpoint size), refuses tampering, and a second
- * instance on the same store publishes the same note key.
+ * instance on the same store publishes the same note key (and, given a log OID, RFC 9162
+ * `signed_tree_head_v2` TransItems that verify against its published OID).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -377,11 +378,23 @@ describe('provenance linker end to end (simulated TDX, SQLite)', () => {
       seed: 'twi-provenance-twin',
       clock: () => NOW,
       openStore: () => openStore('sqlite:' + join(service.dir, 'twi.db')),
+      provenance: { logOid: '1.3.6.1.4.1.99999.16.5' },
     });
     try {
       assert.equal(await (await fetch(twin.base + '/v1/log/note-key')).text(), vkey);
       const twinNote = await (await fetch(twin.base + '/v1/log/checkpoint')).text();
       assert.equal(verifyCheckpoint(twinNote, [vkey]).size, cp.size);
+      // With an OID the tree heads also carry the RFC 9162 TransItem (OID log id, DER signature).
+      const twinKey = (await (await fetch(twin.base + '/v1/log/key')).json()) as PublishedLogKey;
+      assert.equal(twinKey.log_oid, '1.3.6.1.4.1.99999.16.5');
+      const twinAnswer = (await (
+        await fetch(`${twin.base}/v1/provenance/${issued.a1}`)
+      ).json()) as ProvenanceAnswer;
+      assert.equal(typeof twinAnswer.tree_head.sth, 'string');
+      assert.equal(verifyProvenanceAnswer(twinAnswer, twinKey, issued.a1!).treeSize, cp.size);
+      assert.throws(() => verifyProvenanceAnswer(twinAnswer, logKey, issued.a1!), {
+        code: 'ERR_PROVENANCE_PROOF_INVALID',
+      });
     } finally {
       await twin.close();
     }
