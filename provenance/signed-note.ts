@@ -82,7 +82,7 @@ const badKey = (m: string): NoteError => new NoteError('ERR_NOTE_KEY_INVALID', m
 
 /** Key names: non-empty, no Unicode space, no `+`. */
 export function isValidKeyName(name: string): boolean {
-  return name !== '' && !/[\s+]/u.test(name);
+  return name !== '' && !/[\p{White_Space}+]/u.test(name);
 }
 
 /** `SHA-256(name ‖ 0x0A ‖ type ‖ key)[:4]` as a uint32. */

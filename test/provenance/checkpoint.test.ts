@@ -95,7 +95,9 @@ describe('checkpoints (c2sp.org/tlog-checkpoint)', () => {
     assert.ok(note.startsWith(`${text}\n— ${ORIGIN} `));
     assert.ok(note.endsWith('\n'));
     // Independent check: key ID = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[:4], Ed25519 over the text.
-    const [name, idHex, keyB64] = key.verifierKey.split('+') as [string, string, string];
+    // The base64 key may itself hold '+': name and key ID are the first two fields.
+    const [name, idHex, ...keyParts] = key.verifierKey.split('+') as [string, string, string];
+    const keyB64 = keyParts.join('+');
     assert.equal(name, ORIGIN);
     const raw = Buffer.from(keyB64, 'base64');
     assert.equal(raw.length, 33);

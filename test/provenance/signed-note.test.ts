@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import {
   formatVerifierKey,
+  isValidKeyName,
   noteSigner,
   openNote,
   parseNote,
@@ -154,6 +155,15 @@ describe('signed notes (c2sp.org/signed-note, x/mod/sumdb/note vectors)', () => 
     const text = 'first\n\nthird\n';
     const note = signNote(text, [noteSigner(name, key)]);
     assert.equal(openNote(note, [peter]).text, text);
+  });
+
+  test('key names: non-empty, no Unicode space, no plus', () => {
+    for (const ok of ['PeterNeumann', 'Señor-1', 'example.com/log42', 'go.sum']) {
+      assert.equal(isValidKeyName(ok), true, ok);
+    }
+    for (const bad of ['', 'a b', 'a+b', 'a\u00a0b', 'a\u0085b', 'a\u2003b', 'a\u3000b']) {
+      assert.equal(isValidKeyName(bad), false, JSON.stringify(bad));
+    }
   });
 
   test('verifier keys: every mangling is refused', () => {
