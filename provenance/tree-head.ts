@@ -3,7 +3,9 @@
  * `uint64 timestamp ‖ uint64 tree_size ‖ opaque root_hash<32..2^8-1> ‖
  * Extension sth_extensions<0..2^16-1>` (no extensions), signed with the log's own ES256 key
  * (ECDSA P-256, SHA-256, signature as `r ‖ s`). The log id is the SHA-256 of the key's
- * SubjectPublicKeyInfo (as RFC 6962 §3.2 log ids were).
+ * SubjectPublicKeyInfo (as RFC 6962 §3.2 log ids were). That JSON form is twi's own; when the
+ * log is given an OID (RFC 9162 §4.4 log ids are OIDs), each head also carries `sth`, the
+ * RFC 9162 `signed_tree_head_v2` TransItem with the OID log id and a DER ECDSA signature.
  *
  * @internal
  * @module
@@ -19,6 +21,7 @@ import {
 } from 'node:crypto';
 import { ProvenanceError } from './errors.js';
 import { HASH_SIZE } from './merkle.js';
+import { decodeSignedTreeHeadV2, encodeSignedTreeHeadV2, logIdOfOid } from './trans-item.js';
 import { newKeyPair } from '../common/key-pair.js';
 
 /** The signature algorithm of tree heads. */
@@ -37,6 +40,11 @@ export interface SignedTreeHead {
   readonly alg: string;
   /** base64 `r ‖ s` over the `TreeHeadDataV2` bytes. */
   readonly signature: string;
+  /**
+   * base64 RFC 9162 `signed_tree_head_v2` TransItem of the same head (OID log id, DER
+   * signature); only when the log has an OID.
+   */
+  readonly sth?: string;
 }
 
 /** The log's signing key. */
@@ -52,6 +60,12 @@ export interface PublishedLogKey {
   readonly log_id: string;
   readonly alg: string;
   readonly jwk: JsonWebKey;
+  /** The log's OID (dotted), RFC 9162 log id of the `sth` TransItems, when configured. */
+  readonly log_oid?: string;
+  /** Origin of the C2SP checkpoints (`GET /v1/log/checkpoint`). */
+  readonly checkpoint_origin?: string;
+  /** The note verifier key of the checkpoints (`GET /v1/log/note-key`). */
+  readonly note_key?: string;
 }
 
 /** TLS encoding of `TreeHeadDataV2` with no extensions (51 bytes for SHA-256). */
@@ -88,23 +102,36 @@ export function logKeyFromPem(pem: string): LogKey {
 }
 
 /** The public key document of `GET /v1/log/key`. */
-export function publishLogKey(key: LogKey): PublishedLogKey {
+export function publishLogKey(key: LogKey, oid?: string): PublishedLogKey {
   return {
     log_id: key.logId,
     alg: TREE_HEAD_ALG,
     jwk: { ...key.publicKey.export({ format: 'jwk' }), alg: TREE_HEAD_ALG, use: 'sig' },
+    ...(oid !== undefined && { log_oid: oid }),
   };
 }
 
-/** Signs the head of a tree of `treeSize` leaves with root `root` at `timestamp` (ms). */
+/**
+ * Signs the head of a tree of `treeSize` leaves with root `root` at `timestamp` (ms); with
+ * the log's `oid`, the head also carries the RFC 9162 TransItem.
+ */
 export function signTreeHead(
   key: LogKey,
   treeSize: number,
   root: Uint8Array,
   timestamp: number,
+  oid?: string,
 ): SignedTreeHead {
   const data = treeHeadData(timestamp, treeSize, root);
   const signature = sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+  const sth =
+    oid === undefined
+      ? undefined
+      : encodeSignedTreeHeadV2({
+          logId: logIdOfOid(oid),
+          treeHead: data,
+          signature: sign('sha256', data, { key: key.privateKey, dsaEncoding: 'der' }),
+        });
   return {
     log_id: key.logId,
     tree_size: treeSize,
@@ -112,6 +139,7 @@ export function signTreeHead(
     root_hash: Buffer.from(root).toString('base64'),
     alg: TREE_HEAD_ALG,
     signature: signature.toString('base64'),
+    ...(sth && { sth: Buffer.from(sth).toString('base64') }),
   };
 }
 
@@ -154,5 +182,28 @@ export function verifyTreeHead(head: SignedTreeHead, published: PublishedLogKey)
   const ok =
     sig.length === 64 && verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
   if (!ok) throw bad('signature does not verify with the log key');
+  if (head.sth !== undefined) verifySth(head.sth, data, publicKey, published);
   return root;
+}
+
+function verifySth(
+  b64: unknown,
+  data: Uint8Array,
+  publicKey: KeyObject,
+  published: PublishedLogKey,
+): void {
+  const bad = (m: string): ProvenanceError =>
+    new ProvenanceError('ERR_PROVENANCE_PROOF_INVALID', `tree head sth: ${m}`);
+  if (typeof b64 !== 'string') throw bad('not base64');
+  const item = decodeSignedTreeHeadV2(new Uint8Array(Buffer.from(b64, 'base64')));
+  let oidId: Uint8Array;
+  try {
+    oidId = logIdOfOid(String(published.log_oid));
+  } catch {
+    throw bad('the log key names no log OID');
+  }
+  if (!Buffer.from(item.logId).equals(Buffer.from(oidId))) throw bad('log id is not the log OID');
+  if (!Buffer.from(item.treeHead).equals(Buffer.from(data))) throw bad('another tree head');
+  const ok = verify('sha256', data, { key: publicKey, dsaEncoding: 'der' }, item.signature);
+  if (!ok) throw bad('DER signature does not verify with the log key');
 }

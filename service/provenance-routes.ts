@@ -1,6 +1,7 @@
 /**
  * Provenance and transparency-log routes (`docs/provenance.md` "API"):
- * `GET /v1/log/key`, `GET /v1/log/tree-head`, `GET /v1/log/consistency`,
+ * `GET /v1/log/key`, `GET /v1/log/tree-head`, `GET /v1/log/consistency`, `GET /v1/log/checkpoint`,
+ * `GET /v1/log/note-key`, `GET /v1/log/inclusion`,
  * `GET /v1/provenance/{jti}`, `GET /v1/provenance?…`, `GET /v1/provenance/records/{digest}`;
  * admin (bearer token): `POST /v1/admin/provenance` and `POST /v1/revoke`.
  *
@@ -12,6 +13,13 @@ import { CORIM_UPLOAD_MEDIA_TYPES } from '../wire/media-types.js';
 import { algOfHex, digestKey } from '../provenance/measurements.js';
 import { ProvenanceError } from '../provenance/errors.js';
 import { publishLogKey, signTreeHead, type SignedTreeHead } from '../provenance/tree-head.js';
+import { logIdOfOid } from '../provenance/trans-item.js';
+import {
+  CHECKPOINT_MEDIA_TYPE,
+  checkpointKeyOf,
+  signCheckpoint,
+  type CheckpointKey,
+} from '../provenance/checkpoint.js';
 import { recordSummary } from '../provenance/records.js';
 import type { CredentialQuery, IndexEntry } from '../provenance/store-types.js';
 import type { Store } from './store/types.js';
@@ -25,6 +33,10 @@ export interface ProvenanceRouteContext {
   readonly store: Store;
   readonly provenance: ProvenanceService;
   readonly adminToken: string | undefined;
+  /** Origin line and key name of the C2SP checkpoints (`docs/provenance.md`). */
+  readonly checkpointOrigin: string;
+  /** The log's OID (RFC 9162 log id of the `sth` TransItems), when configured. */
+  readonly logOid?: string | undefined;
   now(): Date;
   publish(): Promise<BundleEventData>;
 }
@@ -34,7 +46,26 @@ const queryError = (m: string): ProvenanceError => new ProvenanceError('ERR_PROV
 
 async function currentHead(ctx: ProvenanceRouteContext): Promise<SignedTreeHead> {
   const { size, root } = await ctx.store.provenance.treeState();
-  return signTreeHead(ctx.provenance.logKey, size, root, ctx.now().getTime());
+  return signTreeHead(ctx.provenance.logKey, size, root, ctx.now().getTime(), ctx.logOid);
+}
+
+/** The RFC 9162 tree head and the C2SP checkpoint of one tree state. */
+async function currentHeads(
+  ctx: ProvenanceRouteContext,
+  key: CheckpointKey,
+): Promise<{ head: SignedTreeHead; checkpoint: string }> {
+  const { size, root } = await ctx.store.provenance.treeState();
+  return {
+    head: signTreeHead(ctx.provenance.logKey, size, root, ctx.now().getTime(), ctx.logOid),
+    checkpoint: signCheckpoint(key, size, root),
+  };
+}
+
+function sizeParam(v: unknown, name: string): number {
+  const n = v === undefined || !/^\d{1,16}$/.test(String(v)) ? NaN : Number(v);
+  if (!Number.isSafeInteger(n))
+    throw new ProvenanceError('ERR_PROVENANCE_RANGE', `${name} must be a decimal integer`);
+  return n;
 }
 
 function seconds(v: unknown, name: string): number | undefined {
@@ -89,12 +120,13 @@ export function selectorQuery(q: Record<string, unknown>, now: Date): Credential
 
 async function provenanceOf(
   ctx: ProvenanceRouteContext,
+  key: CheckpointKey,
   jti: string,
 ): Promise<Record<string, unknown>> {
   const leaf = await ctx.store.provenance.leafOf(jti);
   if (!leaf)
     throw new ProvenanceError('ERR_PROVENANCE_NOT_FOUND', 'no provenance record for this jti');
-  const head = await currentHead(ctx);
+  const { head, checkpoint } = await currentHeads(ctx, key);
   const proof = await ctx.store.provenance.inclusionProof(leaf.index, head.tree_size);
   const credential = await ctx.store.credentials.get(jti);
   return {
@@ -103,6 +135,7 @@ async function provenanceOf(
     record: JSON.parse(leaf.data) as unknown,
     tree_head: head,
     inclusion_proof: proof.map(b64),
+    checkpoint,
     ...(credential?.revokedAt && { revoked_at: credential.revokedAt.toISOString() }),
   };
 }
@@ -142,8 +175,41 @@ async function revokeMatching(
   };
 }
 
+function registerCheckpoint(
+  app: FastifyInstance,
+  ctx: ProvenanceRouteContext,
+  key: CheckpointKey,
+): void {
+  app.get('/v1/log/checkpoint', async (_request, reply) =>
+    reply.type(CHECKPOINT_MEDIA_TYPE).send((await currentHeads(ctx, key)).checkpoint),
+  );
+  app.get('/v1/log/note-key', async (_request, reply) =>
+    reply.type(CHECKPOINT_MEDIA_TYPE).send(key.verifierKey),
+  );
+  app.get<{ Querystring: Record<string, string> }>('/v1/log/inclusion', async (request) => {
+    const { size } = await ctx.store.provenance.treeState();
+    const index = sizeParam(request.query.leaf_index, 'leaf_index');
+    const treeSize = sizeParam(request.query.tree_size ?? String(size), 'tree_size');
+    if (index >= treeSize || treeSize > size) {
+      throw new ProvenanceError(
+        'ERR_PROVENANCE_RANGE',
+        `need 0 ≤ leaf_index < tree_size ≤ ${size}`,
+      );
+    }
+    const proof = await ctx.store.provenance.inclusionProof(index, treeSize);
+    return { leaf_index: index, tree_size: treeSize, inclusion_proof: proof.map(b64) };
+  });
+}
+
 function registerPublic(app: FastifyInstance, ctx: ProvenanceRouteContext): void {
-  app.get('/v1/log/key', async () => publishLogKey(ctx.provenance.logKey));
+  const key = checkpointKeyOf(ctx.provenance.logKey, ctx.checkpointOrigin);
+  if (ctx.logOid !== undefined) logIdOfOid(ctx.logOid);
+  registerCheckpoint(app, ctx, key);
+  app.get('/v1/log/key', async () => ({
+    ...publishLogKey(ctx.provenance.logKey, ctx.logOid),
+    checkpoint_origin: ctx.checkpointOrigin,
+    note_key: key.verifierKey,
+  }));
   app.get('/v1/log/tree-head', async () => currentHead(ctx));
   app.get<{ Querystring: Record<string, string> }>('/v1/log/consistency', async (request) => {
     const { size } = await ctx.store.provenance.treeState();
@@ -171,7 +237,7 @@ function registerPublic(app: FastifyInstance, ctx: ProvenanceRouteContext): void
     };
   });
   app.get<{ Params: { jti: string } }>('/v1/provenance/:jti', async (request) =>
-    provenanceOf(ctx, request.params.jti),
+    provenanceOf(ctx, key, request.params.jti),
   );
   app.get<{ Querystring: Record<string, string> }>('/v1/provenance', async (request) => {
     const now = ctx.now();

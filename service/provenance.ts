@@ -33,6 +33,16 @@ export interface ProvenanceOptions {
   /** Keys signed CoRIMs must verify with. */
   readonly corimKeys?: readonly CorimKey[];
   /**
+   * Origin line and key name of the log's C2SP checkpoints (a schema-less URL, no spaces or
+   * `+`); unset: the issuer's host and path then `/twi/provenance`.
+   */
+  readonly checkpointOrigin?: string;
+  /**
+   * The log's OID (dotted, allocated by the operator): tree heads then also carry the RFC 9162
+   * `signed_tree_head_v2` TransItem with it as log id.
+   */
+  readonly logOid?: string;
+  /**
    * Called right after the issuance commit, before the response is sent. For crash tests
    * (a test kills the process here); leave unset otherwise.
    */

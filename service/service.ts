@@ -35,6 +35,7 @@ import {
 import { createMetrics, type CacheSnapshot } from './metrics.js';
 import { createProvenanceService, type ProvenanceOptions } from './provenance.js';
 import { registerProvenanceRoutes } from './provenance-routes.js';
+import { defaultCheckpointOrigin } from '../provenance/checkpoint.js';
 import { registerRegistrationRoutes } from './registrations-routes.js';
 import { loadSharedPolicy, type SharedPolicyOptions } from './shared-settings.js';
 import { createStateSync } from './sync.js';
@@ -465,6 +466,9 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     store: options.store,
     provenance: ctx.provenance,
     adminToken: options.adminToken,
+    checkpointOrigin:
+      options.provenance?.checkpointOrigin ?? defaultCheckpointOrigin(options.issuer),
+    logOid: options.provenance?.logOid,
     now,
     publish: async () => (await sync.refresh()) ?? (await publish()),
   });

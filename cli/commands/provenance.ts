@@ -1,7 +1,8 @@
 /**
- * `twi provenance add|show|verify|query|revoke|lift|revoked-builds`: talks to a verifier service's provenance
+ * `twi provenance add|show|verify|checkpoint|query|revoke|lift|revoked-builds`: talks to a verifier service's provenance
  * API. `verify` checks the answer offline — the leaf hash recomputed from the record, the
  * inclusion proof, the tree-head signature against the published (or a pinned) log key.
+ * `checkpoint` fetches the log's C2SP checkpoint and verifies it with the note key.
  * Exit 0 ok/verified, 2 proof failed, 3 usage error, unreadable input or a refused request.
  */
 import type { Command } from 'commander';
@@ -10,6 +11,8 @@ import { TwiError } from '../../common/errors.js';
 import { ProvenanceError } from '../../provenance/errors.js';
 import { verifyProvenanceAnswer, type ProvenanceAnswer } from '../../provenance/verify-answer.js';
 import type { PublishedLogKey } from '../../provenance/tree-head.js';
+import { verifyCheckpoint } from '../../provenance/checkpoint.js';
+import { NoteError } from '../../provenance/signed-note.js';
 import { printJson, readInputFile } from '../io.js';
 
 /** Exit code when a proof does not verify. @internal */
@@ -56,6 +59,38 @@ async function call(o: Remote, path: string, init: RequestInit = {}): Promise<un
     throw new ServiceProblemError(p.code ?? `HTTP_${res.status}`, p.detail ?? `HTTP ${res.status}`);
   }
   return body;
+}
+
+async function callText(o: Remote, path: string): Promise<string> {
+  const res = await fetch(new URL(path, new URL(o.url)), { signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  if (text.length > MAX_ANSWER_BYTES) throw new ServiceProblemError('ERR_ANSWER_TOO_LARGE', path);
+  if (!res.ok) throw new ServiceProblemError(`HTTP_${res.status}`, `${path}: HTTP ${res.status}`);
+  return text;
+}
+
+async function checkpointCommand(o: Remote & { noteKey?: string }): Promise<number> {
+  const vkey =
+    o.noteKey === undefined
+      ? await callText(o, '/v1/log/note-key')
+      : Buffer.from(readInputFile(o.noteKey, 64 * 1024)).toString('utf8');
+  const note = await callText(o, '/v1/log/checkpoint');
+  try {
+    const cp = verifyCheckpoint(note, [vkey.trim()]);
+    const root = Buffer.from(cp.root).toString('base64');
+    if (o.json)
+      printJson({ verified: true, origin: cp.origin, tree_size: cp.size, root_hash: root });
+    else
+      process.stdout.write(
+        `verified checkpoint\norigin: ${cp.origin}\ntree size: ${cp.size}\nroot hash: ${root}\n`,
+      );
+    return 0;
+  } catch (err) {
+    if (!(err instanceof NoteError)) throw err;
+    if (o.json) printJson({ verified: false, code: err.code, message: err.message });
+    else process.stdout.write(`not verified: ${err.code}: ${err.message}\n`);
+    return EXIT_PROOF_FAILED;
+  }
 }
 
 async function add(file: string, o: Remote): Promise<void> {
@@ -172,6 +207,14 @@ export function registerProvenance(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (jti: string, o: Remote & { logKey?: string }) => {
       process.exitCode = await verifyCommand(jti, o);
+    });
+  p.command('checkpoint')
+    .description("fetch the log's C2SP checkpoint and verify it with the log's note key")
+    .requiredOption('--url <url>', 'verifier service URL')
+    .option('--note-key <file>', 'pinned note verifier key (text of GET /v1/log/note-key)')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: Remote & { noteKey?: string }) => {
+      process.exitCode = await checkpointCommand(o);
     });
   withSelectors(p.command('query'))
     .description('credentials linked to a commit, builder, measurement, repository or time range')

@@ -45,6 +45,8 @@ interface ServeCliOptions extends ServeLimitFlags {
   issuer?: string;
   adminTokenFile?: string;
   builderKeys?: string;
+  logOrigin?: string;
+  logOid?: string;
   corimKey?: string[];
   bundleRefreshHint?: string;
   syncInterval?: string;
@@ -176,6 +178,8 @@ async function runServe(o: ServeCliOptions): Promise<number> {
           ? parseBuilderKeys(JSON.parse(readFileSync(o.builderKeys, 'utf8')))
           : [],
         corimKeys: loadCorimKeys(o.corimKey ?? []),
+        ...(o.logOrigin !== undefined && { checkpointOrigin: o.logOrigin }),
+        ...(o.logOid !== undefined && { logOid: o.logOid }),
       },
       ...(o.bundleRefreshHint !== undefined && {
         bundleRefreshHintSeconds: intOption(
@@ -235,6 +239,11 @@ export function registerServe(program: Command): void {
       'JSON array of builder keys DSSE provenance must be signed with',
     )
     .option('--corim-key <file...>', 'keys signed CoRIM supply-chain records must verify with')
+    .option(
+      '--log-origin <name>',
+      'origin of the log checkpoints (default <issuer host>/twi/provenance)',
+    )
+    .option('--log-oid <oid>', "the log's OID: tree heads also carry RFC 9162 TransItems")
     .option('--bundle-refresh-hint <s>', 'spiffe_refresh_hint of the bundle, seconds (default 300)')
     .option(
       '--sync-interval <ms>',

@@ -1,7 +1,9 @@
 /**
  * `twi provenance add|show|verify|query|revoke` against a running service: records added
  * from files, a credential's proof verified offline (with the fetched and with a pinned log
- * key; another log's key fails with exit 2), queries and revocation by commit.
+ * key; another log's key fails with exit 2), queries and revocation by commit; `checkpoint`
+ * verifies the log's C2SP checkpoint with the fetched and a pinned note key (another log's
+ * note key fails with exit 2).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { builderKey } from '../../provenance/dsse.js';
-import { generateLogKey, publishLogKey } from '../../provenance/tree-head.js';
+import { generateLogKey, logKeyFromPem, publishLogKey } from '../../provenance/tree-head.js';
+import { checkpointKeyOf } from '../../provenance/checkpoint.js';
 import { simulateSlsaProvenance } from '../../simulators/index.js';
 import { cliPath } from '../helpers/cli.js';
 import {
@@ -135,4 +138,37 @@ test('add, show, verify, query and revoke through the CLI', { timeout: 60_000 },
   const none = await twi(['provenance', 'query', ...url]);
   assert.equal(none.code, 3);
   assert.match(none.stderr, /ERR_USAGE/);
+});
+
+test('checkpoint: fetched and pinned note keys', { timeout: 60_000 }, async () => {
+  const url = ['--url', service.base];
+  const head = (await (await fetch(service.base + '/v1/log/tree-head')).json()) as {
+    tree_size: number;
+    root_hash: string;
+  };
+  const ok = await twi(['provenance', 'checkpoint', ...url]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(
+    ok.stdout,
+    `verified checkpoint\norigin: verifier.example/twi/provenance\ntree size: ${head.tree_size}\nroot hash: ${head.root_hash}\n`,
+  );
+  const pinned = join(service.dir, 'note-key');
+  writeFileSync(pinned, (await (await fetch(service.base + '/v1/log/note-key')).text()) + '\n');
+  const json = await twi(['provenance', 'checkpoint', ...url, '--note-key', pinned, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout), {
+    verified: true,
+    origin: 'verifier.example/twi/provenance',
+    tree_size: head.tree_size,
+    root_hash: head.root_hash,
+  });
+  const other = join(service.dir, 'other-note-key');
+  const stranger = checkpointKeyOf(
+    logKeyFromPem(generateLogKey().pem),
+    'verifier.example/twi/provenance',
+  );
+  writeFileSync(other, stranger.verifierKey);
+  const refused = await twi(['provenance', 'checkpoint', ...url, '--note-key', other]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stdout, /^not verified: ERR_NOTE_UNVERIFIED/);
 });

@@ -5,16 +5,27 @@
  * whose inclusion proof verifies offline; a consistency proof holds between tree heads taken
  * before and after more issuance; revoking by source commit revokes exactly the matching
  * credentials and a relying party subscribed to bundle events rejects them; bad inputs are
- * refused with their codes and leave the log and the record table as they were.
+ * refused with their codes and leave the log and the record table as they were. The C2SP
+ * checkpoint (text/plain signed note) verifies with the published note key, covers the same
+ * size and root as the RFC 9162 tree head, proves the answer's record by an inclusion proof
+ * (also served by /v1/log/inclusion at the checkpoint size), refuses tampering, and a second
+ * instance on the same store publishes the same note key (and, given a log OID, RFC 9162
+ * `signed_tree_head_v2` TransItems that verify against its published OID).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { builderKey } from '../../provenance/dsse.js';
 import {
+  verifyCheckpointAnswer,
   verifyConsistencyAnswer,
   verifyProvenanceAnswer,
   type ProvenanceAnswer,
 } from '../../provenance/verify-answer.js';
+import { verifyCheckpoint } from '../../provenance/checkpoint.js';
+import { leafHash, verifyInclusion } from '../../provenance/merkle.js';
+import { canonicalBytes } from '../../common/canonical-json.js';
+import { openStore } from '../../service/store/open.js';
+import { join } from 'node:path';
 import type { PublishedLogKey, SignedTreeHead } from '../../provenance/tree-head.js';
 import { bundleTrust, verifyWit, WimseError, type BundleWatch } from '../../wimse/rp.js';
 import { watchBundle } from '../../wimse/rp.js';
@@ -306,6 +317,87 @@ describe('provenance linker end to end (simulated TDX, SQLite)', () => {
       (await get(`/v1/log/consistency?first=${second.tree_size + 1}`)).body.code,
       'ERR_PROVENANCE_RANGE',
     );
+  });
+
+  test('the C2SP checkpoint covers the tree head; its note key is shared; proofs verify', async () => {
+    const ORIGIN = 'verifier.example/twi/provenance';
+    const r = await fetch(service.base + '/v1/log/checkpoint');
+    assert.equal(r.headers.get('content-type'), 'text/plain; charset=utf-8');
+    const note = await r.text();
+    const k = await fetch(service.base + '/v1/log/note-key');
+    assert.equal(k.headers.get('content-type'), 'text/plain; charset=utf-8');
+    const vkey = await k.text();
+    const published = logKey as PublishedLogKey & { note_key: string; checkpoint_origin: string };
+    assert.equal(published.note_key, vkey);
+    assert.equal(published.checkpoint_origin, ORIGIN);
+    assert.match(vkey, /^verifier\.example\/twi\/provenance\+[0-9a-f]{8}\+A[A-Za-z0-9+/]{43}$/);
+    const cp = verifyCheckpoint(note, [vkey], { origin: ORIGIN });
+    const head = (await get('/v1/log/tree-head')).body as unknown as SignedTreeHead;
+    assert.equal(cp.size, head.tree_size);
+    assert.equal(Buffer.from(cp.root).toString('base64'), head.root_hash);
+
+    const answer = (await get(`/v1/provenance/${issued.a1}`)).body as unknown as ProvenanceAnswer;
+    const v = verifyCheckpointAnswer(answer, vkey, issued.a1!);
+    assert.equal(v.treeSize, cp.size);
+    const evil = { ...(answer.record as object), sub: 'spiffe://example.org/evil' };
+    assert.throws(() => verifyCheckpointAnswer({ ...answer, record: evil }, vkey, issued.a1!), {
+      code: 'ERR_PROVENANCE_PROOF_INVALID',
+    });
+    const otherHead = { ...answer.tree_head, tree_size: answer.tree_head.tree_size - 1 };
+    assert.throws(
+      () => verifyCheckpointAnswer({ ...answer, tree_head: otherHead }, vkey, issued.a1!),
+      { code: 'ERR_PROVENANCE_PROOF_INVALID' },
+    );
+    const forged = answer.checkpoint!.replace(`\n${cp.size}\n`, `\n${cp.size + 1}\n`);
+    assert.throws(
+      () => verifyCheckpointAnswer({ ...answer, checkpoint: forged }, vkey, issued.a1!),
+      {
+        code: 'ERR_NOTE_SIGNATURE_INVALID',
+      },
+    );
+
+    // The proof as transparency-dev's proof.VerifyInclusion takes it: index, size, base64 path.
+    const inc = await get(`/v1/log/inclusion?leaf_index=${answer.leaf_index}&tree_size=${cp.size}`);
+    assert.equal(inc.status, 200);
+    assert.deepEqual(inc.body.inclusion_proof, answer.inclusion_proof);
+    const path = (inc.body.inclusion_proof as string[]).map((h) => Buffer.from(h, 'base64'));
+    const leaf = leafHash(canonicalBytes(answer.record));
+    assert.ok(verifyInclusion(answer.leaf_index, cp.size, leaf, path, cp.root));
+    for (const q of [
+      `leaf_index=${cp.size}&tree_size=${cp.size}`,
+      `leaf_index=0&tree_size=${cp.size + 1}`,
+      'leaf_index=abc',
+      'leaf_index=-1',
+    ]) {
+      const bad = await get(`/v1/log/inclusion?${q}`);
+      assert.equal(bad.status, 400, q);
+      assert.equal(bad.body.code, 'ERR_PROVENANCE_RANGE', q);
+    }
+
+    const twin = await startTestService({
+      seed: 'twi-provenance-twin',
+      clock: () => NOW,
+      openStore: () => openStore('sqlite:' + join(service.dir, 'twi.db')),
+      provenance: { logOid: '1.3.6.1.4.1.99999.16.5' },
+    });
+    try {
+      assert.equal(await (await fetch(twin.base + '/v1/log/note-key')).text(), vkey);
+      const twinNote = await (await fetch(twin.base + '/v1/log/checkpoint')).text();
+      assert.equal(verifyCheckpoint(twinNote, [vkey]).size, cp.size);
+      // With an OID the tree heads also carry the RFC 9162 TransItem (OID log id, DER signature).
+      const twinKey = (await (await fetch(twin.base + '/v1/log/key')).json()) as PublishedLogKey;
+      assert.equal(twinKey.log_oid, '1.3.6.1.4.1.99999.16.5');
+      const twinAnswer = (await (
+        await fetch(`${twin.base}/v1/provenance/${issued.a1}`)
+      ).json()) as ProvenanceAnswer;
+      assert.equal(typeof twinAnswer.tree_head.sth, 'string');
+      assert.equal(verifyProvenanceAnswer(twinAnswer, twinKey, issued.a1!).treeSize, cp.size);
+      assert.throws(() => verifyProvenanceAnswer(twinAnswer, logKey, issued.a1!), {
+        code: 'ERR_PROVENANCE_PROOF_INVALID',
+      });
+    } finally {
+      await twin.close();
+    }
   });
 
   test('queries by commit, builder, measurement and time range', async () => {
