@@ -97,7 +97,7 @@ function topProblems(c: Record<string, unknown>): string[] {
   return [...out, ...rawEvidenceProblems(c), ...nonceProblems(c.eat_nonce, '')];
 }
 
-/** Statuses no more trusting than their vectors, the overall status than any submodule. */
+/** Each submodule status no more trusting than its vector (AR4SI tiers; EAR §3.1). */
 function consistencyProblems(claims: Record<string, unknown>): string[] {
   const out: string[] = [];
   for (const [label, a] of Object.entries(claims.submods as Record<string, unknown>)) {
