@@ -108,10 +108,33 @@ export {
   TWI_SIMULATED_CLAIM,
   TWI_VERIFICATION_CLAIM,
   type BuildEarInput,
+  type EarRawEvidenceRecord,
   type EarAppraisal,
   type EarClaims,
   type VerifierId,
 } from './verifier/ear/claims.js';
+export {
+  acceptedEatProfile,
+  DEFAULT_EAR_PROFILE,
+  DRAFT_03_EAR_PROFILE,
+  earMediaType,
+  earProfileOfUri,
+  earProfileOption,
+  EAR_PROFILE_NAMES,
+  EAR_PROFILE_URIS,
+  parseEarProfile,
+  TRUSTEE_EAR_PROFILE,
+  VERAISON_EAR_PROFILE,
+  type EarProfile,
+} from './verifier/ear/profiles.js';
+export {
+  fromVeraisonEar,
+  toVeraisonEar,
+  veraisonTier,
+  type VeraisonEarAppraisal,
+  type VeraisonEarClaims,
+} from './verifier/ear/veraison.js';
+export { veraisonEarProblems } from './verifier/ear/veraison-rules.js';
 export {
   generateEarKey,
   signEar,
@@ -122,7 +145,7 @@ export {
   type SignEarOptions,
   type VerifyEarOptions,
 } from './verifier/ear/jwt.js';
-export { earProblems } from './verifier/ear/validate.js';
+export { draftEarProblems, earProblems } from './verifier/ear/validate.js';
 export { EarError, type EarErrorCode } from './verifier/ear/errors.js';
 // The v1 wire contract (ARCHITECTURE "Wire contracts"): media types, the evidence CMW and
 // the messages of the verifier's HTTP API.

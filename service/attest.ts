@@ -12,6 +12,8 @@ import type { Policy } from '../verifier/policy/types.js';
 import { jwkThumbprint } from '../wire/binding.js';
 import { buildEar } from '../verifier/ear/claims.js';
 import { signEar } from '../verifier/ear/jwt.js';
+import type { EarProfile } from '../verifier/ear/profiles.js';
+import { toVeraisonEar } from '../verifier/ear/veraison.js';
 import { appraiseEvidenceWithProvider, checkEventLog } from '../verifier/pipeline.js';
 import type { EvidenceReport, ProvidedEvidenceReport } from '../verifier/pipeline.js';
 import type { Store } from './store/types.js';
@@ -66,6 +68,8 @@ export interface AttestContext {
   readonly trustDomain: string;
   readonly witLifetimeSeconds: number;
   readonly issueOnWarning: boolean;
+  /** The EAR profile answered when a request names none (`draft` by default). */
+  readonly earProfile?: EarProfile;
   readonly metrics: ServiceMetrics;
   /** Supply-chain records and the transparency log (`docs/provenance.md`). */
   readonly provenance: ProvenanceService;
@@ -171,7 +175,8 @@ async function signReport(
   ctx: AttestContext,
   report: EvidenceReport,
   nonce: Uint8Array | undefined,
-  identity?: IdentityAssignment,
+  identity: IdentityAssignment | undefined,
+  profile: EarProfile,
 ): Promise<string> {
   const ear = buildEar({
     appraisals: { [report.platform]: report.appraisal },
@@ -180,7 +185,8 @@ async function signReport(
     ...(nonce && { nonce }),
     ...(identity && { extensions: { [TWI_IDENTITY_CLAIM]: identityRecord(identity) } }),
   });
-  return signEar(ear, { key: ctx.key.privateKey, alg: ctx.key.alg, kid: ctx.key.kid });
+  const claims = profile === 'veraison' ? toVeraisonEar(ear) : ear;
+  return signEar(claims, { key: ctx.key.privateKey, alg: ctx.key.alg, kid: ctx.key.kid });
 }
 
 /** 403 unless the tier allows a credential. */
@@ -271,7 +277,11 @@ function csrProblem(err: unknown): unknown {
  *
  * @throws {ProblemError} for every refusal (see `docs/service.md`).
  */
-export async function attest(ctx: AttestContext, body: AttestRequest): Promise<AttestResponse> {
+export async function attest(
+  ctx: AttestContext,
+  body: AttestRequest,
+  earProfile: EarProfile = ctx.earProfile ?? 'draft',
+): Promise<AttestResponse> {
   const cmw = parseEvidenceCmw(body.evidence);
   // An event log that does not parse or replay is refused before anything is written.
   const eventLog = readAttestEventLog(body.event_log);
@@ -283,7 +293,7 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
   const nonce = await consumeNonce(ctx.store, body.nonce, ctx.now());
   const report = await runAppraisal(ctx, cmw, { nonce, jkt }, eventLog);
   const identity = identityOf(ctx, report, body.workload, body.agent);
-  const ear = await signReport(ctx, report, nonce, identity);
+  const ear = await signReport(ctx, report, nonce, identity, earProfile);
   checkTier(ctx, report, ear);
   const granted = grantedIdentity(identity, ear);
   const sub = granted.sub;
@@ -369,10 +379,11 @@ export async function attest(ctx: AttestContext, body: AttestRequest): Promise<A
 export async function appraiseOnly(
   ctx: AttestContext,
   body: AppraiseRequest,
+  earProfile: EarProfile = ctx.earProfile ?? 'draft',
 ): Promise<AppraiseResponse> {
   const cmw = parseEvidenceCmw(body.evidence);
   const nonce =
     body.nonce === undefined ? undefined : await consumeNonce(ctx.store, body.nonce, ctx.now());
   const report = await runAppraisal(ctx, cmw, nonce ? { nonce } : {});
-  return { ear: await signReport(ctx, report, nonce, identityOf(ctx, report)) };
+  return { ear: await signReport(ctx, report, nonce, identityOf(ctx, report), earProfile) };
 }

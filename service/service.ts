@@ -16,6 +16,8 @@ import type { CachingProvider } from '../endorsements/provider/caching.js';
 import type { FetchGuardCounters } from '../endorsements/provider/fetch-guard.js';
 import type { EndorsementProvider } from '../verifier/verify/endorsement-provider.js';
 import { appraiseOnly, attest, type AttestContext } from './attest.js';
+import { requestedEarProfile } from './ear-profile.js';
+import type { EarProfile } from '../verifier/ear/profiles.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerBuildRevocationRoutes } from './build-revocation-routes.js';
 import {
@@ -107,6 +109,8 @@ export interface ServiceOptions {
   readonly nonceTtlSeconds?: number;
   /** Issue a WIT for a `warning` appraisal too (default false: 403). */
   readonly issueOnWarning?: boolean;
+  /** EAR profile of answers whose request names none (default `draft`; `docs/service.md`). */
+  readonly earProfile?: EarProfile;
   /** Clock (default `new Date()`). */
   readonly now?: () => Date;
   /** Log level (`info` default, `silent` in tests). */
@@ -205,7 +209,8 @@ function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds
     async (request) => {
       const started = process.hrtime.bigint();
       try {
-        return await attest(ctx, request.body);
+        const profile = requestedEarProfile(request.query, request.headers.accept);
+        return await attest(ctx, request.body, profile ?? ctx.earProfile);
       } finally {
         ctx.metrics.observeAttest(Number(process.hrtime.bigint() - started) / 1e9);
       }
@@ -214,7 +219,12 @@ function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds
   app.post<{ Body: AppraiseRequest }>(
     '/v1/appraise',
     { schema: { body: appraiseRequestSchema } },
-    async (request) => appraiseOnly(ctx, request.body),
+    async (request) =>
+      appraiseOnly(
+        ctx,
+        request.body,
+        requestedEarProfile(request.query, request.headers.accept) ?? ctx.earProfile,
+      ),
   );
 }
 
@@ -372,6 +382,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     trustDomain: options.trustDomain,
     witLifetimeSeconds,
     issueOnWarning: options.issueOnWarning ?? false,
+    ...(options.earProfile && { earProfile: options.earProfile }),
     metrics: createMetrics(),
     provenance: await createProvenanceService(options.store, options.provenance),
     certLifetimeSeconds,

@@ -54,8 +54,8 @@ export const CMW_JSON_MEDIA_TYPE = 'application/cmw+json';
 
 /** A signed Entity Attestation Token in JWT form (RFC 9782 §4). */
 export const EAT_JWT_MEDIA_TYPE = 'application/eat+jwt';
-/** The EAR profile of draft-ietf-rats-ear-03 (`eat_profile`). */
-export const EAR_PROFILE = 'tag:ietf.org,2026:rats/ear#03';
+/** The EAR profile of draft-ietf-rats-ear-04 (`eat_profile`), twi's default. */
+export const EAR_PROFILE = 'tag:ietf.org,2026:rats/ear#04';
 /** Media type of a signed EAR: {@link EAT_JWT_MEDIA_TYPE} with the EAR profile (EAR §4). */
 export const EAR_MEDIA_TYPE = `${EAT_JWT_MEDIA_TYPE}; eat_profile="${EAR_PROFILE}"`;
 /** A Workload Identity Token (draft-ietf-wimse-s2s-protocol §3.1, IANA considerations). */

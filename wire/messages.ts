@@ -183,7 +183,7 @@ export interface X509Credential {
 
 /** Answer of a successful `POST /v1/attest`. */
 export interface AttestResponse {
-  /** The signed EAR (`EAR_MEDIA_TYPE`). */
+  /** The signed EAR (`EAR_MEDIA_TYPE`, or the veraison/ear profile when the request chose it). */
   readonly ear: string;
   /** The Workload Identity Token (`WIT_MEDIA_TYPE`). */
   readonly wit: string;

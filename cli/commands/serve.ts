@@ -11,6 +11,7 @@ import { parseBuilderKeys } from '../../provenance/builder-config.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
 import { loadPolicy } from '../../verifier/policy/loader.js';
 import { createService } from '../../service/service.js';
+import { earProfileOption } from '../../verifier/ear/profiles.js';
 import { decodeKek, KekError } from '../../service/store/kek.js';
 import { openStore, parseStoreUrl } from '../../service/store/open.js';
 import { readKekFile } from '../../service/store/kek-file.js';
@@ -57,6 +58,7 @@ interface ServeCliOptions extends ServeLimitFlags {
   caKey?: string;
   caAlg?: string;
   certLifetime?: string;
+  earProfile?: string;
 }
 
 /**
@@ -173,6 +175,9 @@ async function runServe(o: ServeCliOptions): Promise<number> {
       limits: limitsFromFlags(o),
       ca: caFromFlags(o),
       ...(adminToken !== undefined && { adminToken }),
+      ...(o.earProfile !== undefined && {
+        earProfile: earProfileOption(o.earProfile, '--ear-profile'),
+      }),
       provenance: {
         builders: o.builderKeys
           ? parseBuilderKeys(JSON.parse(readFileSync(o.builderKeys, 'utf8')))
@@ -257,7 +262,8 @@ export function registerServe(program: Command): void {
     .option('--ca-chain <file>', 'its issuers, PEM, nearest first (default: none)')
     .option('--ca-key <file>', "the intermediate's private key, PEM (EC P-256 or P-384)")
     .option('--ca-alg <alg>', 'algorithm of a generated root CA: ES256 (default) or ES384')
-    .option('--cert-lifetime <s>', 'lifetime of X.509 workload certificates (default 3600)');
+    .option('--cert-lifetime <s>', 'lifetime of X.509 workload certificates (default 3600)')
+    .option('--ear-profile <name>', 'EAR profile when a request names none: draft or veraison');
   addLimitOptions(serve).action(async (opts: ServeCliOptions) => {
     process.exitCode = await runServe(opts);
   });

@@ -12,6 +12,8 @@ import { loadPolicy } from '../../verifier/policy/loader.js';
 import type { Tier } from '../../verifier/policy/ar4si.js';
 import { buildEar } from '../../verifier/ear/claims.js';
 import { generateEarKey, signEar, type EarAlg } from '../../verifier/ear/jwt.js';
+import { earProfileOption } from '../../verifier/ear/profiles.js';
+import { toVeraisonEar } from '../../verifier/ear/veraison.js';
 import {
   appraiseEvidence,
   appraiseEvidenceWithProvider,
@@ -47,6 +49,7 @@ interface VerifyCliOptions {
   corim?: string[];
   corimKey?: string[];
   json?: boolean;
+  earProfile?: string;
 }
 
 /** True when the collateral the files do not carry should come from the provider stack. */
@@ -165,6 +168,8 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
     throw new TypeError(`--platform must be tdx, sev-snp or nitro, not ${o.platform}`);
   }
   const now = o.at === undefined ? new Date() : instantOption('--at', o.at);
+  const earProfile =
+    o.earProfile === undefined ? 'draft' : earProfileOption(o.earProfile, '--ear-profile');
   const key = o.publicKey === undefined ? undefined : readPublicKey(o.publicKey);
   const files = endorsementFiles(file, o);
   const policy = applyCorimFiles(o.policy === undefined ? undefined : loadPolicy(o.policy), {
@@ -215,7 +220,8 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
     iat: Math.floor(now.getTime() / 1000),
     ...(o.nonce !== undefined && { nonce: hexOption('--nonce', o.nonce, 64) }),
   });
-  const earJwt = await signEar(ear, { key: signer.key, alg: signer.alg, kid: signer.kid });
+  const earClaims = earProfile === 'veraison' ? toVeraisonEar(ear) : ear;
+  const earJwt = await signEar(earClaims, { key: signer.key, alg: signer.alg, kid: signer.kid });
   if (o.json) {
     printJson({
       platform: report.platform,
@@ -225,7 +231,7 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
       status: report.status,
       errors: report.errors,
       claims: report.claims,
-      ear,
+      ear: earClaims,
       ear_jwt: earJwt,
       ear_key: { alg: signer.alg, kid: signer.kid, ephemeral: signer.ephemeral },
       endorsements: Object.fromEntries(Object.entries(files).filter(([, f]) => f)),
@@ -296,6 +302,7 @@ export function registerVerify(program: Command): void {
       '--ear-key <file>',
       'EC private key (PEM) to sign the EAR with (default: an ephemeral ES256 key)',
     )
+    .option('--ear-profile <name>', 'profile of the EAR: draft (default) or veraison')
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: VerifyCliOptions) => {
       process.exitCode = await runVerify(file, opts);

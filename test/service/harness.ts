@@ -24,6 +24,7 @@ import type { Store } from '../../service/store/types.js';
 import { newKeyPair } from '../../common/key-pair.js';
 import type { ServiceLimits } from '../../service/limits.js';
 import type { ServiceCaOptions } from '../../service/ca-keys.js';
+import type { EarProfile } from '../../verifier/ear/profiles.js';
 
 /**
  * Limits for tests that send many requests from one address quickly: the rate limit and the
@@ -151,6 +152,7 @@ export async function startTestService(o: {
   witLifetimeSeconds?: number;
   ca?: ServiceCaOptions;
   syncIntervalMs?: number;
+  earProfile?: EarProfile;
 }): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), `${o.seed}-`));
   const pki = await openSimulatedPki(join(dir, 'pki'), { seed: o.seed, now: PKI_CREATED });
@@ -175,6 +177,7 @@ export async function startTestService(o: {
     ...(o.witLifetimeSeconds !== undefined && { witLifetimeSeconds: o.witLifetimeSeconds }),
     ...(o.ca && { ca: o.ca }),
     ...(o.syncIntervalMs !== undefined && { syncIntervalMs: o.syncIntervalMs }),
+    ...(o.earProfile && { earProfile: o.earProfile }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

@@ -1,10 +1,16 @@
 /**
- * EAR claims-sets (draft-ietf-rats-ear-03, SPEC-DIGEST D3) built from appraisals, with
- * twi's private extensions under collision-resistant `tag:twi.dev,2026:` names.
+ * EAR claims-sets (draft-ietf-rats-ear-04, SPEC-DIGEST D3) built from appraisals, with
+ * twi's private extensions under collision-resistant `tag:twi.dev,2026:` names. The
+ * veraison/ear profile is written from these by `toVeraisonEar` (`veraison.ts`).
  *
  * @module
  */
-import { EAR_PROFILE, EAT_JWT_MEDIA_TYPE, joseTyp } from '../../wire/media-types.js';
+import {
+  EAR_PROFILE,
+  EAT_JWT_MEDIA_TYPE,
+  joseTyp,
+  OCTET_STREAM_MEDIA_TYPE,
+} from '../../wire/media-types.js';
 import type { Tier, TrustVector } from '../policy/ar4si.js';
 import { worstTier } from '../policy/ar4si.js';
 import type { Appraisal } from '../appraise/types.js';
@@ -37,14 +43,21 @@ export interface EarAppraisal {
   [extension: string]: unknown;
 }
 
-/** An EAR claims-set (EAR §3). */
+/** A CMW record `[media type, base64url value]` (draft-ietf-rats-msg-wrap JSON form). */
+export type EarRawEvidenceRecord = [type: string, value: string];
+
+/**
+ * An EAR claims-set (EAR §3). `buildEar` writes the draft-ietf-rats-ear-04 profile; a claims-set
+ * read by `verifyEar` has this shape whatever its profile, with its `eat_profile` as received.
+ */
 export interface EarClaims {
-  eat_profile: typeof EAR_PROFILE;
+  eat_profile: typeof EAR_PROFILE | string;
   iat: number;
   exp?: number;
   ear_verifier_id: VerifierId;
   ear_status?: Tier;
-  ear_raw_evidence?: string;
+  /** The evidence as a CMW record (-04); a -03 claims-set read back has base64url text. */
+  ear_raw_evidence?: EarRawEvidenceRecord | string;
   submods: Record<string, EarAppraisal>;
   eat_nonce?: string;
   [extension: string]: unknown;
@@ -63,6 +76,8 @@ export interface BuildEarInput {
   readonly exp?: number;
   /** The evidence as submitted; omit it where privacy matters (EAR §8). */
   readonly rawEvidence?: Uint8Array;
+  /** Media type of {@link rawEvidence} in its CMW record (default `application/octet-stream`). */
+  readonly rawEvidenceType?: string;
   /** Further top-level extensions: collision-resistant names → maps. */
   readonly extensions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
@@ -102,6 +117,10 @@ function checkInput(input: BuildEarInput): void {
     (!(nonce instanceof Uint8Array) || nonce.length < 8 || nonce.length > 64)
   ) {
     throw new TypeError('nonce must be 8 to 64 bytes');
+  }
+  const type = input.rawEvidenceType;
+  if (type !== undefined && (typeof type !== 'string' || !/^[^\s/]+\/[^\s]+$/.test(type))) {
+    throw new TypeError('rawEvidenceType must be a media type');
   }
   for (const [name, value] of Object.entries(input.extensions ?? {})) {
     if (STANDARD.has(name)) throw new TypeError(`extension ${name} would replace a standard claim`);
@@ -200,7 +219,12 @@ export function buildEar(input: BuildEarInput): EarClaims {
     ...(input.exp !== undefined ? { exp: input.exp } : {}),
     ear_verifier_id: { developer: input.verifierId.developer, build: input.verifierId.build },
     ear_status: worstTier(Object.values(submods).map((s) => s.ear_status)),
-    ...(input.rawEvidence ? { ear_raw_evidence: b64u(input.rawEvidence) } : {}),
+    ...(input.rawEvidence && {
+      ear_raw_evidence: [
+        input.rawEvidenceType ?? OCTET_STREAM_MEDIA_TYPE,
+        b64u(input.rawEvidence),
+      ] as EarRawEvidenceRecord,
+    }),
     submods,
     ...(input.nonce ? { eat_nonce: b64u(input.nonce) } : {}),
     ...structuredClone(input.extensions ?? {}),

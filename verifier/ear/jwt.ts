@@ -12,6 +12,8 @@ import { EAR_JWT_TYP } from './claims.js';
 import type { EarClaims } from './claims.js';
 import { EarError } from './errors.js';
 import { earProblems } from './validate.js';
+import { earProfileOfUri, EAR_PROFILE_NAMES, type EarProfile } from './profiles.js';
+import { fromVeraisonEar, type VeraisonEarClaims } from './veraison.js';
 import { newKeyPair } from '../../common/key-pair.js';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -50,6 +52,8 @@ export interface VerifyEarOptions {
   readonly now: Date;
   /** Allowed clock skew in seconds (default 0). */
   readonly clockTolerance?: number;
+  /** The EAR profiles accepted (default both, `draft` and `veraison`). */
+  readonly profiles?: readonly EarProfile[];
 }
 
 function curveOf(key: KeyObject | CryptoKey): string | undefined {
@@ -87,7 +91,10 @@ export function generateEarKey(alg: EarAlg): EarKeyPair {
  * const jwt = await signEar(buildEar({ ... }), { key: privateKey, alg: 'ES256', kid });
  * ```
  */
-export async function signEar(claims: EarClaims, options: SignEarOptions): Promise<string> {
+export async function signEar(
+  claims: EarClaims | VeraisonEarClaims,
+  options: SignEarOptions,
+): Promise<string> {
   const problems = earProblems(claims);
   if (problems.length > 0) throw new TypeError(`not an EAR claims-set: ${problems.join('; ')}`);
   const curve = CURVES[options.alg];
@@ -139,8 +146,10 @@ function earErrorOf(err: unknown): EarError {
 
 /**
  * Verifies a signed EAR: signature (ES256 or ES384 only), `typ` `eat+jwt`, `exp`/`nbf` at
- * `now`, and the EAR claims-set rules (profile, verifier id, non-empty submods, statuses no
- * more trusting than their vectors). Returns the claims-set.
+ * `now`, and the EAR claims-set rules of its profile (profile, verifier id, non-empty submods,
+ * statuses no more trusting than their vectors). Returns the claims-set in the draft shape
+ * (`ear_*` names) whatever the profile, a veraison/ear one read by `fromVeraisonEar`; its
+ * `eat_profile` says which profile was received.
  *
  * @throws EarError `ERR_EAR_SIGNATURE_INVALID`, `ERR_EAR_EXPIRED`, `ERR_EAR_KEY_NOT_FOUND` or
  *   `ERR_EAR_INVALID`; TypeError for an unusable key or a missing `now`.
@@ -181,5 +190,12 @@ export async function verifyEar(
   if (problems.length > 0) {
     throw new EarError('ERR_EAR_INVALID', `not an EAR claims-set: ${problems.join('; ')}`);
   }
-  return payload as EarClaims;
+  const claims = payload as Record<string, unknown>;
+  const profile = earProfileOfUri(claims.eat_profile);
+  if (profile === undefined || !(options.profiles ?? EAR_PROFILE_NAMES).includes(profile)) {
+    throw new EarError('ERR_EAR_INVALID', `EAR profile ${String(claims.eat_profile)} not accepted`);
+  }
+  return profile === 'veraison'
+    ? fromVeraisonEar(claims as VeraisonEarClaims)
+    : (claims as EarClaims);
 }

@@ -1,12 +1,16 @@
 /**
- * Structural rules of an EAR claims-set (draft-ietf-rats-ear-03 §3, §3.1): what `signEar`
- * refuses to sign and `verifyEar` refuses to accept.
+ * Structural rules of an EAR claims-set, per profile: draft-ietf-rats-ear-04 §3, §3.1 (also
+ * reading -03, whose claim names are the same) and the veraison/ear profile
+ * (`veraison-rules.ts`). What `signEar` refuses to sign and `verifyEar` refuses to accept.
  *
  * @module
  */
 import { TIER_CBOR, VECTOR_KEYS, vectorStatus } from '../policy/ar4si.js';
 import type { Tier, TrustVector } from '../policy/ar4si.js';
 import { EAR_PROFILE } from '../../wire/media-types.js';
+import { DRAFT_03_EAR_PROFILE, earProfileOfUri } from './profiles.js';
+import { fromVeraisonEar, type VeraisonEarClaims } from './veraison.js';
+import { veraisonEarProblems } from './veraison-rules.js';
 
 const TIERS = Object.keys(TIER_CBOR) as Tier[];
 
@@ -62,26 +66,70 @@ function appraisalProblems(label: string, a: unknown): string[] {
   return [...out, ...nonceProblems(a.eat_nonce, where)];
 }
 
+/** -04: a CMW record `[type, base64url value]` (optionally with an indicator); -03: base64url. */
+function rawEvidenceProblems(c: Record<string, unknown>): string[] {
+  const raw = c.ear_raw_evidence;
+  if (raw === undefined) return [];
+  const b64u = (v: unknown): boolean => typeof v === 'string' && /^[A-Za-z0-9_-]*$/.test(v);
+  if (c.eat_profile === DRAFT_03_EAR_PROFILE) {
+    return b64u(raw) ? [] : ['ear_raw_evidence must be base64url text'];
+  }
+  const record =
+    Array.isArray(raw) &&
+    (raw.length === 2 || (raw.length === 3 && Number.isInteger(raw[2]))) &&
+    typeof raw[0] === 'string' &&
+    raw[0].length > 0 &&
+    b64u(raw[1]);
+  return record ? [] : ['ear_raw_evidence must be a CMW record [media type, base64url value]'];
+}
+
 function topProblems(c: Record<string, unknown>): string[] {
   const out: string[] = [];
-  if (c.eat_profile !== EAR_PROFILE) out.push(`eat_profile must be ${EAR_PROFILE}`);
+  if (c.eat_profile !== EAR_PROFILE && c.eat_profile !== DRAFT_03_EAR_PROFILE) {
+    out.push(`eat_profile must be ${EAR_PROFILE}`);
+  }
   if (!Number.isSafeInteger(c.iat)) out.push('iat must be an integer');
   if (c.exp !== undefined && !Number.isSafeInteger(c.exp)) out.push('exp must be an integer');
   const vid = c.ear_verifier_id;
   if (!isMap(vid) || typeof vid.developer !== 'string' || typeof vid.build !== 'string') {
     out.push('ear_verifier_id needs developer and build strings');
   }
-  if (c.ear_raw_evidence !== undefined && typeof c.ear_raw_evidence !== 'string') {
-    out.push('ear_raw_evidence must be base64url text');
+  return [...out, ...rawEvidenceProblems(c), ...nonceProblems(c.eat_nonce, '')];
+}
+
+/** Each submodule status no more trusting than its vector (AR4SI tiers; EAR §3.1). */
+function consistencyProblems(claims: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const [label, a] of Object.entries(claims.submods as Record<string, unknown>)) {
+    const where = `submods.${label}: `;
+    if (!isMap(a) || !isTier(a.ear_status) || a.ear_trustworthiness_vector === undefined) continue;
+    if (vectorProblems(a.ear_trustworthiness_vector, where).length > 0) continue;
+    const worst = vectorStatus(a.ear_trustworthiness_vector as TrustVector);
+    if (TIER_CBOR[a.ear_status] < TIER_CBOR[worst]) {
+      out.push(`${where}status ${a.ear_status} claims more trust than its vector (${worst})`);
+    }
   }
-  return [...out, ...nonceProblems(c.eat_nonce, '')];
+  return out;
 }
 
 /**
- * Every way `claims` departs from the EAR claims-set rules; empty when it conforms.
- * Unknown claims are allowed (EAR §4: receivers ignore them).
+ * Every way `claims` departs from the EAR claims-set rules of its profile (chosen by its
+ * `eat_profile`: the draft's, or veraison/ear's for `tag:github.com,2023:veraison/ear` and
+ * Trustee's alias); empty when it conforms. Unknown claims are allowed (EAR §4: receivers
+ * ignore them). A veraison-profile claims-set must also keep each status no more trusting
+ * than its vector, a rule twi applies as a relying party though veraison/ear does not.
  */
 export function earProblems(claims: unknown): string[] {
+  if (isMap(claims) && earProfileOfUri(claims.eat_profile) === 'veraison') {
+    const problems = veraisonEarProblems(claims);
+    if (problems.length > 0) return problems;
+    return consistencyProblems(fromVeraisonEar(claims as VeraisonEarClaims));
+  }
+  return draftEarProblems(claims);
+}
+
+/** Every way `claims` departs from the draft-ietf-rats-ear-04 (or -03) rules. */
+export function draftEarProblems(claims: unknown): string[] {
   if (!isMap(claims)) return ['the EAR claims-set must be a map'];
   const out = topProblems(claims);
   const submods = claims.submods;

@@ -1,5 +1,5 @@
 /**
- * EAR claims-sets from appraisals (draft-ietf-rats-ear-03 names, tiers, twi extensions).
+ * EAR claims-sets from appraisals (draft-ietf-rats-ear-04 names, tiers, twi extensions).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ test('one affirming TDX submodule', { skip }, () => {
   const appraisal = appraise(verifiedOf(s), defaultPolicy());
   const nonce = new Uint8Array(randomBytes(32));
   const ear = buildEar({ appraisals: { tdx: appraisal }, verifierId, nonce, iat, exp: iat + 300 });
-  assert.equal(ear.eat_profile, 'tag:ietf.org,2026:rats/ear#03');
+  assert.equal(ear.eat_profile, 'tag:ietf.org,2026:rats/ear#04');
   assert.equal(ear.eat_profile, EAR_PROFILE);
   assert.equal(ear.iat, iat);
   assert.equal(ear.exp, iat + 300);
@@ -71,7 +71,11 @@ test(
     assert.equal(ear.submods.tdx!.ear_status, 'warning');
     assert.equal(ear.submods.nitro!.ear_status, 'contraindicated');
     assert.equal(ear.ear_status, 'contraindicated');
-    assert.equal(ear.ear_raw_evidence, 'AQID');
+    assert.deepEqual(
+      ear.ear_raw_evidence,
+      ['application/octet-stream', 'AQID'],
+      'a CMW record (-04)',
+    );
     const tdxVerification = ear.submods.tdx![TWI_VERIFICATION_CLAIM] as Record<string, unknown>;
     assert.deepEqual(tdxVerification.advisory_ids, [
       'INTEL-SA-00960',
