@@ -14,7 +14,7 @@ import {
   X509Certificate,
   type KeyObject,
 } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
@@ -194,9 +194,10 @@ export async function ensureDevTls(dataDir: string, now: Date = new Date()): Pro
   });
   const leaf = await issueTlsLeaf(ca, { commonName: 'localhost', names: DEV_TLS_NAMES, now });
   const caPem = toPem('CERTIFICATE', ca.certificate);
+  // Never into an existing file: its mode could be wider than 0600 until a later chmod.
   const write = (file: string, text: string): void => {
-    writeFileSync(file, text, { mode: 0o600 });
-    chmodSync(file, 0o600);
+    rmSync(file, { force: true });
+    writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
   };
   write(keyFile, leaf.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
   write(certFile, toPem('CERTIFICATE', leaf.certificate) + caPem);

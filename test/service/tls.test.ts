@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -140,7 +140,7 @@ test('the development certificate: P-256, localhost names, private files, reused
     const again = await ensureDevTls(join(dir, 'data'));
     assert.equal(again.created, false);
     assert.equal(readFileSync(again.certFile, 'utf8'), before);
-    // A key that is not the certificate's: made anew.
+    // A key that is not the certificate's (in a file left too open): made anew, 0600.
     writeFileSync(
       first.keyFile,
       generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
@@ -148,8 +148,11 @@ test('the development certificate: P-256, localhost names, private files, reused
         type: 'pkcs8',
       }),
     );
+    chmodSync(first.keyFile, 0o644);
     const remade = await ensureDevTls(join(dir, 'data'));
     assert.equal(remade.created, true);
+    for (const f of [remade.caFile, remade.certFile, remade.keyFile])
+      assert.equal(mode(f), 0o600, f);
     assert.notEqual(readFileSync(remade.certFile, 'utf8'), before);
     assert.doesNotThrow(() => readServiceTls({ cert: remade.certFile, key: remade.keyFile }));
   } finally {
