@@ -307,7 +307,7 @@ export function registerServe(program: Command): void {
     )
     .option(
       '--dev-tls',
-      'serve HTTPS with a self-signed localhost certificate kept in DATA/dev-tls (development)',
+      'serve HTTPS with a localhost certificate from a throw-away CA, kept in DATA/dev-tls (development)',
     );
   addLimitOptions(serve).action(async (opts: ServeCliOptions) => {
     process.exitCode = await runServe(opts);
