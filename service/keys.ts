@@ -147,16 +147,30 @@ export async function spiffeBundle(
   return { keys, spiffe_sequence: sequence, spiffe_refresh_hint: refreshHintSeconds };
 }
 
-/** Minimal OpenID provider metadata (SPEC-DIGEST D10), for EAR/WIT key discovery. */
+/** Path of the authorization endpoint the discovery document names (it answers an OAuth error). */
+export const AUTHORIZATION_PATH = '/oauth2/authorize';
+
+/**
+ * OpenID provider metadata for an issuer of JWTs that is not an authorization server
+ * (SPEC-DIGEST D10; the profile is described in docs/service.md "Discovery"): every member
+ * OpenID Connect Discovery 1.0 §3 requires, and nothing more. The issuer runs no OAuth flow, so
+ * it declares the implicit grant with `id_token` responses only (no token endpoint is then
+ * required, OIDC Discovery §3 and RFC 8414 §2) and its authorization endpoint refuses every
+ * request with `unsupported_response_type`. `id_token_signing_alg_values_supported` lists the
+ * algorithms of the published keys, which are ECDSA: RS256 is not claimed.
+ */
 export function openidConfiguration(
   issuer: string,
   algs: readonly string[],
 ): Record<string, unknown> {
+  const base = issuer.replace(/\/+$/, '');
   return {
     issuer,
-    jwks_uri: `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+    authorization_endpoint: `${base}${AUTHORIZATION_PATH}`,
+    jwks_uri: `${base}/.well-known/jwks.json`,
     response_types_supported: ['id_token'],
+    grant_types_supported: ['implicit'],
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [...algs],
+    id_token_signing_alg_values_supported: [...new Set(algs)],
   };
 }

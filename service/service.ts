@@ -28,12 +28,9 @@ import {
 } from './admin-state.js';
 import { createBundleEvents, type BundleEventData, type BundleEvents } from './events.js';
 import { createRetirementTimer } from './retirement-timer.js';
-import {
-  loadOrCreateSigningKey,
-  openidConfiguration,
-  publicJwks,
-  type ServiceSigningKey,
-} from './keys.js';
+import { loadOrCreateSigningKey, publicJwks, type ServiceSigningKey } from './keys.js';
+import { registerDiscoveryRoutes } from './discovery.js';
+import { checkServiceTls, clientCertGuard, httpsOptions, type ServiceTls } from './tls.js';
 import { createMetrics, type CacheSnapshot } from './metrics.js';
 import { createProvenanceService, type ProvenanceOptions } from './provenance.js';
 import { registerProvenanceRoutes } from './provenance-routes.js';
@@ -149,6 +146,11 @@ export interface ServiceOptions {
    * self-signed ES256 root made at first start and stored sealed like the signing keys.
    */
   readonly ca?: ServiceCaOptions;
+  /**
+   * Serve HTTPS with this certificate and key; with `clientCa`, the admin API also needs a
+   * verified client certificate (docs/service.md "TLS"). Plain HTTP when omitted.
+   */
+  readonly tls?: ServiceTls;
 }
 
 function checkOptions(o: ServiceOptions): void {
@@ -176,6 +178,7 @@ function checkOptions(o: ServiceOptions): void {
     throw new TypeError('adminToken must not be empty');
   }
   certLifetimeOf(o.ca);
+  if (o.tls) checkServiceTls(o.tls);
 }
 
 function fastifyOptions(o: ServiceOptions): FastifyServerOptions {
@@ -193,7 +196,8 @@ function fastifyOptions(o: ServiceOptions): FastifyServerOptions {
     frameworkErrors: (_err, _request, reply) =>
       sendProblem(reply, problem(400, 'ERR_REQUEST_INVALID', 'the request URL is malformed')),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-  };
+    ...(o.tls && { https: httpsOptions(o.tls) }),
+  } as FastifyServerOptions;
 }
 
 function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds: number): void {
@@ -240,9 +244,10 @@ function registerPublicRoutes(
     witLifetimeSeconds: ctx.witLifetimeSeconds,
   });
   app.get('/.well-known/jwks.json', async () => publicJwks(ctx.store, view()));
-  app.get('/.well-known/openid-configuration', async () =>
-    openidConfiguration(issuer, [ctx.key.alg]),
-  );
+  registerDiscoveryRoutes(app, issuer, async () => [
+    ctx.key.alg,
+    ...(await publicJwks(ctx.store, view())).keys.map((k) => String(k.alg)),
+  ]);
   app.get('/v1/bundle', async () => serviceBundle(bundle.source));
   app.get('/v1/bundle.pem', async (_request, reply) => {
     const cas = publishedCas(await ctx.store.caKeys.list(), ctx.now(), ctx.certLifetimeSeconds);
@@ -436,6 +441,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   app.setNotFoundHandler(notFoundHandler);
   const guardCounters = registerRequestGuard(app, limits);
   observeRequests(app, ctx);
+  if (options.tls?.clientCa !== undefined) app.addHook('onRequest', clientCertGuard());
   // Only JSON bodies are accepted (the admin policy route adds YAML); else 415 from Fastify.
   app.removeContentTypeParser(TEXT_MEDIA_TYPE);
   // Event streams never go idle: end them first, or closing would wait for them.

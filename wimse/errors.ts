@@ -87,3 +87,23 @@ export class MtlsError extends TwiError {
     this.code = code;
   }
 }
+
+/** Stable codes of a failed issuer discovery (`wimse/discovery.ts`, `twi rp verify --issuer`). */
+export type DiscoveryErrorCode =
+  'ERR_DISCOVERY_URL' | 'ERR_DISCOVERY_FETCH' | 'ERR_DISCOVERY_INVALID' | 'ERR_DISCOVERY_ISSUER';
+
+/**
+ * An issuer whose keys cannot be found from its URL: the issuer or `jwks_uri` is not an
+ * acceptable URL (`ERR_DISCOVERY_URL`: not https, except http on a loopback address), a
+ * document could not be fetched (`ERR_DISCOVERY_FETCH`: network, TLS, status, size), the
+ * metadata is not a JSON object with a `jwks_uri` or the key set has no `keys` array
+ * (`ERR_DISCOVERY_INVALID`), or the metadata names another issuer (`ERR_DISCOVERY_ISSUER`).
+ */
+export class DiscoveryError extends TwiError {
+  override readonly code: DiscoveryErrorCode;
+
+  constructor(code: DiscoveryErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}

@@ -1,12 +1,13 @@
 /**
  * WIMSE workload credentials: workload identifiers, WIT issuance and verification, WPT signing
- * and verification, issuer JWKS caching, replay protection, the relying-party middleware, and
+ * and verification, issuer JWKS caching and discovery from the issuer URL, replay protection, the relying-party middleware, and
  * mutual TLS with X.509 workload certificates.
  *
  * @module
  */
 export * from './bundle-poll.js';
 export * from './bundle-watch.js';
+export * from './discovery.js';
 export * from './errors.js';
 export * from './identifier.js';
 export { b64u, decodeCompact, importPublicJwk, isJwsAlg, signCompact, tokenHash } from './jws.js';

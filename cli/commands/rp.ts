@@ -1,6 +1,7 @@
 /**
- * `twi rp verify --wit FILE|TOKEN --wpt FILE|TOKEN --aud URL (--jwks URL|FILE) [--at ISO] [--json]`:
- * checks a WIT + WPT pair as a relying party would.
+ * `twi rp verify --wit FILE|TOKEN --wpt FILE|TOKEN --aud URL (--jwks URL|FILE | --issuer URL
+ * [--cacert FILE]) [--at ISO] [--json]`: checks a WIT + WPT pair as a relying party would; with
+ * `--issuer` the keys are found by OpenID discovery from the issuer URL.
  * `twi rp verify-cert --cert FILE --bundle URL|FILE [--allow ID]... [--at ISO] [--json]`: checks
  * an X.509 workload certificate (chain) as a mutual-TLS relying party would.
  * Exit 0 accepted, 2 rejected (the code is printed), 3 usage error or unreadable input
@@ -8,6 +9,7 @@
  */
 import type { Command } from 'commander';
 import { MtlsError, WimseError } from '../../wimse/errors.js';
+import { fetchIssuerJwks } from '../../wimse/discovery.js';
 import { staticJwks } from '../../wimse/jwks.js';
 import type { Jwks } from '../../wimse/jwks.js';
 import { createMemoryReplayCache } from '../../wimse/replay.js';
@@ -27,7 +29,9 @@ interface RpVerifyOptions {
   wit: string;
   wpt: string;
   aud: string;
-  jwks: string;
+  jwks?: string;
+  issuer?: string;
+  cacert?: string;
   at?: string;
   trustDomain?: string[];
   json?: boolean;
@@ -68,6 +72,22 @@ async function loadJwks(source: string): Promise<Jwks> {
   }
 }
 
+/** The key set of `--jwks`, or of `--issuer` (discovery, trusting `--cacert` when given). */
+async function keySet(opts: RpVerifyOptions): Promise<Jwks> {
+  if ((opts.jwks === undefined) === (opts.issuer === undefined)) {
+    throw new TypeError('give exactly one of --jwks and --issuer');
+  }
+  if (opts.cacert !== undefined && opts.issuer === undefined) {
+    throw new TypeError('--cacert goes with --issuer');
+  }
+  if (opts.jwks !== undefined) return loadJwks(opts.jwks);
+  const ca =
+    opts.cacert === undefined
+      ? undefined
+      : Buffer.from(readInputFile(opts.cacert, 256 * 1024)).toString('utf8');
+  return fetchIssuerJwks(opts.issuer!, ca === undefined ? {} : { ca });
+}
+
 /** Verifies a WIT/WPT pair; rejections come back as `accepted: false` with their code. @internal */
 export async function rpVerify(opts: RpVerifyOptions): Promise<RpVerifyResult> {
   const now = opts.at === undefined ? new Date() : instantOption('--at', opts.at);
@@ -75,7 +95,7 @@ export async function rpVerify(opts: RpVerifyOptions): Promise<RpVerifyResult> {
     'workload-identity-token': tokenArg(opts.wit),
     'workload-proof-token': tokenArg(opts.wpt),
   };
-  const jwks = staticJwks(await loadJwks(opts.jwks));
+  const jwks = staticJwks(await keySet(opts));
   try {
     const who = await verifyWorkloadRequest(headers, {
       jwks,
@@ -167,7 +187,12 @@ export function registerRp(program: Command): void {
     .requiredOption('--wit <file|token>', 'the WIT (compact JWT, or a file holding it)')
     .requiredOption('--wpt <file|token>', 'the WPT (compact JWT, or a file holding it)')
     .requiredOption('--aud <url>', 'this service: the audience the WPT must name')
-    .requiredOption('--jwks <url|file>', "the issuer's JWKS or SPIFFE bundle")
+    .option('--jwks <url|file>', "the issuer's JWKS or SPIFFE bundle (or --issuer)")
+    .option('--issuer <url>', 'find the keys by OpenID discovery from this issuer URL')
+    .option(
+      '--cacert <file>',
+      'with --issuer: CA certificates (PEM) to trust instead of the system ones',
+    )
     .option('--at <iso>', 'verify at this instant instead of now')
     .option('--trust-domain <domain...>', 'accepted trust domains (any when omitted)')
     .option('--json', 'print the result as JSON')

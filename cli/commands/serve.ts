@@ -15,6 +15,8 @@ import { earProfileOption } from '../../verifier/ear/profiles.js';
 import { decodeKek, KekError } from '../../service/store/kek.js';
 import { openStore, parseStoreUrl } from '../../service/store/open.js';
 import { readKekFile } from '../../service/store/kek-file.js';
+import { readServiceTls, type ServiceTls } from '../../service/tls.js';
+import { ensureDevTls } from '../../service/dev-tls.js';
 import {
   securePrivateDir,
   secureSqliteFiles,
@@ -59,6 +61,45 @@ interface ServeCliOptions extends ServeLimitFlags {
   caAlg?: string;
   certLifetime?: string;
   earProfile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  devTls?: boolean;
+}
+
+/**
+ * The TLS material from `--tls-cert`/`--tls-key` (both or neither) and `--tls-client-ca`, or
+ * the development certificate of `--dev-tls` (made or reused under DATA/dev-tls); `undefined`
+ * for plain HTTP.
+ */
+async function tlsFromFlags(o: ServeCliOptions, data: string): Promise<ServiceTls | undefined> {
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
+    throw new TypeError('--tls-cert and --tls-key go together');
+  }
+  if (o.devTls && o.tlsCert !== undefined) {
+    throw new TypeError('--dev-tls and --tls-cert exclude each other');
+  }
+  if (o.tlsClientCa !== undefined && o.tlsCert === undefined && !o.devTls) {
+    throw new TypeError('--tls-client-ca needs --tls-cert and --tls-key (or --dev-tls)');
+  }
+  if (o.tlsCert !== undefined && o.tlsKey !== undefined) {
+    return readServiceTls({
+      cert: o.tlsCert,
+      key: o.tlsKey,
+      ...(o.tlsClientCa !== undefined && { clientCa: o.tlsClientCa }),
+    });
+  }
+  if (!o.devTls) return undefined;
+  const dev = await ensureDevTls(data);
+  process.stdout.write(
+    `twi: development TLS certificate ${dev.created ? 'created' : 'reused'}: ` +
+      `trust ${dev.caFile} (curl --cacert ${dev.caFile})\n`,
+  );
+  return readServiceTls({
+    cert: dev.certFile,
+    key: dev.keyFile,
+    ...(o.tlsClientCa !== undefined && { clientCa: o.tlsClientCa }),
+  });
 }
 
 /**
@@ -90,6 +131,9 @@ function caFromFlags(o: ServeCliOptions): ServiceCaOptions {
       }),
   };
 }
+
+/** A host for a URL: an IPv6 address in brackets. */
+const urlHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 
 /** Resolves on the first SIGINT or SIGTERM. */
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -151,6 +195,8 @@ async function runServe(o: ServeCliOptions): Promise<number> {
   const adminToken = readAdminToken(o.adminTokenFile);
   const storeUrl = o.store ?? `sqlite:${join(data, 'twi.db')}`;
   const kek = resolveKek(o.kekFile, storeUrl);
+  const tls = await tlsFromFlags(o, data);
+  const scheme = tls ? 'https' : 'http';
   secureFiles(o.store === undefined ? data : undefined, storeUrl);
   const store = await openStore(storeUrl, kek === undefined ? {} : { kek });
   kek?.fill(0);
@@ -170,7 +216,8 @@ async function runServe(o: ServeCliOptions): Promise<number> {
       anchors,
       ...(o.policy !== undefined && { policy: loadPolicy(o.policy) }),
       ...(provider && { provider }),
-      issuer: o.issuer ?? `http://${host}:${port}`,
+      issuer: o.issuer ?? `${scheme}://${urlHost(host)}:${port}`,
+      ...(tls && { tls }),
       trustDomain: o.trustDomain ?? 'twi.local',
       limits: limitsFromFlags(o),
       ca: caFromFlags(o),
@@ -209,7 +256,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
     await app.listen({ host, port });
     const addr = app.server.address();
     const real = addr && typeof addr === 'object' ? addr.port : port;
-    process.stdout.write(`twi: verifier listening on http://${host}:${real}\n`);
+    process.stdout.write(`twi: verifier listening on ${scheme}://${urlHost(host)}:${real}\n`);
     await untilSignal();
     await app.close();
   } finally {
@@ -237,7 +284,10 @@ export function registerServe(program: Command): void {
     .option('--pcs-url <url>', "tdx: fetch collateral from this PCS (it wins over the attester's)")
     .option('--kds-url <url>', 'sev-snp: fetch VCEKs, chains and CRLs (always) from this AMD KDS')
     .option('--trust-domain <domain>', 'SPIFFE trust domain of issued WITs (default twi.local)')
-    .option('--issuer <url>', 'issuer URL in the OpenID configuration (default the listen URL)')
+    .option(
+      '--issuer <url>',
+      'issuer URL in the OpenID configuration (default the listen URL, https with TLS)',
+    )
     .option('--admin-token-file <file>', 'enable /v1/admin/* with the bearer token in this file')
     .option(
       '--builder-keys <file>',
@@ -263,7 +313,17 @@ export function registerServe(program: Command): void {
     .option('--ca-key <file>', "the intermediate's private key, PEM (EC P-256 or P-384)")
     .option('--ca-alg <alg>', 'algorithm of a generated root CA: ES256 (default) or ES384')
     .option('--cert-lifetime <s>', 'lifetime of X.509 workload certificates (default 3600)')
-    .option('--ear-profile <name>', 'EAR profile when a request names none: draft or veraison');
+    .option('--ear-profile <name>', 'EAR profile when a request names none: draft or veraison')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate, PEM, then its chain')
+    .option('--tls-key <file>', "the TLS certificate's private key, PEM (with --tls-cert)")
+    .option(
+      '--tls-client-ca <file>',
+      'CA certificates, PEM: /v1/admin/* and /v1/revoke then need a client certificate they issued',
+    )
+    .option(
+      '--dev-tls',
+      'serve HTTPS with a localhost certificate from a throw-away CA, kept in DATA/dev-tls (development)',
+    );
   addLimitOptions(serve).action(async (opts: ServeCliOptions) => {
     process.exitCode = await runServe(opts);
   });
