@@ -369,6 +369,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
       return state.key;
     },
     trustDomain: options.trustDomain,
+    issuer: options.issuer,
     witLifetimeSeconds,
     issueOnWarning: options.issueOnWarning ?? false,
     metrics: createMetrics(),

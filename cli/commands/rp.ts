@@ -30,6 +30,7 @@ interface RpVerifyOptions {
   jwks: string;
   at?: string;
   trustDomain?: string[];
+  issuer?: string;
   json?: boolean;
 }
 
@@ -83,6 +84,7 @@ export async function rpVerify(opts: RpVerifyOptions): Promise<RpVerifyResult> {
       expectedAudience: opts.aud,
       replayCache: createMemoryReplayCache({ maxEntries: 16 }),
       ...(opts.trustDomain ? { trustDomains: opts.trustDomain } : {}),
+      ...(opts.issuer !== undefined && { issuer: opts.issuer }),
     });
     return {
       accepted: true,
@@ -170,6 +172,7 @@ export function registerRp(program: Command): void {
     .requiredOption('--jwks <url|file>', "the issuer's JWKS or SPIFFE bundle")
     .option('--at <iso>', 'verify at this instant instead of now')
     .option('--trust-domain <domain...>', 'accepted trust domains (any when omitted)')
+    .option('--issuer <url>', "the WIT's expected iss (not checked when omitted)")
     .option('--json', 'print the result as JSON')
     .action(async (opts: RpVerifyOptions) => {
       const result = await rpVerify(opts);
