@@ -19,7 +19,7 @@ import type { EvidenceReport, ProvidedEvidenceReport } from '../verifier/pipelin
 import type { Store } from './store/types.js';
 import type { VerificationCache } from '../verifier/verify/cache.js';
 import type { AnchorStore } from '../verifier/verify/types.js';
-import { issueWit } from '../wimse/wit.js';
+import { cnfAlgAllowedFor, issueWit, WIT_SVID_ALGS } from '../wimse/wit.js';
 import { tokenHash } from '../wimse/jws.js';
 import type { CachingProvider } from '../endorsements/provider/caching.js';
 import type { EndorsementProvider } from '../verifier/verify/endorsement-provider.js';
@@ -66,6 +66,8 @@ export interface AttestContext {
   readonly provider?: EndorsementProvider;
   readonly key: ServiceSigningKey;
   readonly trustDomain: string;
+  /** The service's issuer URL, the `iss` of every WIT; none when unset. */
+  readonly issuer?: string;
   readonly witLifetimeSeconds: number;
   readonly issueOnWarning: boolean;
   /** The EAR profile answered when a request names none (`draft` by default). */
@@ -250,6 +252,30 @@ function grantedIdentity(
   throw new ProblemError(r.status, r.code, r.detail, { ear });
 }
 
+/**
+ * 400 `ERR_KEY_NOT_ALLOWED` when the WIT for `sub` cannot carry the workload key: a
+ * `spiffe://` subject makes the WIT a WIT-SVID, whose `cnf.jwk.alg` must be one of
+ * {@link WIT_SVID_ALGS} (SPIFFE WIT-SVID §3.2), so an Ed25519 (EdDSA) key is refused there.
+ */
+export function checkKeyForSubject(sub: string, alg: string): void {
+  if (cnfAlgAllowedFor(sub, alg)) return;
+  throw new ProblemError(
+    400,
+    'ERR_KEY_NOT_ALLOWED',
+    `a WIT-SVID (${sub}) cannot bind a ${alg} key: SPIFFE WIT-SVID §3.2 allows cnf.jwk.alg ` +
+      `${WIT_SVID_ALGS.join(', ')}; attest with an EC P-256, P-384 or P-521 key`,
+  );
+}
+
+/**
+ * Refuses a key no WIT of this service could carry, before the nonce is spent: unless a
+ * registration issues a `wimse://` identifier, every subject is a SPIFFE ID.
+ */
+function checkKeyEarly(ctx: AttestContext, alg: string): void {
+  const wimse = ctx.policy?.registrations.some((r) => r.identifier.startsWith('wimse:'));
+  if (!wimse) checkKeyForSubject(`spiffe://${ctx.trustDomain}`, alg);
+}
+
 /** Checks the request's CSR (if any) against the bound key; a refusal is a 4xx problem. */
 function checkRequestCsr(csr: string | undefined, key: JsonWebKey): CheckedCsr | undefined {
   if (csr === undefined) return undefined;
@@ -273,7 +299,9 @@ function csrProblem(err: unknown): unknown {
  * `jti`) and commits the ledger record and its transparency-log leaf (with any `supply_chain`
  * records) before answering. An `event_log` is read and, on TDX, replayed against the quote's
  * RTMRs before the nonce is consumed (`ERR_EVENT_LOG_*`, 400). A `csr` is checked before anything is written (its SAN against
- * the assigned identifier once that is known, still before the first write after the nonce).
+ * the assigned identifier once that is known, still before the first write after the nonce);
+ * so is the workload key's type against the WIT-SVID profile (`ERR_KEY_NOT_ALLOWED`: before the
+ * nonce unless a `wimse://` registration exists, else against the assigned identifier).
  *
  * @throws {ProblemError} for every refusal (see `docs/service.md`).
  */
@@ -287,6 +315,7 @@ export async function attest(
   const eventLog = readAttestEventLog(body.event_log);
   if (eventLog) checkEventLog(cmw.codec, cmw.codec.parse(cmw.evidence), eventLog);
   const workloadKey = checkWorkloadKey(body.key);
+  checkKeyEarly(ctx, workloadKey.alg);
   const jkt = jwkThumbprint(workloadKey.jwk as JsonWebKey);
   const supplied = ctx.provenance.checkSupplied(body.supply_chain, ctx.now());
   const csr = checkRequestCsr(body.csr, workloadKey.jwk as JsonWebKey);
@@ -297,6 +326,7 @@ export async function attest(
   checkTier(ctx, report, ear);
   const granted = grantedIdentity(identity, ear);
   const sub = granted.sub;
+  checkKeyForSubject(sub, workloadKey.alg);
   if (csr) {
     try {
       checkRequestedUri(csr.requestedUri, sub);
@@ -317,6 +347,7 @@ export async function attest(
     cnfJwk: workloadKey.jwk,
     cnfKey: workloadKey.key,
     key: ctx.key,
+    ...(ctx.issuer !== undefined && { iss: ctx.issuer }),
     lifetimeSeconds: ctx.witLifetimeSeconds,
     now,
     earDigest,

@@ -125,13 +125,32 @@ export interface SpiffeBundle {
   spiffe_refresh_hint: number;
 }
 
-/** The bundle's keys: the published ones with `use: "wit-svid"`. */
+/** The public members of each key type (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2). */
+const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  EC: ['kty', 'crv', 'x', 'y'],
+  RSA: ['kty', 'n', 'e'],
+  OKP: ['kty', 'crv', 'x'],
+};
+
+/**
+ * A signing key as a SPIFFE bundle entry (Trust Domain and Bundle §4.2, WIT-SVID §6.1): `kty`
+ * and the public members of its type, `kid`, `use: "wit-svid"`; nothing else (no `alg`: §4.2
+ * asks for no parameter defined neither there nor by the SVID specification).
+ */
+function bundleJwkOf(k: StoredKey): Jwk {
+  const jwk = k.publicJwk as Jwk;
+  const out: Jwk = {};
+  for (const m of PUBLIC_MEMBERS[String(jwk.kty)] ?? []) out[m] = jwk[m];
+  return { ...out, kid: k.kid, use: 'wit-svid' };
+}
+
+/** The bundle's keys: the published ones as `wit-svid` entries (`kty`, key, `kid`, `use`). */
 export function bundleKeys(keys: readonly StoredKey[], view?: KeyView): Jwk[] {
-  return publishedKeys(keys, view).map((k) => ({ ...publicJwkOf(k), use: 'wit-svid' }));
+  return publishedKeys(keys, view).map(bundleJwkOf);
 }
 
 /**
- * The SPIFFE trust bundle: the published keys with `use: "wit-svid"`. `spiffe_sequence` counts
+ * The SPIFFE trust bundle: the published keys as `wit-svid` entries ({@link bundleKeys}). `spiffe_sequence` counts
  * key additions, and revocations or retirements (one each per key), so it only grows while keys
  * are never deleted. `refreshHintSeconds` defaults to {@link BUNDLE_REFRESH_HINT_SECONDS}.
  */
@@ -142,7 +161,7 @@ export async function spiffeBundle(
 ): Promise<SpiffeBundle> {
   const all = await store.keys.list();
   const live = new Set(publishedKeys(all, view));
-  const keys = [...live].map((k) => ({ ...publicJwkOf(k), use: 'wit-svid' }));
+  const keys = [...live].map(bundleJwkOf);
   const sequence = all.reduce((n, k) => n + (live.has(k) ? 1 : 2), 0);
   return { keys, spiffe_sequence: sequence, spiffe_refresh_hint: refreshHintSeconds };
 }

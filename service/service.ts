@@ -385,6 +385,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
       return state.key;
     },
     trustDomain: options.trustDomain,
+    issuer: options.issuer,
     witLifetimeSeconds,
     issueOnWarning: options.issueOnWarning ?? false,
     ...(options.earProfile && { earProfile: options.earProfile }),

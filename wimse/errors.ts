@@ -13,7 +13,8 @@ export type WitErrorCode =
   | 'ERR_WIT_EXPIRED'
   | 'ERR_WIT_UNKNOWN_KEY'
   | 'ERR_WIT_REVOKED'
-  | 'ERR_WIT_TRUST_DOMAIN';
+  | 'ERR_WIT_TRUST_DOMAIN'
+  | 'ERR_WIT_ISSUER';
 
 /** Stable codes of a rejected Workload Proof Token. */
 export type WptErrorCode =

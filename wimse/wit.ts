@@ -23,6 +23,28 @@ export const WIT_TYP = joseTyp(WIT_MEDIA_TYPE);
  */
 export const WIT_EAR_DIGEST_CLAIM = 'tag:twi.dev,2026:wit#ear';
 
+/**
+ * The algorithms the SPIFFE WIT-SVID profile allows for the header `alg` (§2.3) and for
+ * `cnf.jwk.alg` (§3.2): RSA PKCS#1 v1.5, ECDSA and RSA-PSS; not EdDSA. A WIT whose `sub` is a
+ * `spiffe://` ID is a WIT-SVID and is held to them.
+ */
+export const WIT_SVID_ALGS: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+];
+
+/** True when a WIT for `sub` may carry a `cnf.jwk` with `alg` (WIT-SVID §3.2 for `spiffe://`). */
+export function cnfAlgAllowedFor(sub: string, alg: string): boolean {
+  return !sub.startsWith('spiffe:') || WIT_SVID_ALGS.includes(alg);
+}
+
 /** The issuer's signing key. */
 export interface WitIssuerKey {
   readonly privateKey: KeyObject;
@@ -43,6 +65,7 @@ export interface IssueWitOptions {
    */
   readonly cnfKey?: KeyObject;
   readonly key: WitIssuerKey;
+  /** The `iss` claim (the service puts its issuer URL); none when omitted. */
   readonly iss?: string;
   /** Validity in seconds; WIMSE suggests hours. */
   readonly lifetimeSeconds: number;
@@ -82,6 +105,11 @@ export interface VerifiedWit {
 export interface VerifyWitOptions {
   readonly jwks: JwksResolver;
   readonly now: Date;
+  /**
+   * The issuer expected in `iss` (compared exactly): a WIT without it or with another is
+   * refused with `ERR_WIT_ISSUER`. Not checked when omitted.
+   */
+  readonly issuer?: string;
   /** Trust domains accepted (allowlist, compared exactly); any when omitted. */
   readonly trustDomains?: readonly string[];
   /** Allowed clock skew in seconds (default 0). */
@@ -139,6 +167,12 @@ function checkIssueOptions(o: IssueWitOptions): void {
   if (PRIVATE_JWK_MEMBERS.some((m) => m in o.cnfJwk)) {
     throw new TypeError('cnfJwk must be a public key');
   }
+  if (!cnfAlgAllowedFor(o.sub, o.cnfJwk.alg)) {
+    throw new TypeError(`a WIT-SVID (spiffe:// sub) cannot carry a ${o.cnfJwk.alg} cnf.jwk`);
+  }
+  if (o.iss !== undefined && (typeof o.iss !== 'string' || o.iss === '')) {
+    throw new TypeError('iss must be a non-empty string');
+  }
   if (!keyFitsAlg(o.cnfKey ?? importPublicJwk(o.cnfJwk), o.cnfJwk.alg)) {
     throw new TypeError(`cnfJwk is not a ${o.cnfJwk.alg} key`);
   }
@@ -157,9 +191,11 @@ function checkIssueOptions(o: IssueWitOptions): void {
 /**
  * Issues a WIT: header `{ alg, kid, typ: "wit+jwt" }`, claims `sub`, `cnf.jwk` (only the
  * public members and `alg`, see {@link cnfJwkOf}), `iat`, `exp`, `jti`, optional `iss` and
- * EAR digest; never `aud`.
+ * EAR digest; never `aud`. A `spiffe://` subject makes it a WIT-SVID: `cnfJwk.alg` must then
+ * be one of {@link WIT_SVID_ALGS} (so no Ed25519 key).
  *
- * @throws TypeError or RangeError for a bad identifier, key, lifetime or digest.
+ * @throws TypeError or RangeError for a bad identifier, key (or one a WIT-SVID may not
+ *   carry), `iss`, lifetime or digest.
  *
  * @example
  * ```ts
@@ -223,7 +259,18 @@ function decodeWit(token: string): { header: VerifiedWit['header']; claims: WitC
   const cnf = payload.cnf as { jwk?: Record<string, unknown> } | undefined;
   if (!cnf?.jwk || typeof cnf.jwk !== 'object') throw invalid('cnf.jwk is required');
   if (!isJwsAlg(cnf.jwk.alg)) throw invalid('cnf.jwk.alg is missing or not accepted');
+  if (payload.iss !== undefined && typeof payload.iss !== 'string')
+    throw invalid('iss not a string');
+  checkWitSvidAlgs(payload.sub as string, header.alg, cnf.jwk.alg);
   return { header: header as VerifiedWit['header'], claims: payload as unknown as WitClaims };
+}
+
+/** WIT-SVID §2.3 and §3.2: a `spiffe://` subject limits both algorithms to {@link WIT_SVID_ALGS}. */
+function checkWitSvidAlgs(sub: string, alg: string, cnfAlg: string): void {
+  if (!sub.startsWith('spiffe:')) return;
+  if (!WIT_SVID_ALGS.includes(alg)) throw invalid(`WIT-SVID alg ${alg} is not allowed`);
+  if (!WIT_SVID_ALGS.includes(cnfAlg))
+    throw invalid(`WIT-SVID cnf.jwk.alg ${cnfAlg} is not allowed`);
 }
 
 function cnfKeyOf(claims: WitClaims): KeyObject {
@@ -247,10 +294,11 @@ function checkTimes(claims: WitClaims, now: number, tolerance: number): void {
 
 /**
  * Verifies a WIT: shape (`typ` `wit+jwt`, accepted `alg`, `kid`, `sub`, `exp`, `cnf.jwk.alg`,
- * no `aud`), trust domain allowlist, issuer key from the JWKS by `kid`, signature, validity
+ * no `aud`; for a `spiffe://` subject both algorithms in {@link WIT_SVID_ALGS}), `iss` when
+ * an `issuer` is expected, trust domain allowlist, issuer key from the JWKS by `kid`, signature, validity
  * window, revocation. Returns the claims and the workload's `cnf` key.
  *
- * @throws WimseError `ERR_WIT_INVALID`, `ERR_WIT_TRUST_DOMAIN`, `ERR_WIT_UNKNOWN_KEY`,
+ * @throws WimseError `ERR_WIT_INVALID`, `ERR_WIT_ISSUER`, `ERR_WIT_TRUST_DOMAIN`, `ERR_WIT_UNKNOWN_KEY`,
  *   `ERR_WIT_SIGNATURE`, `ERR_WIT_EXPIRED`, `ERR_WIT_REVOKED` or `ERR_JWKS_UNAVAILABLE`.
  *
  * @example
@@ -263,6 +311,10 @@ export async function verifyWit(token: string, options: VerifyWitOptions): Promi
   const now = seconds(options.now);
   const { header, claims } = decodeWit(token);
   const cnfKey = cnfKeyOf(claims);
+  if (options.issuer !== undefined && claims.iss !== options.issuer) {
+    const got = claims.iss === undefined ? 'no iss' : `iss ${JSON.stringify(claims.iss)}`;
+    throw new WimseError('ERR_WIT_ISSUER', `WIT: ${got}, expected ${options.issuer}`);
+  }
   const { trustDomain } = parseWorkloadId(claims.sub);
   if (options.trustDomains && !options.trustDomains.includes(trustDomain)) {
     throw new WimseError(

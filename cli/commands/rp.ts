@@ -1,7 +1,8 @@
 /**
  * `twi rp verify --wit FILE|TOKEN --wpt FILE|TOKEN --aud URL (--jwks URL|FILE | --issuer URL
  * [--cacert FILE]) [--at ISO] [--json]`: checks a WIT + WPT pair as a relying party would; with
- * `--issuer` the keys are found by OpenID discovery from the issuer URL.
+ * `--issuer` the WIT's `iss` must equal it, and without `--jwks` the keys are found by OpenID
+ * discovery from the issuer URL.
  * `twi rp verify-cert --cert FILE --bundle URL|FILE [--allow ID]... [--at ISO] [--json]`: checks
  * an X.509 workload certificate (chain) as a mutual-TLS relying party would.
  * Exit 0 accepted, 2 rejected (the code is printed), 3 usage error or unreadable input
@@ -72,13 +73,16 @@ async function loadJwks(source: string): Promise<Jwks> {
   }
 }
 
-/** The key set of `--jwks`, or of `--issuer` (discovery, trusting `--cacert` when given). */
+/**
+ * The key set of `--jwks`, else of `--issuer` (discovery, trusting `--cacert` when given). With
+ * both, the keys come from `--jwks` and `--issuer` only pins the WIT's `iss`.
+ */
 async function keySet(opts: RpVerifyOptions): Promise<Jwks> {
-  if ((opts.jwks === undefined) === (opts.issuer === undefined)) {
-    throw new TypeError('give exactly one of --jwks and --issuer');
+  if (opts.jwks === undefined && opts.issuer === undefined) {
+    throw new TypeError('give --jwks or --issuer');
   }
-  if (opts.cacert !== undefined && opts.issuer === undefined) {
-    throw new TypeError('--cacert goes with --issuer');
+  if (opts.cacert !== undefined && (opts.issuer === undefined || opts.jwks !== undefined)) {
+    throw new TypeError('--cacert goes with --issuer (and no --jwks)');
   }
   if (opts.jwks !== undefined) return loadJwks(opts.jwks);
   const ca =
@@ -103,6 +107,7 @@ export async function rpVerify(opts: RpVerifyOptions): Promise<RpVerifyResult> {
       expectedAudience: opts.aud,
       replayCache: createMemoryReplayCache({ maxEntries: 16 }),
       ...(opts.trustDomain ? { trustDomains: opts.trustDomain } : {}),
+      ...(opts.issuer !== undefined && { issuer: opts.issuer }),
     });
     return {
       accepted: true,
@@ -188,7 +193,10 @@ export function registerRp(program: Command): void {
     .requiredOption('--wpt <file|token>', 'the WPT (compact JWT, or a file holding it)')
     .requiredOption('--aud <url>', 'this service: the audience the WPT must name')
     .option('--jwks <url|file>', "the issuer's JWKS or SPIFFE bundle (or --issuer)")
-    .option('--issuer <url>', 'find the keys by OpenID discovery from this issuer URL')
+    .option(
+      '--issuer <url>',
+      "the WIT's required iss; without --jwks, the keys are found by OpenID discovery from it",
+    )
     .option(
       '--cacert <file>',
       'with --issuer: CA certificates (PEM) to trust instead of the system ones',

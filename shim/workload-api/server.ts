@@ -91,11 +91,28 @@ function authoritiesDer(bundle: WatchedBundle | undefined): Buffer {
   return bundle ? Buffer.concat(x509AuthoritiesOf(bundle).map(derOfPem)) : Buffer.alloc(0);
 }
 
+/** Public members of each key type (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2). */
+const KEY_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  EC: ['kty', 'crv', 'x', 'y'],
+  RSA: ['kty', 'n', 'e'],
+  OKP: ['kty', 'crv', 'x'],
+};
+
+/**
+ * A signing key as a JWT bundle entry (JWT-SVID §6.1, Trust Domain and Bundle §4.2): the key's
+ * public members, `kid`, `use: "jwt-svid"`; no `alg` or other member a JWKS source may carry.
+ */
+function jwtSvidEntry(k: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const m of KEY_MEMBERS[String(k.kty)] ?? Object.keys(k)) out[m] = k[m];
+  return { ...out, kid: k.kid, use: 'jwt-svid' };
+}
+
 /** The keys of the bundle that sign WITs (the JWT-SVIDs the shim serves), as a JWT bundle. */
 function jwtBundleJson(bundle: WatchedBundle): Buffer {
   const keys = bundle.keys
     .filter((k) => k.use === undefined || ['sig', 'wit-svid', 'jwt-svid'].includes(String(k.use)))
-    .map((k) => ({ ...k, use: 'jwt-svid' }));
+    .map(jwtSvidEntry);
   return Buffer.from(JSON.stringify({ keys }));
 }
 

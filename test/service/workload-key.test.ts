@@ -1,7 +1,8 @@
 /**
  * Workload key hygiene (issue 12, item 6): any public JWK the standard exporters produce
  * attests, `alg` is inferred when absent and must fit when present, private JWKs are refused
- * with ERR_KEY_INVALID, and `cnf.jwk` carries only the public members and `alg`.
+ * with ERR_KEY_INVALID, and `cnf.jwk` carries only the public members and `alg`; an Ed25519
+ * key is refused for a SPIFFE ID with ERR_KEY_NOT_ALLOWED.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,12 +87,12 @@ describe('workload key over HTTP', { timeout: 120_000 }, () => {
     }
   });
 
-  test('an Ed25519 JWK without alg attests as EdDSA', async () => {
+  test('an Ed25519 JWK is refused for a SPIFFE ID (WIT-SVID §3.2) with ERR_KEY_NOT_ALLOWED', async () => {
+    // Ed25519 for a wimse:// identifier is in test/service/spiffe-conformance.test.ts.
     const pub = exported(newKeyPair('ed25519').publicKey);
     const a = await attestKey(run, site, pub);
-    assert.equal(a.status, 200, JSON.stringify(a.body));
-    const cnf = (a.wit!.cnf as { jwk: Record<string, unknown> }).jwk;
-    assert.deepEqual(cnf, { kty: 'OKP', crv: 'Ed25519', x: pub.x, alg: 'EdDSA' });
+    assert.equal(a.status, 400, JSON.stringify(a.body));
+    assert.equal(a.body.code, 'ERR_KEY_NOT_ALLOWED');
   });
 
   test('a private JWK is refused with ERR_KEY_INVALID, and its nonce is not spent', async () => {

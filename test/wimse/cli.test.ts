@@ -53,6 +53,11 @@ test('twi rp verify accepts a good pair, rejects another audience, refuses bad i
     assert.equal(domain.status, 2);
     assert.equal((JSON.parse(domain.stdout) as { code: string }).code, 'ERR_WIT_TRUST_DOMAIN');
 
+    // This WIT has no iss: naming the issuer makes it required.
+    const iss = runCli([...args, '--aud', AUD, '--issuer', 'https://verifier.example', '--json']);
+    assert.equal(iss.status, 2);
+    assert.equal((JSON.parse(iss.stdout) as { code: string }).code, 'ERR_WIT_ISSUER');
+
     const unreadable = runCli([
       ...args.slice(0, 6),
       '--jwks',
