@@ -21,6 +21,7 @@ import { generateLogKey, logKeyFromPem, type LogKey } from '../provenance/tree-h
 import { linkIssuance, supplyChainLeaf, type IssuanceFacts } from '../provenance/linker.js';
 import { ProvenanceError } from '../provenance/errors.js';
 import type { BuilderKey } from '../provenance/dsse.js';
+import type { SigstoreTrust } from '../provenance/sigstore.js';
 import { StoreDuplicateError } from './store/errors.js';
 import type { CredentialRecord } from '../provenance/ledger-record.js';
 import type { Store } from './store/types.js';
@@ -32,6 +33,8 @@ export interface ProvenanceOptions {
   readonly builders?: readonly BuilderKey[];
   /** Keys signed CoRIMs must verify with. */
   readonly corimKeys?: readonly CorimKey[];
+  /** Trusted root and builder identities for Sigstore bundles. */
+  readonly sigstore?: SigstoreTrust;
   /**
    * Called right after the issuance commit, before the response is sent. For crash tests
    * (a test kills the process here); leave unset otherwise.
@@ -100,6 +103,7 @@ export async function createProvenanceService(
   const trust: RecordTrust = {
     builders: options.builders ?? [],
     corimKeys: options.corimKeys ?? [],
+    ...(options.sigstore && { sigstore: options.sigstore }),
   };
   const service: ProvenanceService = {
     trust,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { loadCorimKeys } from '../../endorsements/corim/load.js';
-import { parseBuilderKeys } from '../../provenance/builder-config.js';
+import { builderTrust } from '../../provenance/builder-config.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
 import { loadPolicy } from '../../verifier/policy/loader.js';
 import { createService } from '../../service/service.js';
@@ -24,6 +24,8 @@ import { readInputFile } from '../io.js';
 
 /** A PEM file named on the command line, through the CLI's bounded reader (one-line errors). */
 const readText = (path: string): string => Buffer.from(readInputFile(path)).toString('utf8');
+const readJson = (path: string | undefined): unknown =>
+  path === undefined ? undefined : JSON.parse(readFileSync(path, 'utf8'));
 import type { ServiceCaOptions } from '../../service/ca-keys.js';
 import {
   addLimitOptions,
@@ -45,6 +47,7 @@ interface ServeCliOptions extends ServeLimitFlags {
   issuer?: string;
   adminTokenFile?: string;
   builderKeys?: string;
+  sigstoreTrustedRoot?: string;
   corimKey?: string[];
   bundleRefreshHint?: string;
   syncInterval?: string;
@@ -172,9 +175,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
       ca: caFromFlags(o),
       ...(adminToken !== undefined && { adminToken }),
       provenance: {
-        builders: o.builderKeys
-          ? parseBuilderKeys(JSON.parse(readFileSync(o.builderKeys, 'utf8')))
-          : [],
+        ...builderTrust(readJson(o.builderKeys), readJson(o.sigstoreTrustedRoot)),
         corimKeys: loadCorimKeys(o.corimKey ?? []),
       },
       ...(o.bundleRefreshHint !== undefined && {
@@ -234,6 +235,7 @@ export function registerServe(program: Command): void {
       '--builder-keys <file>',
       'JSON array of builder keys DSSE provenance must be signed with',
     )
+    .option('--sigstore-trusted-root <file>', 'Sigstore trusted_root.json for Sigstore bundles')
     .option('--corim-key <file...>', 'keys signed CoRIM supply-chain records must verify with')
     .option('--bundle-refresh-hint <s>', 'spiffe_refresh_hint of the bundle, seconds (default 300)')
     .option(
