@@ -2,8 +2,9 @@
  * Sigstore bundles against real public data (`test/fixtures/sigstore/`, see its README): the
  * npm provenance bundles of sigstore-js 1.3.0 (Statement v0.1, SLSA provenance v0.2) and
  * 2.0.0 (Statement v1, SLSA provenance v1), signed keylessly by the GitHub Actions release
- * workflow, verify offline against the public-good trusted root at their signing time and
- * yield the builder, source repository and commit; the identity policy (exact SAN or
+ * workflow, and a v0.3 bundle (GitHub artifact attestation statement, Rekor inclusion proof
+ * with checkpoint) from the Sigstore conformance suite, verify offline against the public-good
+ * trusted root at their signing time and yield the builder, source repository and commit; the identity policy (exact SAN or
  * full-match pattern, and OIDC issuer) and the builder ids are enforced; tampered bundles
  * (payload, signature, certificate swapped, log entry, no log entry) and other bundle kinds
  * are refused with stable codes; the builder configuration file reads Sigstore identities.
@@ -98,6 +99,41 @@ describe('Sigstore bundles (real npm provenance)', () => {
     assert.equal(r.sourceRepository, 'https://github.com/sigstore/sigstore-js');
     assert.equal(r.sourceCommit, 'f0b49a04e5a62250e0f60fb128004a73110fe311');
     assert.equal(r.subjects[0]!.name, 'pkg:npm/sigstore@2.0.0');
+  });
+
+  test('v0.3 bundle (single certificate, inclusion proof), GitHub artifact attestation statement', () => {
+    const beacon =
+      'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+    const builder =
+      'https://github.com/loosebazooka/aa-test/.github/workflows/provenance.yaml@refs/heads/main';
+    const bundle = fixture('bundle-v03-provenance.json');
+    assert.equal(bundle.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+    const r = accept(bundle, trustWith([identity({ issuer: ISSUER, subject: beacon }, [builder])]));
+    assert.equal(r.builderId, builder);
+    assert.equal(r.buildType, 'https://actions.github.io/buildtypes/workflow/v1');
+    assert.equal(r.sourceRepository, 'https://github.com/loosebazooka/aa-test');
+    assert.equal(r.sourceCommit, 'ebff8dfbd609b7b22237c7719ce07f2dc7934f5f');
+    assert.deepEqual(r.subjects, [
+      {
+        name: 'a.txt',
+        digests: [
+          {
+            alg: 'sha256',
+            value: 'a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf',
+          },
+        ],
+      },
+    ]);
+    const proofless = clone(bundle) as Json;
+    proofless.verificationMaterial.tlogEntries[0].inclusionProof.hashes[0] =
+      Buffer.alloc(32).toString('base64');
+    assert.equal(
+      codeOf(() =>
+        accept(proofless, trustWith([identity({ issuer: ISSUER, subject: beacon }, [builder])])),
+      ),
+      'ERR_PROVENANCE_TLOG',
+      'a changed inclusion-proof hash',
+    );
   });
 
   test('identity policy: exact SAN, anchored pattern, issuer; builder ids of the identity', () => {

@@ -7,12 +7,18 @@
  * evidence. Each tampered or foreign bundle is refused with its code and a 4xx, and the log
  * does not grow.
  *
- * Linking: the linker matches a measurement of 64 bytes to an in-toto subject's `sha512`
- * digest (`docs/provenance.md` "Matching convention"). The bundles' subjects are the npm
- * tarballs' sha512 digests, so the simulated enclave's application measurement (PCR2) is set
- * to that digest — an enclave whose measured application is exactly the attested artefact.
- * The WIT's `jti` then resolves to a log leaf naming the bundle's builder, repository and
- * commit, matched on `nitro.pcr2`, and the commit query finds the credential.
+ * A v0.3 bundle from the Sigstore conformance suite (GitHub artifact attestation statement
+ * whose subject is a file's sha256) links to a simulated SEV-SNP guest whose HOST_DATA is that
+ * digest.
+ *
+ * Linking: the linker matches a measurement of n bytes to an in-toto subject digest of the
+ * algorithm with that output size (`docs/provenance.md` "Matching convention"). The npm
+ * bundles' subjects are the tarballs' sha512 digests, so the simulated enclave's application
+ * measurement (PCR2, 64 bytes) is set to that digest — an enclave whose measured application
+ * is exactly the attested artefact; the v0.3 bundle's subject is a sha256, so the SEV-SNP
+ * guest's 32-byte HOST_DATA (the host-provided configuration digest) carries it. The WIT's
+ * `jti` then resolves to a log leaf naming the bundle's builder, repository and commit,
+ * matched on `nitro.pcr2` (or `sev-snp.host_data`), and the commit query finds the credential.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +38,10 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const TOKEN = 'sigstore-admin-token-0123456789';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const WORKFLOW = 'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml';
+const BEACON =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const AA_TEST =
+  'https://github.com/loosebazooka/aa-test/.github/workflows/provenance.yaml@refs/heads/main';
 const V01 = fixture('bundle-provenance.json');
 const V1 = fixture('bundle-provenance-v1.json');
 const subjectOf = (bundle: Json): string => {
@@ -59,14 +69,19 @@ describe('Sigstore bundles end to end (real npm provenance, simulated Nitro)', (
     });
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
   };
-  async function attest(pcr2: string, supplyChain?: unknown[]) {
+  async function attest(pcr2: string, supplyChain?: unknown[], hostData?: string) {
     const key = workloadKey();
     const { nonce } = (await (
       await fetch(service.base + '/v1/challenge', { method: 'POST' })
     ).json()) as { nonce: string };
-    const evidence = evidenceCmw(service.pki, 'nitro', nonce, key, {
-      pcrs: { 2: new Uint8Array(Buffer.from(pcr2, 'hex')) },
-    });
+    const evidence =
+      hostData === undefined
+        ? evidenceCmw(service.pki, 'nitro', nonce, key, {
+            pcrs: { 2: new Uint8Array(Buffer.from(pcr2, 'hex')) },
+          })
+        : evidenceCmw(service.pki, 'sev-snp', nonce, key, {
+            hostData: new Uint8Array(Buffer.from(hostData, 'hex')),
+          });
     return post(
       '/v1/attest',
       { nonce, evidence, key: key.jwk, ...(supplyChain && { supply_chain: supplyChain }) },
@@ -92,6 +107,7 @@ describe('Sigstore bundles end to end (real npm provenance, simulated Nitro)', (
               'https://github.com/actions/runner/github-hosted',
             ],
           ),
+          sigstoreIdentity({ issuer: ISSUER, subject: BEACON }, [AA_TEST]),
         ]),
       },
     });
@@ -179,5 +195,33 @@ describe('Sigstore bundles end to end (real npm provenance, simulated Nitro)', (
     );
     assert.equal(record.provenance[0]!.source_commit, 'f0b49a04e5a62250e0f60fb128004a73110fe311');
     assert.deepEqual(record.provenance[0]!.matched, ['nitro.pcr2']);
+  });
+
+  test('a v0.3 bundle (GitHub artifact attestation) links to the SEV-SNP guest whose HOST_DATA is its subject', async () => {
+    const bundle = fixture('bundle-v03-provenance.json');
+    const added = await post('/v1/admin/provenance', bundle);
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.deepEqual(added.body.signers, [BEACON]);
+    const sha256 = 'a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf';
+    const r = await attest('', undefined, sha256);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const jti = jtiOf(r.body.wit);
+    const record = (await get(`/v1/provenance/${jti}`)).body.record as {
+      provenance: Record<string, unknown>[];
+    };
+    assert.equal(record.provenance.length, 1, JSON.stringify(record));
+    assert.equal(record.provenance[0]!.builder_id, AA_TEST);
+    assert.equal(
+      record.provenance[0]!.source_repository,
+      'https://github.com/loosebazooka/aa-test',
+    );
+    assert.deepEqual(record.provenance[0]!.matched, ['sev-snp.host_data']);
+    const found = await get(
+      `/v1/provenance?record=${encodeURIComponent(String(added.body.digest))}`,
+    );
+    assert.deepEqual(
+      (found.body.credentials as { jti: string }[]).map((c) => c.jti),
+      [jti],
+    );
   });
 });
