@@ -1,7 +1,8 @@
 /**
- * The service side of the provenance linker: the trusted builder and CoRIM keys, the log
- * key (kept in the store, shared by every instance), accepting records (admin API or the
- * attester's `supply_chain`), and the issuance commit that writes the credential, its log
+ * The service side of the provenance linker: the trusted builder and CoRIM keys and the
+ * Sigstore trust (trusted root and builder identities), the log key (kept in the store,
+ * shared by every instance), accepting records (admin API or the attester's
+ * `supply_chain`), and the issuance commit that writes the credential, its log
  * leaf and its index entries in one transaction before the WIT is returned.
  *
  * @internal
