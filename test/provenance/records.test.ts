@@ -122,6 +122,19 @@ describe('DSSE', () => {
     assert.equal(dsse(p1363).sourceCommit, COMMIT);
   });
 
+  test('an r‖s signature whose first byte is 0x30 (as DER starts) still verifies', () => {
+    const env = slsa([{ key: p384.privateKey }]);
+    const data = pae(IN_TOTO_MEDIA_TYPE, Buffer.from(env.payload, 'base64'));
+    let raw = Buffer.alloc(0);
+    // About one signature in 256 begins with 0x30; ECDSA signatures are randomised.
+    for (let i = 0; i < 10_000 && raw[0] !== 0x30; i++) {
+      raw = sign('sha384', data, { key: p384.privateKey, dsaEncoding: 'ieee-p1363' });
+    }
+    assert.equal(raw[0], 0x30);
+    const env1363 = { ...env, signatures: [{ keyid: '', sig: raw.toString('base64') }] };
+    assert.equal(dsse(env1363).sourceCommit, COMMIT);
+  });
+
   test('keyid narrows the keys tried; an unknown keyid verifies with none', () => {
     const named = trust({ builders: [builderKey(p256.publicKey, [BUILDER], 'ci-p256')] });
     const signedAs = (keyid: string) => slsa([{ key: p256.privateKey, keyid }]);
