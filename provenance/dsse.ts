@@ -110,8 +110,12 @@ function signatureVerifies(key: KeyObject, data: Uint8Array, sig: Uint8Array): b
   const { hash, size } = keyAlgorithm(key);
   try {
     if (hash === null) return verify(null, data, key, sig);
-    const encoding = sig.length === size && sig[0] !== 0x30 ? 'ieee-p1363' : 'der';
-    return verify(hash, data, { key, dsaEncoding: encoding }, sig);
+    // An r ‖ s signature may begin with 0x30 like DER does: the length decides, and a
+    // signature of exactly that length that is not r ‖ s is tried as DER.
+    if (sig.length === size && verify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, sig)) {
+      return true;
+    }
+    return verify(hash, data, { key, dsaEncoding: 'der' }, sig);
   } catch {
     return false;
   }

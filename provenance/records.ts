@@ -5,7 +5,8 @@
  * COSE-signed CoRIM. Every refusal is a {@link ProvenanceError} with its own code.
  *
  * A record is named by its digest: `sha256:<hex>` of the DSSE payload (the Statement bytes,
- * so re-signing the same Statement is a duplicate) or of the CoRIM bytes.
+ * so re-signing the same Statement, or sending it in a Sigstore bundle, is a duplicate) or of
+ * the CoRIM bytes.
  *
  * @internal
  * @module
@@ -17,13 +18,16 @@ import { decodeCorim } from '../endorsements/corim/decode-corim.js';
 import type { CorimKey } from '../endorsements/corim/cose.js';
 import { sha256Hex } from '../common/bytes.js';
 import { canonicalJson } from '../common/canonical-json.js';
-import { parseEnvelope, verifyEnvelope, type BuilderKey } from './dsse.js';
+import { DSSE_LIMITS, parseEnvelope, verifyEnvelope, type BuilderKey } from './dsse.js';
+import { isSigstoreBundle, verifySigstoreBundle, type SigstoreTrust } from './sigstore.js';
 import { ProvenanceError, type ProvenanceCode } from './errors.js';
 import { algOfHex, digestKey, referenceValuesOf, type ReferenceValue } from './measurements.js';
 import {
   parseStatement,
   readSlsa,
+  readSlsaV02,
   sbomFormat,
+  SLSA_PROVENANCE_V02,
   SLSA_PROVENANCE_V1,
   type Subject,
 } from './statement.js';
@@ -37,9 +41,14 @@ export interface RecordTrust {
   readonly builders: readonly BuilderKey[];
   /** Keys signed CoRIMs must verify with. */
   readonly corimKeys: readonly CorimKey[];
+  /** Trust root and builder identities for Sigstore bundles (none: bundles are refused). */
+  readonly sigstore?: SigstoreTrust;
 }
 
-/** A record as submitted. */
+/**
+ * A record as submitted. A `dsse` input whose JSON is a Sigstore bundle (its `mediaType` is
+ * `application/vnd.dev.sigstore.bundle…`) is checked as one.
+ */
 export type RecordInput =
   | { readonly kind: 'dsse'; readonly envelope: unknown }
   | { readonly kind: 'corim'; readonly bytes: Uint8Array };
@@ -51,8 +60,13 @@ export interface SupplyChainRecord {
   readonly kind: 'slsa-provenance' | 'sbom' | 'corim';
   /** The in-toto predicate type (DSSE records). */
   readonly predicateType?: string;
-  /** keyids of the builder keys that verified (DSSE) or `cose` (CoRIM). */
+  /**
+   * keyids of the builder keys that verified (DSSE), the certificate's subject alternative
+   * name (Sigstore bundle) or `cose` (CoRIM).
+   */
   readonly signers: readonly string[];
+  /** The OIDC issuer of the Fulcio certificate (Sigstore bundles). */
+  readonly signerIssuer?: string;
   readonly builderId?: string;
   readonly buildType?: string;
   readonly sourceRepository?: string;
@@ -75,37 +89,79 @@ export interface RecordKey {
 
 const sha256 = (b: Uint8Array): string => 'sha256:' + sha256Hex(b);
 
-function acceptDsse(envelope: unknown, trust: RecordTrust): SupplyChainRecord {
-  const text = canonicalJsonSafe(envelope);
+/** Who signed a verified envelope, and the builder ids they may speak for. */
+interface VerifiedSigners {
+  readonly signers: readonly string[];
+  readonly builderIds: ReadonlySet<string>;
+  readonly issuer?: string;
+}
+
+function acceptJson(json: unknown, trust: RecordTrust): SupplyChainRecord {
+  const text = canonicalJsonSafe(json);
   if (Buffer.byteLength(text) > MAX_RECORD_BYTES) {
-    throw new ProvenanceError(
-      'ERR_PROVENANCE_OVERSIZED',
-      `envelope over ${MAX_RECORD_BYTES} bytes`,
-    );
+    throw new ProvenanceError('ERR_PROVENANCE_OVERSIZED', `record over ${MAX_RECORD_BYTES} bytes`);
   }
-  const env = parseEnvelope(envelope);
-  if (env.payloadType !== IN_TOTO_MEDIA_TYPE) {
+  const raw = Buffer.from(text).toString('base64');
+  if (isSigstoreBundle(json)) {
+    const v = verifySigstoreBundle(json, trust.sigstore);
+    if (v.payload.length > DSSE_LIMITS.maxPayloadBytes) {
+      throw new ProvenanceError('ERR_PROVENANCE_OVERSIZED', 'payload is too large');
+    }
+    const signed: VerifiedSigners = {
+      signers: [v.subject],
+      builderIds: new Set(v.identities.flatMap((id) => id.builderIds)),
+      issuer: v.issuer,
+    };
+    return acceptStatement(v.payloadType, v.payload, signed, raw);
+  }
+  const env = parseEnvelope(json);
+  checkPayloadType(env.payloadType);
+  const keys = verifyEnvelope(env, trust.builders);
+  const signed: VerifiedSigners = {
+    signers: keys.map((k) => k.keyid),
+    builderIds: new Set(keys.flatMap((k) => k.builderIds)),
+  };
+  return acceptStatement(env.payloadType, env.payload, signed, raw);
+}
+
+function checkPayloadType(payloadType: string): void {
+  if (payloadType !== IN_TOTO_MEDIA_TYPE) {
     throw new ProvenanceError(
       'ERR_PROVENANCE_UNSUPPORTED',
-      `payloadType ${JSON.stringify(env.payloadType)} is not ${IN_TOTO_MEDIA_TYPE}`,
+      `payloadType ${JSON.stringify(payloadType)} is not ${IN_TOTO_MEDIA_TYPE}`,
     );
   }
-  const keys = verifyEnvelope(env, trust.builders);
-  const statement = parseStatement(env.payload);
+}
+
+function acceptStatement(
+  payloadType: string,
+  payload: Uint8Array,
+  signed: VerifiedSigners,
+  raw: string,
+): SupplyChainRecord {
+  checkPayloadType(payloadType);
+  const statement = parseStatement(payload);
   const base = {
-    digest: sha256(env.payload),
+    digest: sha256(payload),
     predicateType: statement.predicateType,
-    signers: keys.map((k) => k.keyid),
+    signers: [...signed.signers],
+    ...(signed.issuer !== undefined && { signerIssuer: signed.issuer }),
     subjects: statement.subjects,
     references: [],
-    raw: Buffer.from(text).toString('base64'),
+    raw,
   };
-  if (statement.predicateType === SLSA_PROVENANCE_V1) {
-    const slsa = readSlsa(statement.predicate);
-    if (!keys.some((k) => k.builderIds.includes(slsa.builderId))) {
+  const reader =
+    statement.predicateType === SLSA_PROVENANCE_V1
+      ? readSlsa
+      : statement.predicateType === SLSA_PROVENANCE_V02
+        ? readSlsaV02
+        : undefined;
+  if (reader) {
+    const slsa = reader(statement.predicate);
+    if (!signed.builderIds.has(slsa.builderId)) {
       throw new ProvenanceError(
         'ERR_PROVENANCE_UNKNOWN_BUILDER',
-        `builder ${JSON.stringify(slsa.builderId)} is not configured for the signing key`,
+        `builder ${JSON.stringify(slsa.builderId)} is not configured for the signer`,
       );
     }
     return { ...base, kind: 'slsa-provenance', ...slsa };
@@ -114,7 +170,7 @@ function acceptDsse(envelope: unknown, trust: RecordTrust): SupplyChainRecord {
   if (format) return { ...base, kind: 'sbom', sbomFormat: format };
   throw new ProvenanceError(
     'ERR_PROVENANCE_UNSUPPORTED',
-    `predicateType ${JSON.stringify(statement.predicateType)} is not SLSA provenance v1 or an SBOM`,
+    `predicateType ${JSON.stringify(statement.predicateType)} is not SLSA provenance v1 / v0.2 or an SBOM`,
   );
 }
 
@@ -122,7 +178,7 @@ function canonicalJsonSafe(v: unknown): string {
   try {
     return canonicalJson(v);
   } catch (err) {
-    throw new ProvenanceError('ERR_PROVENANCE_MALFORMED', 'the envelope is not plain JSON', {
+    throw new ProvenanceError('ERR_PROVENANCE_MALFORMED', 'the record is not plain JSON', {
       cause: err,
     });
   }
@@ -180,7 +236,7 @@ function acceptCorim(bytes: Uint8Array, trust: RecordTrust, now: Date): SupplyCh
  */
 export function acceptRecord(input: RecordInput, trust: RecordTrust, now: Date): SupplyChainRecord {
   return input.kind === 'dsse'
-    ? acceptDsse(input.envelope, trust)
+    ? acceptJson(input.envelope, trust)
     : acceptCorim(input.bytes, trust, now);
 }
 
@@ -214,6 +270,7 @@ export function recordSummary(r: SupplyChainRecord): Record<string, unknown> {
     ...(r.sourceRepository && { source_repository: r.sourceRepository }),
     ...(r.sourceCommit && { source_commit: r.sourceCommit }),
     ...(r.sbomFormat && { sbom_format: r.sbomFormat }),
+    ...(r.signerIssuer && { signer_issuer: r.signerIssuer }),
     ...(r.corimId && { corim_id: r.corimId }),
     signers: [...r.signers],
   };

@@ -1,7 +1,8 @@
 /**
- * The service side of the provenance linker: the trusted builder and CoRIM keys, the log
- * key (kept in the store, shared by every instance), accepting records (admin API or the
- * attester's `supply_chain`), and the issuance commit that writes the credential, its log
+ * The service side of the provenance linker: the trusted builder and CoRIM keys and the
+ * Sigstore trust (trusted root and builder identities), the log key (kept in the store,
+ * shared by every instance), accepting records (admin API or the attester's
+ * `supply_chain`), and the issuance commit that writes the credential, its log
  * leaf and its index entries in one transaction before the WIT is returned.
  *
  * @internal
@@ -21,6 +22,7 @@ import { generateLogKey, logKeyFromPem, type LogKey } from '../provenance/tree-h
 import { linkIssuance, supplyChainLeaf, type IssuanceFacts } from '../provenance/linker.js';
 import { ProvenanceError } from '../provenance/errors.js';
 import type { BuilderKey } from '../provenance/dsse.js';
+import type { SigstoreTrust } from '../provenance/sigstore.js';
 import { StoreDuplicateError } from './store/errors.js';
 import type { CredentialRecord } from '../provenance/ledger-record.js';
 import type { Store } from './store/types.js';
@@ -32,6 +34,8 @@ export interface ProvenanceOptions {
   readonly builders?: readonly BuilderKey[];
   /** Keys signed CoRIMs must verify with. */
   readonly corimKeys?: readonly CorimKey[];
+  /** Trusted root and builder identities for Sigstore bundles. */
+  readonly sigstore?: SigstoreTrust;
   /**
    * Origin line and key name of the log's C2SP checkpoints (a schema-less URL, no spaces or
    * `+`); unset: the issuer's host and path then `/twi/provenance`.
@@ -110,6 +114,7 @@ export async function createProvenanceService(
   const trust: RecordTrust = {
     builders: options.builders ?? [],
     corimKeys: options.corimKeys ?? [],
+    ...(options.sigstore && { sigstore: options.sigstore }),
   };
   const service: ProvenanceService = {
     trust,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { loadCorimKeys } from '../../endorsements/corim/load.js';
-import { parseBuilderKeys } from '../../provenance/builder-config.js';
+import { builderTrust } from '../../provenance/builder-config.js';
 import { createEndorsementStack } from '../../endorsements/stack.js';
 import { loadPolicy } from '../../verifier/policy/loader.js';
 import { createService } from '../../service/service.js';
@@ -27,6 +27,8 @@ import { readInputFile } from '../io.js';
 
 /** A PEM file named on the command line, through the CLI's bounded reader (one-line errors). */
 const readText = (path: string): string => Buffer.from(readInputFile(path)).toString('utf8');
+const readJson = (path: string | undefined): unknown =>
+  path === undefined ? undefined : JSON.parse(readFileSync(path, 'utf8'));
 import type { ServiceCaOptions } from '../../service/ca-keys.js';
 import {
   addLimitOptions,
@@ -50,6 +52,7 @@ interface ServeCliOptions extends ServeLimitFlags {
   builderKeys?: string;
   logOrigin?: string;
   logOid?: string;
+  sigstoreTrustedRoot?: string;
   corimKey?: string[];
   bundleRefreshHint?: string;
   syncInterval?: string;
@@ -226,9 +229,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
         earProfile: earProfileOption(o.earProfile, '--ear-profile'),
       }),
       provenance: {
-        builders: o.builderKeys
-          ? parseBuilderKeys(JSON.parse(readFileSync(o.builderKeys, 'utf8')))
-          : [],
+        ...builderTrust(readJson(o.builderKeys), readJson(o.sigstoreTrustedRoot)),
         corimKeys: loadCorimKeys(o.corimKey ?? []),
         ...(o.logOrigin !== undefined && { checkpointOrigin: o.logOrigin }),
         ...(o.logOid !== undefined && { logOid: o.logOid }),
@@ -293,6 +294,7 @@ export function registerServe(program: Command): void {
       '--builder-keys <file>',
       'JSON array of builder keys DSSE provenance must be signed with',
     )
+    .option('--sigstore-trusted-root <file>', 'Sigstore trusted_root.json for Sigstore bundles')
     .option('--corim-key <file...>', 'keys signed CoRIM supply-chain records must verify with')
     .option(
       '--log-origin <name>',

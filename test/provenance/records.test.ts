@@ -1,7 +1,9 @@
 /**
  * Supply-chain records: the DSSE spec's test vector, builder keys of every accepted type,
- * keyid matching, SLSA provenance v1 / SBOM / signed CoRIM extraction, and one refusal per
- * bad input, each with its code.
+ * keyid matching, SLSA provenance v1 / SBOM / signed CoRIM extraction, in-toto Statement v0.1
+ * with SLSA provenance v0.2 (builder, configSource / materials as the source), digest sets
+ * whose unknown algorithms (`gitCommit`, `sha1`, `md5`…) are ignored beside an accepted one,
+ * and one refusal per bad input, each with its code.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,6 +122,19 @@ describe('DSSE', () => {
     assert.equal(dsse(p1363).sourceCommit, COMMIT);
   });
 
+  test('an r‖s signature whose first byte is 0x30 (as DER starts) still verifies', () => {
+    const env = slsa([{ key: p384.privateKey }]);
+    const data = pae(IN_TOTO_MEDIA_TYPE, Buffer.from(env.payload, 'base64'));
+    let raw = Buffer.alloc(0);
+    // About one signature in 256 begins with 0x30; ECDSA signatures are randomised.
+    for (let i = 0; i < 10_000 && raw[0] !== 0x30; i++) {
+      raw = sign('sha384', data, { key: p384.privateKey, dsaEncoding: 'ieee-p1363' });
+    }
+    assert.equal(raw[0], 0x30);
+    const env1363 = { ...env, signatures: [{ keyid: '', sig: raw.toString('base64') }] };
+    assert.equal(dsse(env1363).sourceCommit, COMMIT);
+  });
+
   test('keyid narrows the keys tried; an unknown keyid verifies with none', () => {
     const named = trust({ builders: [builderKey(p256.publicKey, [BUILDER], 'ci-p256')] });
     const signedAs = (keyid: string) => slsa([{ key: p256.privateKey, keyid }]);
@@ -137,6 +152,88 @@ describe('DSSE', () => {
     assert.equal(
       codeOf(() => builderKey(newKeyPair('rsa', { modulusLength: 1024 }).publicKey, [])),
       'TypeError: builder keys must be ECDSA P-256, ECDSA P-384 or Ed25519',
+    );
+  });
+});
+
+describe('in-toto v0.1, SLSA v0.2 and digest sets', () => {
+  const signed = (statement: Record<string, unknown>) =>
+    signStatement(statement, [{ key: p256.privateKey }]);
+  const v1 = slsaStatement({
+    subjects: [{ name: 'td-image', digest: { sha384: MRTD } }],
+    builderId: BUILDER,
+    repository: REPO,
+    commit: COMMIT,
+  });
+  const v02 = (predicate: Record<string, unknown>, subject: unknown = v1.subject) => ({
+    _type: 'https://in-toto.io/Statement/v0.1',
+    subject,
+    predicateType: 'https://slsa.dev/provenance/v0.2',
+    predicate: { builder: { id: BUILDER }, buildType: 'https://ci.example/v0', ...predicate },
+  });
+  const OTHER = 'd'.repeat(40);
+
+  test('Statement v0.1 with a SLSA v1 predicate reads like v1', () => {
+    const r = dsse(signed({ ...v1, _type: 'https://in-toto.io/Statement/v0.1' }));
+    assert.equal(r.sourceCommit, COMMIT);
+    assert.equal(r.builderId, BUILDER);
+  });
+
+  test('SLSA v0.2: builder.id, buildType, configSource first, then materials (gitCommit or sha1)', () => {
+    const config = {
+      uri: `git+${REPO}@refs/heads/main`,
+      digest: { sha1: COMMIT },
+      entryPoint: '.github/workflows/build.yml',
+    };
+    const materials = [
+      { uri: 'pkg:npm/left-pad@1.3.0', digest: { sha512: 'e'.repeat(128) } },
+      { uri: 'git+https://github.com/acme/other@v1', digest: { gitCommit: OTHER, md5: 'x' } },
+    ];
+    const r = dsse(signed(v02({ invocation: { configSource: config }, materials })));
+    assert.equal(r.kind, 'slsa-provenance');
+    assert.equal(r.predicateType, 'https://slsa.dev/provenance/v0.2');
+    assert.equal(r.buildType, 'https://ci.example/v0');
+    assert.equal(r.sourceRepository, REPO);
+    assert.equal(r.sourceCommit, COMMIT);
+    const fromMaterials = dsse(signed(v02({ materials })));
+    assert.equal(fromMaterials.sourceRepository, 'https://github.com/acme/other');
+    assert.equal(fromMaterials.sourceCommit, OTHER);
+    const none = dsse(signed(v02({})));
+    assert.equal(none.sourceCommit, undefined);
+    assert.equal(
+      codeOf(() => dsse(signed(v02({ builder: { id: 'https://evil.example/ci' } })))),
+      'ERR_PROVENANCE_UNKNOWN_BUILDER',
+    );
+  });
+
+  test('unknown digest algorithms beside an accepted one are ignored, in subjects and materials', () => {
+    const subject: { name: string; digest: Record<string, unknown> }[] = [
+      { name: 'image', digest: { sha384: MRTD, gitCommit: COMMIT, sha1: 'ab'.repeat(20) } },
+      { name: 'source', digest: { gitCommit: COMMIT } },
+      { name: 'odd', digest: { constructor: 'x', md5: 42, sha256: 'c'.repeat(64) } },
+    ];
+    const r = dsse(signed({ ...v1, subject }));
+    assert.deepEqual(r.subjects, [
+      { name: 'image', digests: [{ alg: 'sha384', value: MRTD }] },
+      { name: 'odd', digests: [{ alg: 'sha256', value: 'c'.repeat(64) }] },
+    ]);
+    assert.deepEqual(
+      recordKeys(r).map((k) => k.key),
+      [`sha384:${MRTD}`, `sha256:${'c'.repeat(64)}`],
+    );
+    const v02r = dsse(
+      signed(
+        v02({ materials: [{ uri: 'https://x.example/a', digest: { md5: 'ab', blake2b: 1 } }] }, [
+          { name: 'a', digest: { sha512: 'f'.repeat(128), sha1: 'ab'.repeat(20) } },
+          { name: 'b', digest: { gitCommit: COMMIT } },
+        ]),
+      ),
+    );
+    assert.equal(v02r.subjects.length, 1);
+    assert.equal(
+      codeOf(() => dsse(signed({ ...v1, subject: [{ digest: { gitCommit: COMMIT } }] }))),
+      'ERR_PROVENANCE_DIGEST_ALGORITHM',
+      'no subject with an accepted digest',
     );
   });
 });
@@ -265,8 +362,30 @@ describe('every bad input is refused with its code', () => {
       'ERR_PROVENANCE_MALFORMED',
     ],
     [
-      'Statement v0.1',
-      signed({ ...statement, _type: 'https://in-toto.io/Statement/v0.1' }),
+      'unknown Statement version',
+      signed({ ...statement, _type: 'https://in-toto.io/Statement/v0.2' }),
+      'ERR_PROVENANCE_MALFORMED',
+    ],
+    [
+      'SLSA v0.2 without builder',
+      signed({
+        ...statement,
+        predicateType: 'https://slsa.dev/provenance/v0.2',
+        predicate: { buildType: 'b' },
+      }),
+      'ERR_PROVENANCE_MALFORMED',
+    ],
+    [
+      'SLSA v0.2 with a bad git sha1',
+      signed({
+        ...statement,
+        predicateType: 'https://slsa.dev/provenance/v0.2',
+        predicate: {
+          builder: { id: BUILDER },
+          buildType: 'b',
+          materials: [{ uri: 'git+https://h/r', digest: { sha1: 'xyz' } }],
+        },
+      }),
       'ERR_PROVENANCE_MALFORMED',
     ],
     ['no subjects', signed({ ...statement, subject: [] }), 'ERR_PROVENANCE_MALFORMED'],

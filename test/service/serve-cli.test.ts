@@ -1,10 +1,17 @@
+/**
+ * `twi serve` as a process: it listens on loopback with an SQLite store and stops on SIGTERM;
+ * `--ca-cert`/`--ca-key` issue under the operator CA; `--builder-keys` with a Sigstore identity
+ * needs `--sigstore-trusted-root`, and with it a real Sigstore bundle is accepted by the admin
+ * API.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../helpers/cli.js';
+import { projectRoot } from '../helpers/vectors.js';
 import { createRootCa } from '../../service/ca/issuer.js';
 import { toPem } from '../../service/ca/asn1.js';
 
@@ -116,6 +123,53 @@ test('twi serve --ca-cert/--ca-key issues under the operator CA and serves it at
       x509.map((k) => k.x5c),
       [[Buffer.from(ca.certificate).toString('base64')]],
     );
+  } finally {
+    child.kill('SIGKILL');
+    half.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('twi serve --builder-keys with a Sigstore identity needs --sigstore-trusted-root; a real bundle is then accepted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'twi-serve-sigstore-'));
+  const fixtures = join(projectRoot, 'test', 'fixtures', 'sigstore');
+  const builders = [
+    {
+      builder_ids: ['https://github.com/actions/runner'],
+      sigstore: {
+        issuer: 'https://token.actions.githubusercontent.com',
+        subject:
+          'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main',
+      },
+    },
+  ];
+  writeFileSync(join(dir, 'builders.json'), JSON.stringify(builders));
+  writeFileSync(join(dir, 'token'), 'serve-sigstore-token-0123456789', { mode: 0o600 });
+  const common = ['--builder-keys', join(dir, 'builders.json')];
+  const half = serve(['--data', join(dir, 'd1'), ...common]);
+  await assert.rejects(half.url, /Sigstore identities need a Sigstore trusted root/);
+  const { url, child } = serve([
+    '--data',
+    join(dir, 'data'),
+    '--admin-token-file',
+    join(dir, 'token'),
+    ...common,
+    '--sigstore-trusted-root',
+    join(fixtures, 'trusted_root.json'),
+  ]);
+  try {
+    const base = await url;
+    const r = await fetch(`${base}/v1/admin/provenance`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer serve-sigstore-token-0123456789',
+      },
+      body: readFileSync(join(fixtures, 'bundle-provenance.json')),
+    });
+    const body = (await r.json()) as Record<string, unknown>;
+    assert.equal(r.status, 201, JSON.stringify(body));
+    assert.equal(body.source_commit, 'dae8bd8eb433a4147b4655c00fe73e0f22bc0fb1');
   } finally {
     child.kill('SIGKILL');
     half.child.kill('SIGKILL');
