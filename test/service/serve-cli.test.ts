@@ -15,7 +15,7 @@ import { projectRoot } from '../helpers/vectors.js';
 import { createRootCa } from '../../service/ca/issuer.js';
 import { toPem } from '../../service/ca/asn1.js';
 
-test('twi serve (what npm start runs) listens on loopback with an SQLite store and stops on SIGTERM', async () => {
+test('twi serve (what npm run start:http runs; npm start adds --dev-tls, tls.test.ts) listens on loopback with an SQLite store and stops on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'twi-serve-'));
   const child = spawn(
     process.execPath,
