@@ -8,12 +8,8 @@
  * @internal
  * @module
  */
-import {
-  createPrivateKey,
-  generateKeyPairSync,
-  X509Certificate,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { newKeyPair } from '../common/key-pair.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -99,7 +95,7 @@ export async function issueTlsLeaf(
   const now = o.now ?? new Date();
   const validity = o.validitySeconds ?? DEV_TLS_VALIDITY_SECONDS;
   const end = new Date(Math.min(now.getTime() + validity * 1000, ca.notAfter.getTime()));
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const { privateKey, publicKey } = newKeyPair('ec', { namedCurve: 'prime256v1' });
   const spki = pkijs.PublicKeyInfo.fromBER(publicKey.export({ format: 'der', type: 'spki' }));
   const cert = new pkijs.Certificate();
   cert.version = 2;

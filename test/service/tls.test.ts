@@ -11,7 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { generateKeyPairSync, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { newKeyPair } from '../../common/key-pair.js';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
@@ -143,7 +144,7 @@ test('the development certificate: P-256, localhost names, private files, reused
     // A key that is not the certificate's (in a file left too open): made anew, 0600.
     writeFileSync(
       first.keyFile,
-      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      newKeyPair('ec', { namedCurve: 'P-256' }).privateKey.export({
         format: 'pem',
         type: 'pkcs8',
       }),
@@ -415,7 +416,7 @@ test('twi serve --dev-tls listens on https, names the CA, and twi rp verify --is
 
     // A workload attests (simulated SEV-SNP: its evidence carries no dated collateral, so
     // the service's real clock suits it) and signs a WPT with its key.
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey, publicKey } = newKeyPair('ec', { namedCurve: 'P-256' });
     const key = {
       jwk: { ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), alg: 'ES256' },
       spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })),
@@ -460,9 +461,14 @@ test('twi serve --dev-tls listens on https, names the CA, and twi rp verify --is
     const other = await rp(['--issuer', `https://localhost:${port}`, '--cacert', ca]);
     assert.equal(other.status, 3);
     assert.match(other.stderr, /^twi: ERR_DISCOVERY_ISSUER: /);
+    // With --jwks too, the keys come from --jwks (here not a key set: refused as such) and
+    // --cacert, which only serves discovery, is refused.
     const both = await rp(['--issuer', url, '--jwks', ca]);
     assert.equal(both.status, 3);
-    assert.match(both.stderr, /exactly one of --jwks and --issuer/);
+    assert.match(both.stderr, /^twi: ERR_INPUT_FILE: [^\n]*not JSON\n$/);
+    const cacertWithJwks = await rp(['--issuer', url, '--jwks', ca, '--cacert', ca]);
+    assert.equal(cacertWithJwks.status, 3);
+    assert.match(cacertWithJwks.stderr, /--cacert goes with --issuer \(and no --jwks\)/);
   } finally {
     child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
