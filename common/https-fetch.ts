@@ -7,6 +7,7 @@
  * The body of the `Response` streams as it arrives (server-sent events work). Redirects are
  * not followed: a 3xx is returned as it is. `http:` URLs go to the global fetch.
  *
+ * @internal
  * @module
  */
 import type { IncomingMessage } from 'node:http';
