@@ -5,6 +5,7 @@
  * @internal
  * @module
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ShimError } from './errors.js';
@@ -12,6 +13,8 @@ import { ShimError } from './errors.js';
 /** The settings of `twi shim`, from the file and the command line. */
 export interface ShimConfig {
   verifier?: string;
+  /** PEM file of the CA certificate(s) trusted for an https verifier instead of the system store. */
+  verifierCa?: string;
   socket?: string;
   socketGroup?: number;
   files?: string;
@@ -39,6 +42,7 @@ export const DEFAULT_SOCKET = '/run/twi/shim.sock';
 
 const KEYS: Record<keyof ShimConfig, (v: unknown) => boolean> = {
   verifier: (v) => typeof v === 'string',
+  verifierCa: (v) => typeof v === 'string' && v !== '',
   socket: (v) => typeof v === 'string' && v !== '',
   socketGroup: (v) => Number.isInteger(v) && (v as number) >= 0,
   files: (v) => typeof v === 'string' && v !== '',
@@ -76,6 +80,44 @@ export function checkConfig(value: unknown, where: string): ShimConfig {
     }
   }
   return value as ShimConfig;
+}
+
+/** Largest CA file read. */
+const MAX_CA_BYTES = 1024 * 1024;
+
+/**
+ * Reads the CA certificates of `verifierCa` (PEM, at least one `CERTIFICATE` block), once at
+ * start.
+ *
+ * @throws {ShimError} `ERR_SHIM_CONFIG` naming the file.
+ */
+export function loadVerifierCa(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ShimError(
+      'ERR_SHIM_CONFIG',
+      `verifierCa ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+    );
+  }
+  if (text.length > MAX_CA_BYTES) {
+    throw new ShimError('ERR_SHIM_CONFIG', `verifierCa ${path}: over 1 MiB`);
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const certs: string[] = [];
+  for (const pem of blocks) {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw new ShimError('ERR_SHIM_CONFIG', `verifierCa ${path}: a certificate does not parse`);
+    }
+    certs.push(`${pem}\n`);
+  }
+  if (certs.length === 0) {
+    throw new ShimError('ERR_SHIM_CONFIG', `verifierCa ${path}: no PEM CERTIFICATE in it`);
+  }
+  return certs;
 }
 
 /** Reads a JSON or YAML configuration file (at most 64 KiB). */

@@ -46,6 +46,11 @@ export interface ShimOptions {
   readonly attester: AttesterDevice;
   /** Verifier service base URL. */
   readonly verifier: string;
+  /**
+   * The fetch for every request to the verifier (default the global one), e.g.
+   * `fetchTrusting(ca)` for a verifier with a private CA (docs/shim.md "Trusting the verifier").
+   */
+  readonly fetch?: typeof fetch;
   readonly socketPath: string;
   /** Group id allowed on the socket (mode 0660). */
   readonly socketGid?: number;
@@ -148,7 +153,8 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
   const key: WorkloadKey = await o.attester.createKey(o.alg ?? 'ES256');
   const x509 = o.x509 === true || o.x509WorkloadKey === true;
   const heldKey = o.x509WorkloadKey ? createHeldKey(o.alg ?? 'ES256') : undefined;
-  const verifier = createVerifierClient({ url: o.verifier });
+  const doFetch = o.fetch ?? fetch;
+  const verifier = createVerifierClient({ url: o.verifier, fetch: doFetch });
   let bundle: HeldBundle | undefined;
   const guard = createRevocationGuard();
   let revoked: RevocationReason | undefined;
@@ -168,6 +174,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
     changed();
   };
   const watch: BundleWatch = watchBundle(new URL('v1/bundle/events', verifier.url), {
+    fetch: doFetch,
     onBundle: (b) => {
       bundle = heldBundle(b, Date.now());
       if (o.filesDir) {
@@ -189,7 +196,7 @@ export async function startShim(o: ShimOptions): Promise<Shim> {
         () =>
           fetchBundle(
             new URL('v1/bundle', verifier.url),
-            fetch,
+            doFetch,
             AbortSignal.timeout(bundleTimeoutMs),
           ),
         bundleTimeoutMs,

@@ -10,9 +10,8 @@
  *
  * @module
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { fetchTrusting } from '../common/https-fetch.js';
 import { DiscoveryError } from './errors.js';
 import { createJwksCache, type Jwks, type JwksResolver } from './jwks.js';
 
@@ -69,43 +68,44 @@ function checkIssuer(issuer: string): URL {
   return url;
 }
 
-function get(url: URL, o: IssuerDiscoveryOptions, max: number): Promise<string> {
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const ca = typeof o.ca === 'string' ? [o.ca] : o.ca;
-  return new Promise((resolve, reject) => {
-    const fail = (message: string, cause?: unknown): void =>
-      reject(new DiscoveryError('ERR_DISCOVERY_FETCH', `${url.href}: ${message}`, { cause }));
-    const req = request(
-      url,
-      {
-        method: 'GET',
-        headers: { accept: 'application/json' },
-        timeout: o.timeoutMs ?? 10_000,
-        ...(ca && url.protocol === 'https:' && { ca: [...ca] }),
-      },
-      (res: IncomingMessage) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          fail(`HTTP ${res.statusCode}`);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > max) {
-            req.destroy();
-            fail(`over ${max} bytes`);
-          } else chunks.push(chunk);
-        });
-        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        res.on('error', (err) => fail(err.message, err));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (err) => fail(err.message, err));
-    req.end();
-  });
+/** The message of a fetch failure: the network cause's, not fetch's generic "fetch failed". */
+function reason(err: unknown): string {
+  const cause = (err as { cause?: { message?: unknown } }).cause;
+  if (err instanceof TypeError && typeof cause?.message === 'string') return cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function get(url: URL, o: IssuerDiscoveryOptions, max: number): Promise<string> {
+  const fail = (message: string, cause?: unknown): DiscoveryError =>
+    new DiscoveryError('ERR_DISCOVERY_FETCH', `${url.href}: ${message}`, { cause });
+  const doFetch = o.ca === undefined ? fetch : fetchTrusting(o.ca);
+  let res: Response;
+  try {
+    res = await doFetch(url, {
+      headers: { accept: 'application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+    });
+  } catch (err) {
+    throw fail(reason(err), err);
+  }
+  if (res.status !== 200 || !res.body) {
+    await res.body?.cancel().catch(() => undefined);
+    throw fail(`HTTP ${res.status}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      // Leaving the loop cancels the stream.
+      if (size > max) throw fail(`over ${max} bytes`);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    throw err instanceof DiscoveryError ? err : fail(reason(err), err);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function getJsonObject(

@@ -1,6 +1,7 @@
 /**
- * `twi shim [--config FILE] --verifier URL [--socket PATH] [--workload-api-socket PATH] [--agent]
- * [--files DIR] [--emulate P --pki DIR] [-- CMD ARGS]`: the runtime shim (docs/shim.md). Under `--emulate` this process serves the
+ * `twi shim [--config FILE] --verifier URL [--verifier-ca FILE] [--socket PATH]
+ * [--workload-api-socket PATH] [--agent] [--files DIR] [--emulate P --pki DIR] [-- CMD ARGS]`:
+ * the runtime shim (docs/shim.md). Under `--emulate` this process serves the
  * device emulator's backend and runs the shim itself in a child started with the emulator's
  * LD_PRELOAD environment (as `twi device evidence --emulate` does), exiting with its status.
  */
@@ -8,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { checkConfig, DEFAULT_SOCKET, loadShimConfig } from '../../shim/config.js';
+import { checkConfig, DEFAULT_SOCKET, loadShimConfig, loadVerifierCa } from '../../shim/config.js';
+import { fetchTrusting } from '../../common/https-fetch.js';
 import type { ShimConfig } from '../../shim/config.js';
 import { createNativeAttester } from '../../shim/native-attester.js';
 import { startShim } from '../../shim/shim.js';
@@ -18,6 +20,7 @@ import { startAgent } from '../../shim/agent/agent.js';
 export interface ShimCliOptions {
   config?: string;
   verifier?: string;
+  verifierCa?: string;
   socket?: string;
   socketGroup?: string;
   files?: string;
@@ -41,6 +44,7 @@ function merged(o: ShimCliOptions, command: string[]): ShimConfig {
   const file = o.config === undefined ? {} : loadShimConfig(o.config);
   const cli: Record<string, unknown> = {};
   if (o.verifier !== undefined) cli.verifier = o.verifier;
+  if (o.verifierCa !== undefined) cli.verifierCa = o.verifierCa;
   if (o.socket !== undefined) cli.socket = o.socket;
   if (o.socketGroup !== undefined) cli.socketGroup = Number(o.socketGroup);
   if (o.files !== undefined) cli.files = o.files;
@@ -77,6 +81,7 @@ function childArgs(c: ShimConfig): string[] {
   const add = (flag: string, v: string | number | undefined): void => {
     if (v !== undefined) args.push(flag, String(v));
   };
+  add('--verifier-ca', c.verifierCa);
   add('--socket-group', c.socketGroup);
   add('--files', c.files);
   add('--platform', c.platform);
@@ -128,12 +133,24 @@ async function runEmulated(c: ShimConfig, o: ShimCliOptions): Promise<number> {
   }
 }
 
-async function runAgent(c: ShimConfig): Promise<number> {
+/** The CA certificates of `verifierCa`, read once at start (a bad file stops here). */
+function verifierCaOf(c: ShimConfig): string[] | undefined {
+  return c.verifierCa === undefined ? undefined : loadVerifierCa(c.verifierCa);
+}
+
+/** `fetch` for the verifier: trusting only `ca`, when there is one. */
+function verifierFetch(ca: string[] | undefined): { fetch?: typeof fetch } {
+  return ca === undefined ? {} : { fetch: fetchTrusting(ca) };
+}
+
+async function runAgent(c: ShimConfig, ca: string[] | undefined): Promise<number> {
+  const trust = verifierFetch(ca);
   const attester = await createNativeAttester(c.platform);
   const log = (line: string): void => void process.stderr.write(`twi shim: ${line}\n`);
   const agent = await startAgent({
     attester,
     verifier: c.verifier!,
+    ...trust,
     socketPath: c.socket ?? DEFAULT_SOCKET,
     // Callers are told apart by their peer credentials: any uid may connect, unless a group.
     ...(c.socketGroup !== undefined ? { socketGid: c.socketGroup } : { socketWorld: true }),
@@ -155,13 +172,15 @@ async function runAgent(c: ShimConfig): Promise<number> {
   return 0;
 }
 
-async function runShim(c: ShimConfig): Promise<number> {
-  if (c.agent) return runAgent(c);
+async function runShim(c: ShimConfig, ca: string[] | undefined): Promise<number> {
+  if (c.agent) return runAgent(c, ca);
+  const trust = verifierFetch(ca);
   const attester = await createNativeAttester(c.platform);
   const log = (line: string): void => void process.stderr.write(`twi shim: ${line}\n`);
   const shim = await startShim({
     attester,
     verifier: c.verifier!,
+    ...trust,
     socketPath: c.socket ?? DEFAULT_SOCKET,
     ...(c.socketGroup !== undefined && { socketGid: c.socketGroup }),
     ...(c.files !== undefined && { filesDir: c.files }),
@@ -201,6 +220,10 @@ export function registerShim(program: Command): void {
     .argument('[command...]', 'workload to start once the first credential is ready (after --)')
     .option('--config <file>', 'JSON or YAML file with these options in camelCase')
     .option('--verifier <url>', 'verifier service base URL')
+    .option(
+      '--verifier-ca <file>',
+      'PEM CA certificate(s) trusted for an https verifier instead of the system store',
+    )
     .option('--socket <path>', `local API socket (default ${DEFAULT_SOCKET})`)
     .option('--socket-group <gid>', 'numeric group allowed on the socket (mode 0660)')
     .option('--files <dir>', 'write wit.jwt, ear.jwt and bundle.json here, atomically')
@@ -236,6 +259,8 @@ export function registerShim(program: Command): void {
       if (o.emulate === undefined && o.pki !== undefined)
         throw new TypeError('--pki needs --emulate');
       const c = merged(o, command);
-      process.exitCode = o.emulate === undefined ? await runShim(c) : await runEmulated(c, o);
+      // Checked here too under --emulate, before the emulator starts (the child reads it again).
+      const ca = verifierCaOf(c);
+      process.exitCode = o.emulate === undefined ? await runShim(c, ca) : await runEmulated(c, o);
     });
 }

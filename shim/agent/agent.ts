@@ -34,6 +34,11 @@ export interface AgentOptions {
   readonly attester: AttesterDevice;
   /** Verifier service base URL. */
   readonly verifier: string;
+  /**
+   * The fetch for every request to the verifier (default the global one), e.g.
+   * `fetchTrusting(ca)` for a verifier with a private CA (docs/shim.md "Trusting the verifier").
+   */
+  readonly fetch?: typeof fetch;
   readonly socketPath: string;
   /** Group id allowed on the socket (mode 0660); without it only the owner can connect. */
   readonly socketGid?: number;
@@ -104,7 +109,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   log(
     `agent: measured ${m.files.length} files: sha384 ${Buffer.from(m.digest).toString('hex')}${register ? ` → ${register}` : ''}`,
   );
-  const verifier = createVerifierClient({ url: o.verifier });
+  const doFetch = o.fetch ?? fetch;
+  const verifier = createVerifierClient({ url: o.verifier, fetch: doFetch });
   const guard = createRevocationGuard();
   let bundle: HeldBundle | undefined;
   const pending = new Map<string, Promise<Entry>>();
@@ -112,6 +118,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   let refused = 0;
   let closed = false;
   const watch: BundleWatch = watchBundle(new URL('v1/bundle/events', verifier.url), {
+    fetch: doFetch,
     onBundle: (b) => {
       bundle = heldBundle(b, Date.now());
       guard.observe(b);
@@ -129,7 +136,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       () =>
         fetchBundle(
           new URL('v1/bundle', verifier.url),
-          fetch,
+          doFetch,
           AbortSignal.timeout(bundleTimeoutMs),
         ),
       bundleTimeoutMs,

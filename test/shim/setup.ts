@@ -22,6 +22,7 @@ import { createService } from '../../service/service.js';
 import { GENEROUS_LIMITS } from '../service/harness.js';
 import { openStore } from '../../service/store/open.js';
 import type { Store } from '../../service/store/types.js';
+import type { ServiceTls } from '../../service/tls.js';
 import type { Policy } from '../../verifier/policy/types.js';
 import { bundleTrust, watchBundle } from '../../wimse/bundle-watch.js';
 import type { BundleWatch } from '../../wimse/bundle-watch.js';
@@ -51,6 +52,8 @@ export async function startVerifier(o: {
   seed: string;
   /** Appraisal policy (default: the built-in one). */
   policy?: Policy;
+  /** Serve HTTPS with this certificate (`base` is then `https://127.0.0.1:PORT`). */
+  tls?: ServiceTls;
 }): Promise<TestVerifier> {
   const dir = mkdtempSync(join(tmpdir(), `twi-shim-${o.seed}-`));
   const pkiDir = join(dir, 'pki');
@@ -79,12 +82,13 @@ export async function startVerifier(o: {
         limits: GENEROUS_LIMITS,
         ...(o.witLifetimeSeconds !== undefined && { witLifetimeSeconds: o.witLifetimeSeconds }),
         ...(o.policy !== undefined && { policy: o.policy }),
+        ...(o.tls !== undefined && { tls: o.tls }),
       });
       await app.listen({ host: '127.0.0.1', port });
       const addr = app.server.address();
       if (!addr || typeof addr !== 'object') throw new Error('no listen address');
       port = addr.port;
-      v.base = `http://127.0.0.1:${port}`;
+      v.base = `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     },
     async stop() {
       await app?.close();
