@@ -1,47 +1,15 @@
 #!/usr/bin/env node
-/** The `twi` command line. */
-import { Command, CommanderError } from 'commander';
-import { registerCorim } from './commands/corim.js';
-import { registerDemo } from './commands/demo.js';
-import { registerDevice } from './commands/device.js';
-import { registerEndorsements } from './commands/endorsements.js';
-import { registerInspect } from './commands/inspect.js';
-import { registerProvenance } from './commands/provenance.js';
-import { registerRp } from './commands/rp.js';
-import { registerServe } from './commands/serve.js';
-import { registerSimulate } from './commands/simulate.js';
-import { registerShim } from './commands/shim.js';
-import { registerSimulateServe } from './commands/simulate-serve.js';
-import { registerVerify } from './commands/verify.js';
+/**
+ * The `twi` command line. Only the invoked command's module is loaded (cli/program.ts), so
+ * `twi --version` and `twi --help` do not pay for the verifier service or the shim.
+ */
+import { CommanderError } from 'commander';
 import { EXIT_UNPROCESSABLE, reportError } from './io.js';
-
-function buildProgram(): Command {
-  const program = new Command('twi')
-    .description(
-      'Trustworthy Workload Identity: TEE evidence, verification and workload credentials',
-    )
-    .version('0.1.0')
-    .enablePositionalOptions()
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerInspect(program);
-  registerSimulate(program);
-  registerSimulateServe(program);
-  registerVerify(program);
-  registerDemo(program);
-  registerCorim(program);
-  registerEndorsements(program);
-  registerRp(program);
-  registerServe(program);
-  registerDevice(program);
-  registerProvenance(program);
-  registerShim(program);
-  return program;
-}
+import { buildProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
