@@ -10,6 +10,7 @@
  */
 import { createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { HASH_SIZE } from './merkle.js';
+import { SIGNED_NOTE_MEDIA_TYPE } from '../wire/media-types.js';
 import {
   formatVerifierKey,
   isValidKeyName,
@@ -24,7 +25,7 @@ import {
 import type { LogKey } from './tree-head.js';
 
 /** Media type of `GET /v1/log/checkpoint` and `GET /v1/log/note-key`. */
-export const CHECKPOINT_MEDIA_TYPE = 'text/plain; charset=utf-8';
+export const CHECKPOINT_MEDIA_TYPE = SIGNED_NOTE_MEDIA_TYPE;
 
 /** The three mandatory lines of a checkpoint and its extension lines. */
 export interface Checkpoint {

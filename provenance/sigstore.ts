@@ -34,6 +34,7 @@ import {
 } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { malformed, ProvenanceError, type ProvenanceCode } from './errors.js';
+import { SIGSTORE_BUNDLE_MEDIA_TYPE_STEM } from '../wire/media-types.js';
 
 /** The bundle media types accepted. */
 export const SIGSTORE_BUNDLE_MEDIA_TYPES: readonly string[] = [
@@ -143,7 +144,7 @@ export function sigstoreTrust(
 export function isSigstoreBundle(json: unknown): boolean {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return false;
   const t = (json as { mediaType?: unknown }).mediaType;
-  return typeof t === 'string' && t.startsWith('application/vnd.dev.sigstore.bundle');
+  return typeof t === 'string' && t.startsWith(SIGSTORE_BUNDLE_MEDIA_TYPE_STEM);
 }
 
 /** `@sigstore/verify` error codes → provenance codes. */

@@ -12,6 +12,7 @@
  */
 import { isIP } from 'node:net';
 import { fetchTrusting } from '../common/https-fetch.js';
+import { JSON_MEDIA_TYPE } from '../wire/media-types.js';
 import { DiscoveryError } from './errors.js';
 import { createJwksCache, type Jwks, type JwksResolver } from './jwks.js';
 
@@ -82,7 +83,7 @@ async function get(url: URL, o: IssuerDiscoveryOptions, max: number): Promise<st
   let res: Response;
   try {
     res = await doFetch(url, {
-      headers: { accept: 'application/json' },
+      headers: { accept: JSON_MEDIA_TYPE },
       redirect: 'manual',
       signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
     });

@@ -101,6 +101,13 @@ export const YAML_MEDIA_TYPES: readonly string[] = [
 export const TEXT_MEDIA_TYPE = 'text/plain';
 /** Server-sent events (HTML Living Standard §9.2): `GET /v1/bundle/events`. */
 export const EVENT_STREAM_MEDIA_TYPE = 'text/event-stream';
+/** A C2SP signed note (`GET /v1/log/checkpoint`, `GET /v1/log/note-key`): UTF-8 text. */
+export const SIGNED_NOTE_MEDIA_TYPE = `${TEXT_MEDIA_TYPE}; charset=utf-8`;
+/**
+ * The stem every Sigstore bundle media type starts with
+ * (`application/vnd.dev.sigstore.bundle+json;version=0.1…0.3`, `….bundle.v0.3+json`).
+ */
+export const SIGSTORE_BUNDLE_MEDIA_TYPE_STEM = 'application/vnd.dev.sigstore.bundle';
 
 /**
  * The JOSE `typ` of a JWT media type: the type without its `application/` prefix and
