@@ -474,6 +474,9 @@ describe('two shims, mutual TLS with their certificates', { timeout: 600_000, sk
         assert.ok((watch.latest()?.revoked_jtis ?? []).includes(b.x.jti!));
         const refusedNew = server.refused.length;
         await assert.rejects(get(agent, server.port));
+        // The agent may have tried the socket the server just dropped (its close not yet seen
+        // on this side): then no new handshake, no refusal. curl always opens one.
+        const beforeCurl = server.refused.length;
         const curlRevoked = await run('curl', [
           '-sS',
           '-k',
@@ -484,10 +487,15 @@ describe('two shims, mutual TLS with their certificates', { timeout: 600_000, sk
           url,
         ]);
         assert.notEqual(curlRevoked.status, 0, 'curl with the revoked certificate fails');
-        assert.deepEqual(server.refused.slice(refusedNew), [
-          'ERR_PEER_REVOKED',
-          'ERR_PEER_REVOKED',
-        ]);
+        await waitFor('the server records the refusal of curl', async () =>
+          server.refused.length > beforeCurl ? true : undefined,
+        );
+        const after = server.refused.slice(refusedNew);
+        assert.ok(after.length >= 1 && after.length <= 2, `refusals: ${after.join(', ')}`);
+        assert.ok(
+          after.every((code) => code === 'ERR_PEER_REVOKED'),
+          after.join(', '),
+        );
         const revokedRecord = (await (
           await fetch(`${verifier.base}/v1/provenance/${b.x.jti}`)
         ).json()) as { revoked_at?: string };
