@@ -17,7 +17,7 @@ import { parsePolicyYamlDocument, policyYamlToJs } from '../../verifier/policy/y
 import { intOption } from '../args.js';
 import { printJson, readInputFile } from '../io.js';
 
-/** Default service URL when neither `--url` nor `TWI_URL` is given. */
+/** Default service URL when neither `--url` nor `TWI_URL` is given. @internal */
 export const DEFAULT_ADMIN_URL = 'https://127.0.0.1:8443';
 /** Largest answer read (bytes). */
 const MAX_ANSWER_BYTES = 4 << 20;
@@ -148,7 +148,7 @@ async function call(
   return answer as Json;
 }
 
-/** Left-aligned columns with a header row; `-` for an empty cell. */
+/** Left-aligned columns with a header row; `-` for an empty cell. @internal */
 export function table(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const cells = [
     headers,
