@@ -18,6 +18,12 @@ const TOKEN = 'serve-config-token-0123456789abc';
 const dir = mkdtempSync(join(tmpdir(), 'twi-serve-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Resolves once `out()` matches `re` (the log is written asynchronously), else after 10 s. */
+async function logged(out: () => string, re: RegExp): Promise<string> {
+  for (let i = 0; i < 100 && !re.test(out()); i++) await new Promise((r) => setTimeout(r, 100));
+  return out();
+}
+
 /** Starts `twi serve ARGS`; resolves with the URL once it listens, and the output so far. */
 async function serve(
   args: string[],
@@ -40,7 +46,8 @@ async function serve(
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
   });
   const stop = async (): Promise<void> => {
-    const exited = new Promise((r) => child.on('exit', r));
+    // 'close': the process exited and its output is all read.
+    const exited = new Promise((r) => child.on('close', r));
     child.kill('SIGTERM');
     await exited;
   };
@@ -82,7 +89,7 @@ describe('twi serve --config', () => {
       assert.equal(rotate.status, 200, 'admin-token-file came from the file');
       // log-format pretty: "HH:MM:SS.mmm LEVEL message key=value".
       assert.match(
-        s.out(),
+        await logged(s.out, /Server listening/),
         /^\d\d:\d\d:\d\d\.\d{3} INFO {2}Server listening at http:\/\/127\.0\.0\.1:\d+/m,
       );
       assert.doesNotMatch(s.out(), /^\{"level"/m);
@@ -95,14 +102,16 @@ describe('twi serve --config', () => {
     const s = await serve(['--port', '0', '--data', join(dir, 'data2'), '--log-level', 'warn']);
     try {
       assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
-      assert.doesNotMatch(s.out(), /Server listening/);
-      assert.doesNotMatch(s.out(), /"level":30/);
     } finally {
       await s.stop();
     }
+    // Checked once the process has exited, so nothing is still on its way.
+    assert.doesNotMatch(s.out(), /Server listening/);
+    assert.doesNotMatch(s.out(), /"level":30/);
     const info = await serve(['--port', '0', '--data', join(dir, 'data2')]);
     try {
-      assert.match(info.out(), /^\{"level":30,.*"msg":"Server listening at /m);
+      const re = /^\{"level":30,.*"msg":"Server listening at /m;
+      assert.match(await logged(info.out, re), re);
     } finally {
       await info.stop();
     }
