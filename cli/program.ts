@@ -102,6 +102,12 @@ export const COMMANDS: readonly CommandEntry[] = [
       'attest in the TEE, keep the workload credential current and serve it (docs/shim.md)',
     load: async () => (await import('./commands/shim.js')).registerShim,
   },
+  {
+    name: 'admin',
+    term: 'admin',
+    description: "a running service's admin API: policy, keys, revocations, appraisals, …",
+    load: async () => (await import('./commands/admin.js')).registerAdmin,
+  },
 ];
 
 /** The `version` of this package's package.json (two levels above dist/cli/program.js). */

@@ -23,6 +23,13 @@ import {
   type ModeFix,
 } from '../../service/store/file-modes.js';
 import { intOption } from '../args.js';
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  prettyLogStream,
+  type LogFormat,
+} from '../../service/log-format.js';
+import { applyConfigFile } from './serve-config.js';
 import { readInputFile } from '../io.js';
 
 /** A PEM file named on the command line, through the CLI's bounded reader (one-line errors). */
@@ -68,6 +75,28 @@ interface ServeCliOptions extends ServeLimitFlags {
   tlsKey?: string;
   tlsClientCa?: string;
   devTls?: boolean;
+  consolePublic?: boolean;
+  logLevel?: string;
+  logFormat?: string;
+  config?: string;
+}
+
+/** `--log-level` and `--log-format`, checked; the service's logger options. */
+function logFromFlags(o: ServeCliOptions): {
+  logLevel?: string;
+  logStream?: { write(line: string): void };
+} {
+  if (o.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
+    throw new TypeError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (o.logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(o.logFormat)) {
+    throw new TypeError(`--log-format must be one of ${LOG_FORMATS.join(', ')}`);
+  }
+  const format = (o.logFormat ?? 'json') as LogFormat;
+  return {
+    ...(o.logLevel !== undefined && { logLevel: o.logLevel }),
+    ...(format === 'pretty' && { logStream: prettyLogStream(process.stdout) }),
+  };
 }
 
 /**
@@ -192,6 +221,7 @@ function secureFiles(data: string | undefined, storeUrl: string): void {
 }
 
 async function runServe(o: ServeCliOptions): Promise<number> {
+  const log = logFromFlags(o);
   const port = o.port === undefined ? 8443 : intOption('--port', o.port, 0, 65535);
   const host = o.host ?? '127.0.0.1';
   const data = o.data ?? '.twi';
@@ -225,6 +255,8 @@ async function runServe(o: ServeCliOptions): Promise<number> {
       limits: limitsFromFlags(o),
       ca: caFromFlags(o),
       ...(adminToken !== undefined && { adminToken }),
+      ...(o.consolePublic && { consoleReadOnly: true }),
+      ...log,
       ...(o.earProfile !== undefined && {
         earProfile: earProfileOption(o.earProfile, '--ear-profile'),
       }),
@@ -326,7 +358,17 @@ export function registerServe(program: Command): void {
       '--dev-tls',
       'serve HTTPS with a localhost certificate from a throw-away CA, kept in DATA/dev-tls (development)',
     );
-  addLimitOptions(serve).action(async (opts: ServeCliOptions) => {
-    process.exitCode = await runServe(opts);
+  serve
+    .option(
+      '--console-public',
+      'answer the admin GETs (policy, keys, revocations, appraisals, credentials) without the token',
+    )
+    .option('--log-level <level>', `${LOG_LEVELS.join('|')} (default info)`)
+    .option('--log-format <format>', 'json (default) or pretty: one readable line per entry')
+    .option('--config <file>', 'YAML file of these flags (kebab or camelCase keys); flags win');
+  addLimitOptions(serve).action(async (_opts: ServeCliOptions, cmd: Command) => {
+    const config = cmd.getOptionValue('config') as string | undefined;
+    if (config !== undefined) applyConfigFile(cmd, config);
+    process.exitCode = await runServe(cmd.opts<ServeCliOptions>());
   });
 }
