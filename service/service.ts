@@ -30,6 +30,7 @@ import { createBundleEvents, type BundleEventData, type BundleEvents } from './e
 import { createRetirementTimer } from './retirement-timer.js';
 import { loadOrCreateSigningKey, publicJwks, type ServiceSigningKey } from './keys.js';
 import { registerDiscoveryRoutes } from './discovery.js';
+import { registerConsoleRoutes } from './console/routes.js';
 import { checkServiceTls, clientCertGuard, httpsOptions, type ServiceTls } from './tls.js';
 import { createMetrics, type CacheSnapshot } from './metrics.js';
 import { createProvenanceService, type ProvenanceOptions } from './provenance.js';
@@ -503,6 +504,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     now,
     publish: async () => (await sync.refresh()) ?? (await publish()),
   });
+  registerConsoleRoutes(app);
   startNoncePurge(app, ctx, options.noncePurgeIntervalMs ?? 60_000);
   await sync.start();
   retirements.arm();
