@@ -84,6 +84,8 @@ export interface CredentialQuery {
   readonly liveAt?: Date;
   /** At most this many, in log order (default 1000). */
   readonly limit?: number;
+  /** Newest first (reverse log order) instead of oldest first. */
+  readonly newestFirst?: boolean;
 }
 
 /** Provenance records and the transparency log. */

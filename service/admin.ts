@@ -68,9 +68,15 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return same && match !== null;
 }
 
-/** The `onRequest` hook of every admin route (also guards `POST /v1/revoke`). */
-export function adminGuard(ctx: Pick<AdminContext, 'token'>) {
+/**
+ * The `onRequest` hook of every admin route (also guards `POST /v1/revoke`). With
+ * `publicReads` (`twi serve --console-public`), `GET` and `HEAD` pass without a token.
+ */
+export function adminGuard(ctx: Pick<AdminContext, 'token'> & { readonly publicReads?: boolean }) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    if (ctx.publicReads && (request.method === 'GET' || request.method === 'HEAD')) {
+      return undefined;
+    }
     if (ctx.token === undefined) {
       return sendProblem(reply, problem(403, 'ERR_ADMIN_DISABLED', 'the admin API is disabled'));
     }

@@ -46,6 +46,7 @@ import {
   type IdentityAssignment,
 } from './identity.js';
 import { checkWorkloadKey } from './workload-key.js';
+import type { AppraisalTrace } from './appraisal-log.js';
 import type { JsonValue } from '../common/json.js';
 import { checkCsr, checkRequestedUri, type CheckedCsr } from './ca/csr.js';
 import { CaError, CsrError } from './ca/errors.js';
@@ -303,14 +304,18 @@ function csrProblem(err: unknown): unknown {
  * so is the workload key's type against the WIT-SVID profile (`ERR_KEY_NOT_ALLOWED`: before the
  * nonce unless a `wimse://` registration exists, else against the assigned identifier).
  *
+ * `trace` (for the admin appraisal log) is filled in as the steps complete.
+ *
  * @throws {ProblemError} for every refusal (see `docs/service.md`).
  */
 export async function attest(
   ctx: AttestContext,
   body: AttestRequest,
   earProfile: EarProfile = ctx.earProfile ?? 'draft',
+  trace: AppraisalTrace = {},
 ): Promise<AttestResponse> {
   const cmw = parseEvidenceCmw(body.evidence);
+  trace.platform = cmw.codec.platform;
   // An event log that does not parse or replay is refused before anything is written.
   const eventLog = readAttestEventLog(body.event_log);
   if (eventLog) checkEventLog(cmw.codec, cmw.codec.parse(cmw.evidence), eventLog);
@@ -321,11 +326,14 @@ export async function attest(
   const csr = checkRequestCsr(body.csr, workloadKey.jwk as JsonWebKey);
   const nonce = await consumeNonce(ctx.store, body.nonce, ctx.now());
   const report = await runAppraisal(ctx, cmw, { nonce, jkt }, eventLog);
+  trace.report = report;
   const identity = identityOf(ctx, report, body.workload, body.agent);
   const ear = await signReport(ctx, report, nonce, identity, earProfile);
+  trace.ear = ear;
   checkTier(ctx, report, ear);
   const granted = grantedIdentity(identity, ear);
   const sub = granted.sub;
+  trace.workloadId = sub;
   checkKeyForSubject(sub, workloadKey.alg);
   if (csr) {
     try {
@@ -352,6 +360,7 @@ export async function attest(
     now,
     earDigest,
   });
+  trace.jti = jti;
   const cert =
     csr &&
     ca &&
@@ -406,15 +415,22 @@ export async function attest(
 /**
  * `POST /v1/appraise` (background-check model): appraises and returns the EAR whatever the
  * tier; consumes and checks the nonce only when one is given. No credential is issued.
+ * `trace` is filled in like {@link attest}'s.
  */
 export async function appraiseOnly(
   ctx: AttestContext,
   body: AppraiseRequest,
   earProfile: EarProfile = ctx.earProfile ?? 'draft',
+  trace: AppraisalTrace = {},
 ): Promise<AppraiseResponse> {
   const cmw = parseEvidenceCmw(body.evidence);
+  trace.platform = cmw.codec.platform;
   const nonce =
     body.nonce === undefined ? undefined : await consumeNonce(ctx.store, body.nonce, ctx.now());
   const report = await runAppraisal(ctx, cmw, nonce ? { nonce } : {});
-  return { ear: await signReport(ctx, report, nonce, identityOf(ctx, report), earProfile) };
+  trace.report = report;
+  const identity = identityOf(ctx, report);
+  if (identity?.sub !== undefined) trace.workloadId = identity.sub;
+  trace.ear = await signReport(ctx, report, nonce, identity, earProfile);
+  return { ear: trace.ear };
 }

@@ -30,6 +30,8 @@ import type { JsonValue } from '../common/json.js';
 export interface RegistrationsContext {
   /** The configured admin token; the routes are disabled when `undefined`. */
   readonly token: string | undefined;
+  /** `GET` answers without the token (`twi serve --console-public`). */
+  readonly publicReads?: boolean;
   readonly store: Store;
   readonly state: ServiceState;
   readonly trustDomain: string;

@@ -19,6 +19,8 @@ import { appraiseOnly, attest, type AttestContext } from './attest.js';
 import { requestedEarProfile } from './ear-profile.js';
 import type { EarProfile } from '../verifier/ear/profiles.js';
 import { registerAdminRoutes } from './admin.js';
+import { registerAdminReadRoutes } from './admin-read.js';
+import { createAppraisalLog, type AppraisalLog, type AppraisalTrace } from './appraisal-log.js';
 import { registerBuildRevocationRoutes } from './build-revocation-routes.js';
 import {
   nextRetirement,
@@ -152,6 +154,13 @@ export interface ServiceOptions {
    * verified client certificate (docs/service.md "TLS"). Plain HTTP when omitted.
    */
   readonly tls?: ServiceTls;
+  /**
+   * Answer the admin API's `GET`s (policy, keys, revocations, appraisals, credentials,
+   * registrations) without the token, for a read-only console (`twi serve --console-public`).
+   */
+  readonly consoleReadOnly?: boolean;
+  /** Capacity of the in-memory ring of recent appraisals (default 500). */
+  readonly appraisalLogSize?: number;
 }
 
 function checkOptions(o: ServiceOptions): void {
@@ -201,7 +210,29 @@ function fastifyOptions(o: ServiceOptions): FastifyServerOptions {
   } as FastifyServerOptions;
 }
 
-function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds: number): void {
+/** Runs `handler` with a fresh trace and records the outcome, refusals included, in `log`. */
+async function recorded<T>(
+  log: AppraisalLog,
+  route: 'attest' | 'appraise',
+  handler: (trace: AppraisalTrace) => Promise<T>,
+): Promise<T> {
+  const trace: AppraisalTrace = {};
+  try {
+    const answer = await handler(trace);
+    log.record(route, trace);
+    return answer;
+  } catch (err) {
+    log.record(route, trace, err);
+    throw err;
+  }
+}
+
+function registerCoreRoutes(
+  app: FastifyInstance,
+  ctx: AttestContext,
+  ttlSeconds: number,
+  appraisals: AppraisalLog,
+): void {
   app.post('/v1/challenge', async (): Promise<ChallengeResponse> => {
     const nonce = randomBytes(NONCE_BYTES).toString('base64url');
     const expiresAt = new Date(ctx.now().getTime() + ttlSeconds * 1000);
@@ -214,8 +245,10 @@ function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds
     async (request) => {
       const started = process.hrtime.bigint();
       try {
-        const profile = requestedEarProfile(request.query, request.headers.accept);
-        return await attest(ctx, request.body, profile ?? ctx.earProfile);
+        return await recorded(appraisals, 'attest', (trace) => {
+          const profile = requestedEarProfile(request.query, request.headers.accept);
+          return attest(ctx, request.body, profile ?? ctx.earProfile, trace);
+        });
       } finally {
         ctx.metrics.observeAttest(Number(process.hrtime.bigint() - started) / 1e9);
       }
@@ -225,10 +258,13 @@ function registerCoreRoutes(app: FastifyInstance, ctx: AttestContext, ttlSeconds
     '/v1/appraise',
     { schema: { body: appraiseRequestSchema } },
     async (request) =>
-      appraiseOnly(
-        ctx,
-        request.body,
-        requestedEarProfile(request.query, request.headers.accept) ?? ctx.earProfile,
+      recorded(appraisals, 'appraise', (trace) =>
+        appraiseOnly(
+          ctx,
+          request.body,
+          requestedEarProfile(request.query, request.headers.accept) ?? ctx.earProfile,
+          trace,
+        ),
       ),
   );
 }
@@ -452,7 +488,11 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     retirements.close();
     events.close();
   });
-  registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120);
+  const appraisals = createAppraisalLog({
+    now,
+    ...(options.appraisalLogSize !== undefined && { capacity: options.appraisalLogSize }),
+  });
+  registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120, appraisals);
   registerPublicRoutes(
     app,
     ctx,
@@ -481,6 +521,18 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     // Apply the change just written (and anything before it), or send the bundle as it is.
     publish: async () => (await sync.refresh()) ?? (await publish()),
   });
+  await registerAdminReadRoutes(app, {
+    token: options.adminToken,
+    ...(options.consoleReadOnly && { publicReads: true }),
+    store: options.store,
+    state,
+    appraisals,
+    witLifetimeSeconds,
+    certLifetimeSeconds,
+    ...(options.policy && { basePolicy: options.policy }),
+    bundleSequence: async () => (await serviceBundle(source)).spiffe_sequence,
+    now,
+  });
   await registerProvenanceRoutes(app, {
     store: options.store,
     provenance: ctx.provenance,
@@ -498,6 +550,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   });
   await registerRegistrationRoutes(app, {
     token: options.adminToken,
+    ...(options.consoleReadOnly && { publicReads: true }),
     store: options.store,
     state,
     trustDomain: options.trustDomain,

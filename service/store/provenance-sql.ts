@@ -198,7 +198,7 @@ function findSql(q: CredentialQuery): [string, SqlParam[]] {
   if (q.liveAt) {
     sql += ` AND c.revoked_at IS NULL AND c.exp > ${p(Math.floor(q.liveAt.getTime() / 1000))}`;
   }
-  sql += ` ORDER BY l.idx LIMIT ${p(q.limit ?? 1000)}`;
+  sql += ` ORDER BY l.idx${q.newestFirst ? ' DESC' : ''} LIMIT ${p(q.limit ?? 1000)}`;
   return [sql, params];
 }
 

@@ -153,6 +153,8 @@ export async function startTestService(o: {
   ca?: ServiceCaOptions;
   syncIntervalMs?: number;
   earProfile?: EarProfile;
+  consoleReadOnly?: boolean;
+  appraisalLogSize?: number;
 }): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), `${o.seed}-`));
   const pki = await openSimulatedPki(join(dir, 'pki'), { seed: o.seed, now: PKI_CREATED });
@@ -178,6 +180,8 @@ export async function startTestService(o: {
     ...(o.ca && { ca: o.ca }),
     ...(o.syncIntervalMs !== undefined && { syncIntervalMs: o.syncIntervalMs }),
     ...(o.earProfile && { earProfile: o.earProfile }),
+    ...(o.consoleReadOnly && { consoleReadOnly: true }),
+    ...(o.appraisalLogSize !== undefined && { appraisalLogSize: o.appraisalLogSize }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
