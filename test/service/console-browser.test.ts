@@ -196,7 +196,11 @@ describe('operator console in chromium', { skip: SKIP }, () => {
     for (const jti of issued.map((w) => w.jti)) assert.ok(out.includes(jti), jti);
     const ear = page.locator('#appraisals-out details').first();
     await ear.locator('summary').click();
-    assert.match(await ear.innerText(), /"ear\.status"/);
+    assert.match(await ear.innerText(), /"ear[._]status"/);
+    assert.match(
+      await ear.innerText(),
+      /instance-identity: (affirming|contraindicated|warning|no claim)/,
+    );
     await shot('appraisals');
   });
 
@@ -272,6 +276,34 @@ describe('operator console in chromium', { skip: SKIP }, () => {
     assert.notEqual((await text('#policy-out')).trim(), '');
     assert.doesNotMatch(await text('#policy-out'), /ERR_/);
     await shot('policy');
+  });
+
+  test('with --console-public the read views work without a token; revoking still needs it', async () => {
+    const open = await startTestService({
+      seed: 'twi-console-public',
+      clock: () => NOW,
+      adminToken: TOKEN,
+      consoleReadOnly: true,
+    });
+    const tab = await context.newPage();
+    tab.on('dialog', (d) => void d.accept());
+    try {
+      const { jti } = await attestWit(open.base, open.pki);
+      await tab.goto(`${open.base}/ui/#credentials`);
+      await tab.locator('#credentials-out table').waitFor();
+      assert.equal(await tab.evaluate('sessionStorage.length'), 0);
+      assert.ok((await tab.locator('#credentials-out').innerText()).includes(jti));
+      await tab.getByRole('button', { name: `Revoke ${jti}` }).click();
+      await tab.locator('#message').getByText('ERR_ADMIN_UNAUTHENTICATED').waitFor();
+      assert.match(await tab.locator('#credentials-out').innerText(), /Not revoked/);
+      await tab.goto(`${open.base}/ui/#appraisals`);
+      await tab.locator('#appraisals-out table').waitFor();
+      assert.match(await tab.locator('#appraisals-out').innerText(), /Affirming: trustworthy/);
+      await tab.screenshot({ path: join(SHOTS, 'console-public.png'), fullPage: true });
+    } finally {
+      await tab.close();
+      await open.close();
+    }
   });
 
   test('nothing came from another origin and no CSP violation was reported', () => {

@@ -22,7 +22,10 @@ const status = (s) => h('span', { class: `status-${s}` }, STATUS_WORDS[s] ?? s ?
 const provenanceLink = (jti) =>
   h('a', { href: `#provenance/${encodeURIComponent(jti)}`, class: 'id' }, jti);
 
-/** The EAR as claims: a compact JWT is decoded (not verified: the service signed it). */
+/**
+ * The EAR as claims: a compact JWT is decoded (not verified: the service signed it). Claim names
+ * are read in both spellings of the EAR drafts (`ear.status`, `ear_status`).
+ */
 function earClaims(ear) {
   if (typeof ear !== 'string') return ear;
   const part = ear.split('.')[1];
@@ -48,13 +51,13 @@ function earCell(ear) {
       h(
         'div',
         {},
-        h('p', {}, h('strong', {}, name), ': ', status(sub['ear.status'])),
+        h('p', {}, h('strong', {}, name), ': ', status(sub['ear.status'] ?? sub.ear_status)),
         h(
           'ul',
           { class: 'why' },
-          Object.entries(sub['ear.trustworthiness-vector'] ?? {}).map(([claim, v]) =>
-            h('li', {}, `${claim}: ${tier(v)} (${v})`),
-          ),
+          Object.entries(
+            sub['ear.trustworthiness-vector'] ?? sub.ear_trustworthiness_vector ?? {},
+          ).map(([claim, v]) => h('li', {}, `${claim}: ${tier(v)} (${v})`)),
         ),
       ),
     ),
@@ -123,7 +126,8 @@ export async function credentials(ctx, out) {
             ? h(
                 'span',
                 { class: 'revoked' },
-                listed.has(c.jti) ? 'Revoked (in the bundle)' : 'Revoked',
+                listed.has(c.jti) ? 'Revoked (in the bundle) ' : 'Revoked ',
+                when(c.revoked_at),
               )
             : 'Not revoked',
           revoked
@@ -199,7 +203,7 @@ export async function keys(ctx, out) {
       facts([['Bundle sequence', String(k.bundle_sequence)]]),
       table(
         'Signing keys',
-        ['Key id (kid)', 'Algorithm', 'Created', 'State', 'Retired or revoked'],
+        ['Key id (kid)', 'Algorithm', 'Created', 'State', 'Retires, retired or revoked'],
         k.keys.map((x) => [
           id(x.kid),
           x.alg,
@@ -286,22 +290,26 @@ export async function registrations(ctx, out) {
   );
 }
 
+const POLICY_SOURCES = {
+  store: 'set through the admin API (kept in the store)',
+  configuration: 'the policy the service was started with',
+  default: 'the built-in default policy',
+};
+
 export async function policy(ctx, out) {
   const r = await ctx.api('/v1/admin/policy');
+  const source = POLICY_SOURCES[r.source] ?? r.source;
   if (r.policy === null || r.policy === undefined) {
     return fill(
       out,
-      h(
-        'p',
-        {},
-        'No policy was set through the admin API: the policy the service started with applies.',
-      ),
+      h('p', {}, `No policy document: ${source ?? 'the built-in default'} applies.`),
     );
   }
   fill(
     out,
     facts([
       ['Policy id', r.policy.id ?? '—'],
+      ['Source', source],
       ['Updated', r.updated_at ? when(r.updated_at) : 'at start-up'],
     ]),
     h('pre', {}, JSON.stringify(r.policy, null, 2)),
