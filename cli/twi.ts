@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `twi` command line. */
 import { Command, CommanderError } from 'commander';
+import { registerAdmin } from './commands/admin.js';
 import { registerCorim } from './commands/corim.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDevice } from './commands/device.js';
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   registerDevice(program);
   registerProvenance(program);
   registerShim(program);
+  registerAdmin(program);
   return program;
 }
 

@@ -33,6 +33,7 @@ import { createRetirementTimer } from './retirement-timer.js';
 import { loadOrCreateSigningKey, publicJwks, type ServiceSigningKey } from './keys.js';
 import { registerDiscoveryRoutes } from './discovery.js';
 import { registerConsoleRoutes } from './console/routes.js';
+import { registerOpenApiRoute } from './openapi.js';
 import { checkServiceTls, clientCertGuard, httpsOptions, type ServiceTls } from './tls.js';
 import { createMetrics, type CacheSnapshot } from './metrics.js';
 import { createProvenanceService, type ProvenanceOptions } from './provenance.js';
@@ -493,6 +494,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     ...(options.appraisalLogSize !== undefined && { capacity: options.appraisalLogSize }),
   });
   registerCoreRoutes(app, ctx, options.nonceTtlSeconds ?? 120, appraisals);
+  registerOpenApiRoute(app, options.issuer);
   registerPublicRoutes(
     app,
     ctx,
