@@ -148,6 +148,17 @@ const OPS: readonly Op[] = [
     tag: 'operations',
     summary: 'this description (OpenAPI 3.1)',
   },
+  // Landing page and operator console (docs/console.md).
+  { method: 'get', path: '/', tag: 'operations', summary: 'landing page', answer: 'text/html' },
+  { method: 'get', path: '/ui', tag: 'operations', summary: 'to /ui/', success: 302 },
+  {
+    method: 'get',
+    path: '/ui/{file}',
+    tag: 'operations',
+    summary: 'operator console files (HTML, CSS, JavaScript); `/ui/` is its page',
+    answer: 'text/html',
+    problems: [404],
+  },
   // Transparency log and provenance (docs/provenance.md).
   { method: 'get', path: '/v1/log/key', tag: 'provenance', summary: "the log's public key" },
   { method: 'get', path: '/v1/log/tree-head', tag: 'provenance', summary: 'signed tree head' },
