@@ -101,6 +101,12 @@ export const YAML_MEDIA_TYPES: readonly string[] = [
 export const TEXT_MEDIA_TYPE = 'text/plain';
 /** Server-sent events (HTML Living Standard §9.2): `GET /v1/bundle/events`. */
 export const EVENT_STREAM_MEDIA_TYPE = 'text/event-stream';
+/** HTML (the landing page and the operator console, docs/console.md). */
+export const HTML_MEDIA_TYPE = 'text/html';
+/** CSS (RFC 2318): the operator console's style sheet. */
+export const CSS_MEDIA_TYPE = 'text/css';
+/** JavaScript (RFC 9239): the operator console's modules. */
+export const JAVASCRIPT_MEDIA_TYPE = 'text/javascript';
 
 /**
  * The JOSE `typ` of a JWT media type: the type without its `application/` prefix and

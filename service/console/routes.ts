@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CSS_MEDIA_TYPE, HTML_MEDIA_TYPE, JAVASCRIPT_MEDIA_TYPE } from '../../wire/media-types.js';
 import { problem, sendProblem } from '../problem.js';
 
 /** The policy of every page and file under `/` and `/ui/`. */
@@ -36,9 +37,9 @@ export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const TYPES: Readonly<Record<string, string>> = {
-  html: 'text/html; charset=utf-8',
-  css: 'text/css; charset=utf-8',
-  js: 'text/javascript; charset=utf-8',
+  html: `${HTML_MEDIA_TYPE}; charset=utf-8`,
+  css: `${CSS_MEDIA_TYPE}; charset=utf-8`,
+  js: `${JAVASCRIPT_MEDIA_TYPE}; charset=utf-8`,
 };
 
 /** The files `/ui/<name>` answers with; any other name is 404. */
@@ -66,8 +67,9 @@ interface StaticFile {
 }
 
 function load(dir: string, name: string): StaticFile {
-  const ext = name.slice(name.lastIndexOf('.') + 1);
-  return { type: TYPES[ext] ?? 'application/octet-stream', body: readFileSync(dir + name) };
+  const type = TYPES[name.slice(name.lastIndexOf('.') + 1)];
+  if (type === undefined) throw new TypeError(`no media type for console file ${name}`);
+  return { type, body: readFileSync(dir + name) };
 }
 
 function send(reply: FastifyReply, file: StaticFile): FastifyReply {
