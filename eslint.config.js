@@ -18,4 +18,26 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // The operator console's browser modules (docs/console.md).
+    files: ['service/console/static/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'atob',
+          'confirm',
+          'crypto',
+          'document',
+          'EventSource',
+          'fetch',
+          'location',
+          'Node',
+          'sessionStorage',
+          'TextDecoder',
+          'TextEncoder',
+          'window',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { appraiseRequestSchema, attestRequestSchema } from '../wire/messages.js';
 import {
   CORIM_MEDIA_TYPE,
+  HTML_MEDIA_TYPE,
   PEM_FILE_MEDIA_TYPE,
   PROBLEM_MEDIA_TYPE,
   YAML_MEDIA_TYPES,
@@ -147,6 +148,17 @@ const OPS: readonly Op[] = [
     path: '/openapi.json',
     tag: 'operations',
     summary: 'this description (OpenAPI 3.1)',
+  },
+  // Landing page and operator console (docs/console.md).
+  { method: 'get', path: '/', tag: 'operations', summary: 'landing page', answer: HTML_MEDIA_TYPE },
+  { method: 'get', path: '/ui', tag: 'operations', summary: 'to /ui/', success: 302 },
+  {
+    method: 'get',
+    path: '/ui/{file}',
+    tag: 'operations',
+    summary: 'operator console files (HTML, CSS, JavaScript); `/ui/` is its page',
+    answer: HTML_MEDIA_TYPE,
+    problems: [404],
   },
   // Transparency log and provenance (docs/provenance.md).
   { method: 'get', path: '/v1/log/key', tag: 'provenance', summary: "the log's public key" },

@@ -32,6 +32,7 @@ import { createBundleEvents, type BundleEventData, type BundleEvents } from './e
 import { createRetirementTimer } from './retirement-timer.js';
 import { loadOrCreateSigningKey, publicJwks, type ServiceSigningKey } from './keys.js';
 import { registerDiscoveryRoutes } from './discovery.js';
+import { registerConsoleRoutes } from './console/routes.js';
 import { registerOpenApiRoute } from './openapi.js';
 import { checkServiceTls, clientCertGuard, httpsOptions, type ServiceTls } from './tls.js';
 import { createMetrics, type CacheSnapshot } from './metrics.js';
@@ -558,6 +559,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     now,
     publish: async () => (await sync.refresh()) ?? (await publish()),
   });
+  registerConsoleRoutes(app);
   startNoncePurge(app, ctx, options.noncePurgeIntervalMs ?? 60_000);
   await sync.start();
   retirements.arm();

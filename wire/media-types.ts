@@ -108,6 +108,12 @@ export const SIGNED_NOTE_MEDIA_TYPE = `${TEXT_MEDIA_TYPE}; charset=utf-8`;
  * (`application/vnd.dev.sigstore.bundle+json;version=0.1…0.3`, `….bundle.v0.3+json`).
  */
 export const SIGSTORE_BUNDLE_MEDIA_TYPE_STEM = 'application/vnd.dev.sigstore.bundle';
+/** HTML (the landing page and the operator console, docs/console.md). */
+export const HTML_MEDIA_TYPE = 'text/html';
+/** CSS (RFC 2318): the operator console's style sheet. */
+export const CSS_MEDIA_TYPE = 'text/css';
+/** JavaScript (RFC 9239): the operator console's modules. */
+export const JAVASCRIPT_MEDIA_TYPE = 'text/javascript';
 
 /**
  * The JOSE `typ` of a JWT media type: the type without its `application/` prefix and
