@@ -101,6 +101,9 @@ async function runImport(
   if (o.sha256 === undefined && (o.trustKey ?? []).length === 0) {
     throw new TypeError('import needs --sha256 HEX or --trust-key PEM: bundles are authenticated');
   }
+  if (o.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.sha256)) {
+    throw new TypeError(`--sha256 must be 64 hex digits, got ${JSON.stringify(o.sha256)}`);
+  }
   const bundle: ImportedBundle = await importBundle(readInputFile(file, MAX_BUNDLE_BYTES), {
     ...(o.sha256 !== undefined && { expectedSha256: o.sha256 }),
     ...(o.trustKey && { trustedKeys: o.trustKey.map((p) => readPublicKey(p).key) }),
