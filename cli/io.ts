@@ -104,7 +104,7 @@ const SYSTEM_WORDS: Record<string, string> = {
 /** A Node system error; sockets add the address and port. @internal */
 export type SystemError = NodeJS.ErrnoException & { address?: string; port?: number };
 
-/** The system error (`code` like `ECONNREFUSED`) in an error's cause chain, if any. */
+/** The system error (`code` like `ECONNREFUSED`) in an error's cause chain, if any. @internal */
 export function systemError(err: unknown, depth = 0): SystemError | undefined {
   if (!(err instanceof Error) || depth > 8) return undefined;
   const e = err as SystemError;
@@ -260,6 +260,10 @@ export function describeFailure(err: unknown): { code: string; message: string; 
   }
   if (err instanceof TypeError || err instanceof RangeError) {
     return { code: 'ERR_USAGE', message: err.message, exit: EXIT_UNPROCESSABLE };
+  }
+  if (err instanceof SyntaxError) {
+    // JSON.parse of a file or answer no command checked more closely: bad input, not a bug.
+    return { code: 'ERR_INPUT_INVALID', message: err.message, exit: EXIT_UNPROCESSABLE };
   }
   const sys = systemError(err);
   if (sys && typeof sys.syscall === 'string') {

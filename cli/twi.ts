@@ -23,7 +23,11 @@ function buildProgram(): Command {
     .version('0.1.0')
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // Usage errors are printed by main() as one `twi: ERR_USAGE: …` line.
+      outputError: () => undefined,
+    });
   registerInspect(program);
   registerSimulate(program);
   registerSimulateServe(program);
@@ -46,7 +50,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
-      return ok || err.exitCode === 0 ? 0 : EXIT_UNPROCESSABLE;
+      if (ok || err.exitCode === 0) return 0;
+      const what = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      process.stderr.write(`twi: ERR_USAGE: ${what} (see --help)\n`);
+      return EXIT_UNPROCESSABLE;
     }
     return reportError(err);
   }

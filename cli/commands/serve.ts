@@ -287,7 +287,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
     const app = await createService({
       store,
       anchors,
-      ...(o.policy !== undefined && { policy: loadPolicy(o.policy) }),
+      ...(o.policy !== undefined && { policy: loadPolicy(o.policy, { source: 'file' }) }),
       ...(provider && { provider }),
       issuer: o.issuer ?? `${scheme}://${urlHost(host)}:${port}`,
       ...(tls && { tls }),

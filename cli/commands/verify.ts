@@ -172,11 +172,14 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
     o.earProfile === undefined ? 'draft' : earProfileOption(o.earProfile, '--ear-profile');
   const key = o.publicKey === undefined ? undefined : readPublicKey(o.publicKey);
   const files = endorsementFiles(file, o);
-  const policy = applyCorimFiles(o.policy === undefined ? undefined : loadPolicy(o.policy), {
-    files: o.corim ?? [],
-    keyFiles: o.corimKey ?? [],
-    now,
-  });
+  const policy = applyCorimFiles(
+    o.policy === undefined ? undefined : loadPolicy(o.policy, { source: 'file' }),
+    {
+      files: o.corim ?? [],
+      keyFiles: o.corimKey ?? [],
+      now,
+    },
+  );
   const anchors = loadAnchorStore(o.trustAnchors === undefined ? [] : [o.trustAnchors]);
   if (o.offline && (o.pcsUrl || o.kdsUrl))
     throw new TypeError('--offline excludes --pcs-url and --kds-url');

@@ -13,6 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeFailure, EXIT_INTERNAL } from '../../cli/io.js';
 import { runCli } from '../helpers/cli.js';
 import { loadManifest, vectorsDir } from '../helpers/vectors.js';
 
@@ -110,6 +111,34 @@ const cases: Case[] = [
     status: 3,
     code: 'ERR_INPUT_INVALID',
     says: (c) => [join(c.dir, 'object.json'), 'array', '--builder-keys'],
+  },
+  {
+    name: 'twi serve --policy file that does not exist',
+    argv: (c) => serve(c, '--policy', join(c.dir, 'no-policy.yaml')),
+    status: 3,
+    code: 'ERR_POLICY_UNREADABLE',
+    says: (c) => [join(c.dir, 'no-policy.yaml'), 'ENOENT'],
+  },
+  {
+    name: 'an unknown command',
+    argv: () => ['no-such-command'],
+    status: 3,
+    code: 'ERR_USAGE',
+    says: () => ['no-such-command', '--help'],
+  },
+  {
+    name: 'an unknown option',
+    argv: () => ['serve', '--no-such-option'],
+    status: 3,
+    code: 'ERR_USAGE',
+    says: () => ['--no-such-option'],
+  },
+  {
+    name: 'a required option left out',
+    argv: () => ['simulate', 'nitro'],
+    status: 3,
+    code: 'ERR_USAGE',
+    says: () => ['--pki'],
   },
   {
     name: 'twi simulate --out under a file',
@@ -353,4 +382,34 @@ test('a missing VCEK is hinted with the --vcek flag, not the library option', ()
   assert.notEqual(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /error: ERR_ENDORSEMENT_MISSING: .*--vcek/);
   assert.doesNotMatch(r.stdout + r.stderr, /snpKeyCert/);
+});
+
+test('failures no command anticipated are still one line with a code', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
+    code: 'ECONNREFUSED',
+    syscall: 'connect',
+  });
+  const fetchFailed = describeFailure(new TypeError('fetch failed', { cause: refused }));
+  assert.deepEqual(fetchFailed, {
+    code: 'ERR_UNREACHABLE',
+    message: 'connection refused (ECONNREFUSED)',
+    exit: 3,
+  });
+  const eisdir = Object.assign(new Error('EISDIR: illegal operation on a directory, read'), {
+    code: 'EISDIR',
+    syscall: 'read',
+    path: '/some/dir',
+  });
+  assert.deepEqual(describeFailure(eisdir), {
+    code: 'ERR_SYSTEM',
+    message: 'is a directory (EISDIR): /some/dir',
+    exit: 3,
+  });
+  assert.equal(describeFailure(new SyntaxError('Unexpected token')).code, 'ERR_INPUT_INVALID');
+  const bug = describeFailure(new Error('something\nbroke'));
+  assert.equal(bug.code, 'ERR_INTERNAL');
+  assert.equal(bug.exit, EXIT_INTERNAL);
+  assert.match(bug.message, /^Error: something/);
+  assert.match(bug.message, /TWI_DEBUG=1/);
+  assert.doesNotMatch(bug.message, /\n\s+at /);
 });
