@@ -74,10 +74,14 @@ function merged(o: ShimCliOptions, command: string[]): ShimConfig {
     ).find(([, v]) => v !== undefined && v !== false);
     if (other) throw new TypeError(`--agent serves many workloads: ${other[0]} does not apply`);
   }
+  return c;
+}
+
+/** Start-up checks after the usage checks: the sockets can be bound, the command exists. */
+function checkStart(c: ShimConfig): void {
   checkSocket(c.socket ?? DEFAULT_SOCKET, '--socket');
   if (c.workloadApiSocket !== undefined) checkSocket(c.workloadApiSocket, '--workload-api-socket');
   if (c.command !== undefined && c.command.length > 0) checkCommand(c.command[0]!);
-  return c;
 }
 
 /** Longest Unix socket path Linux binds (sun_path is 108 bytes with its NUL). */
@@ -95,6 +99,10 @@ function checkSocket(path: string, flag: string): void {
   try {
     dir = statSync(dirname(path)).isDirectory();
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      const why = `the directory ${dirname(path)} does not exist`;
+      throw new CliError('ERR_PATH', `cannot create the socket ${path}: ${why} (${flag})`);
+    }
     throw pathError(err, 'cannot create the socket', path, flag);
   }
   if (!dir) {
@@ -186,6 +194,7 @@ async function runEmulated(c: ShimConfig, o: ShimCliOptions): Promise<number> {
   if (c.platform !== undefined && c.platform !== o.emulate) {
     throw new TypeError('--platform and --emulate name different platforms');
   }
+  checkStart(c);
   // Imported here: production paths (no --emulate) never load the simulators.
   const { startDeviceEmulator } = await import('../../simulators/index.js');
   const platform = o.emulate as 'tdx' | 'sev-snp' | 'nitro';
@@ -216,6 +225,7 @@ async function runEmulated(c: ShimConfig, o: ShimCliOptions): Promise<number> {
 }
 
 async function runAgent(c: ShimConfig): Promise<number> {
+  checkStart(c);
   const attester = await createNativeAttester(c.platform);
   const log = (line: string): void => void process.stderr.write(`twi shim: ${line}\n`);
   const agent = await startAgent({
@@ -246,6 +256,7 @@ async function runAgent(c: ShimConfig): Promise<number> {
 
 async function runShim(c: ShimConfig): Promise<number> {
   if (c.agent) return runAgent(c);
+  checkStart(c);
   const attester = await createNativeAttester(c.platform);
   const log = (line: string): void => void process.stderr.write(`twi shim: ${line}\n`);
   const shim = await startShim({

@@ -182,6 +182,19 @@ const cases: Case[] = [
     says: (c) => [join(c.dir, 'a-file', 'shim.sock'), '--socket'],
   },
   {
+    name: 'twi shim --socket in a directory that does not exist',
+    argv: (c) => [
+      'shim',
+      '--verifier',
+      `http://127.0.0.1:${c.closedPort}`,
+      '--socket',
+      join(c.dir, 'no-dir', 'shim.sock'),
+    ],
+    status: 3,
+    code: 'ERR_PATH',
+    says: (c) => [join(c.dir, 'no-dir'), 'does not exist', '--socket'],
+  },
+  {
     name: 'twi shim --socket path too long to bind',
     argv: (c) => [
       'shim',
