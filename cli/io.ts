@@ -139,7 +139,8 @@ export function pathError(err: unknown, what: string, path: string, flag: string
 
 /** The path itself or its nearest existing ancestor when that is not a directory. */
 function fileInTheWay(path: string): string | undefined {
-  for (let p = resolve(path); ; p = dirname(p)) {
+  // The path as the user wrote it (relative stays relative), up to its first existing part.
+  for (let p = path; ; p = dirname(p)) {
     try {
       return statSync(p).isDirectory() ? undefined : p;
     } catch {

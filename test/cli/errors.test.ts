@@ -155,6 +155,13 @@ const cases: Case[] = [
     says: (c) => [join(c.dir, 'a-file'), 'not a directory', '--out'],
   },
   {
+    name: 'twi simulate --out relative, under a file: named as written',
+    argv: () => ['simulate', 'nitro', '--out', 'a-file/doc.bin', '--pki', 'pki'],
+    status: 3,
+    code: 'ERR_PATH',
+    says: () => ['a-file/doc.bin: a-file is a file, not a directory (--out)'],
+  },
+  {
     name: 'twi simulate --pki that cannot be created',
     argv: (c) => [
       'simulate',
