@@ -143,7 +143,11 @@ export async function buildProgram(
     .version(packageVersion())
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // Usage errors are printed by main() as one `twi: ERR_USAGE: …` line.
+      outputError: () => undefined,
+    });
   const wanted = invokedCommands(argv);
   const loaded = await Promise.all(
     COMMANDS.map((c) => (o.eager === true || wanted.has(c.name) ? c.load() : undefined)),

@@ -14,7 +14,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
-      return ok || err.exitCode === 0 ? 0 : EXIT_UNPROCESSABLE;
+      if (ok || err.exitCode === 0) return 0;
+      const what = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      process.stderr.write(`twi: ERR_USAGE: ${what} (see --help)\n`);
+      return EXIT_UNPROCESSABLE;
     }
     return reportError(err);
   }

@@ -20,7 +20,7 @@ import type { EvidenceRequest, TeePlatform } from '../../native/evidence.js';
 import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
 import { parseSnpCertTable } from '../../verifier/platforms/sev-snp/abi/cert-table.js';
 import { hexOption, instantOption, padTo, readPublicKey } from '../args.js';
-import { printJson } from '../io.js';
+import { pathError, pkiError, printJson } from '../io.js';
 
 /** Options of `twi device evidence`, as commander hands them over. @internal */
 export interface DeviceEvidenceOptions {
@@ -57,8 +57,12 @@ function platformOption(name: string, value: string): TeePlatform {
 }
 
 function writeOut(path: string, data: Uint8Array | string): string {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, data);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, data);
+  } catch (err) {
+    throw pathError(err, 'cannot write', path, '--out');
+  }
   return path;
 }
 
@@ -159,6 +163,8 @@ async function emulatedEvidence(o: DeviceEvidenceOptions): Promise<DeviceEvidenc
     ...(o.pkiSeed !== undefined && { pkiSeed: o.pkiSeed }),
     ...(o.seed !== undefined && { seed: o.seed }),
     ...(at && { now: () => at }),
+  }).catch((err: unknown) => {
+    throw pkiError(err, o.pki!);
   });
   try {
     const args = ['device', 'evidence', '--json', '--platform', platform, '--out', o.out];

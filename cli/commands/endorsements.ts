@@ -17,7 +17,7 @@ import {
 } from '../../endorsements/provider/directory-store.js';
 import { requestKey, type Endorsement } from '../../verifier/verify/endorsement-provider.js';
 import { collect, instantOption, readPublicKey } from '../args.js';
-import { printJson, readInputFile } from '../io.js';
+import { pathError, printJson, readInputFile, systemError } from '../io.js';
 
 const MAX_BUNDLE_BYTES = 64 << 20;
 
@@ -77,7 +77,9 @@ async function runExport(o: CommonOptions & { out: string; signKey?: string }): 
   const now = nowOf(o);
   const { listed, entries } = await listCache(storeOf(o.cache), now);
   const bytes = await exportBundle(entries, { created: now, ...(signingKey && { signingKey }) });
-  await writeAtomic(o.out, bytes);
+  await writeAtomic(o.out, bytes).catch((err: unknown) => {
+    throw systemError(err) ? pathError(err, 'cannot write', o.out, '--out') : err;
+  });
   const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as { sha256: string; kid?: string };
   const skipped = listed.filter((l) => l.status !== 'valid');
   const result = {
@@ -100,6 +102,9 @@ async function runImport(
 ): Promise<void> {
   if (o.sha256 === undefined && (o.trustKey ?? []).length === 0) {
     throw new TypeError('import needs --sha256 HEX or --trust-key PEM: bundles are authenticated');
+  }
+  if (o.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.sha256)) {
+    throw new TypeError(`--sha256 must be 64 hex digits, got ${JSON.stringify(o.sha256)}`);
   }
   const bundle: ImportedBundle = await importBundle(readInputFile(file, MAX_BUNDLE_BYTES), {
     ...(o.sha256 !== undefined && { expectedSha256: o.sha256 }),

@@ -13,7 +13,7 @@ import { verifyProvenanceAnswer, type ProvenanceAnswer } from '../../provenance/
 import type { PublishedLogKey } from '../../provenance/tree-head.js';
 import { verifyCheckpoint } from '../../provenance/checkpoint.js';
 import { NoteError } from '../../provenance/signed-note.js';
-import { printJson, readInputFile } from '../io.js';
+import { fetchNamed, printJson, readInputFile } from '../io.js';
 
 /** Exit code when a proof does not verify. @internal */
 export const EXIT_PROOF_FAILED = 2;
@@ -45,7 +45,11 @@ function adminHeader(o: Remote): Record<string, string> {
 
 async function call(o: Remote, path: string, init: RequestInit = {}): Promise<unknown> {
   const base = new URL(o.url);
-  const res = await fetch(new URL(path, base), { ...init, signal: AbortSignal.timeout(15_000) });
+  const res = await fetchNamed(
+    new URL(path, base),
+    { ...init, signal: AbortSignal.timeout(15_000) },
+    '--url',
+  );
   const text = await res.text();
   if (text.length > MAX_ANSWER_BYTES) throw new ServiceProblemError('ERR_ANSWER_TOO_LARGE', path);
   let body: unknown;
@@ -62,7 +66,11 @@ async function call(o: Remote, path: string, init: RequestInit = {}): Promise<un
 }
 
 async function callText(o: Remote, path: string): Promise<string> {
-  const res = await fetch(new URL(path, new URL(o.url)), { signal: AbortSignal.timeout(15_000) });
+  const res = await fetchNamed(
+    new URL(path, new URL(o.url)),
+    { signal: AbortSignal.timeout(15_000) },
+    '--url',
+  );
   const text = await res.text();
   if (text.length > MAX_ANSWER_BYTES) throw new ServiceProblemError('ERR_ANSWER_TOO_LARGE', path);
   if (!res.ok) throw new ServiceProblemError(`HTTP_${res.status}`, `${path}: HTTP ${res.status}`);

@@ -18,7 +18,7 @@ import { verifyWorkloadRequest } from '../../wimse/request.js';
 import { parseAllowList, verifyPeerCertificate } from '../../wimse/x509-peer.js';
 import type { X509Bundle } from '../../wimse/x509-peer.js';
 import { collect, instantOption } from '../args.js';
-import { InputFileError, printJson, readInputFile } from '../io.js';
+import { fetchNamed, InputFileError, printJson, readInputFile } from '../io.js';
 
 /** Exit code of a rejected credential pair. @internal */
 export const EXIT_REJECTED = 2;
@@ -56,11 +56,11 @@ function tokenArg(value: string): string {
     .trim();
 }
 
-async function loadJwks(source: string): Promise<Jwks> {
+async function loadJwks(source: string, flag: string): Promise<Jwks> {
   let text: string;
   if (/^https?:\/\//.test(source)) {
-    const res = await fetch(source, { signal: AbortSignal.timeout(10_000) });
-    if (!res.ok) throw new InputFileError(`${source}: HTTP ${res.status}`);
+    const res = await fetchNamed(source, { signal: AbortSignal.timeout(10_000) }, flag);
+    if (!res.ok) throw new InputFileError(`${source}: HTTP ${res.status} (${flag})`);
     text = await res.text();
     if (text.length > MAX_JWKS_BYTES) throw new InputFileError(`${source}: JWKS too large`);
   } else {
@@ -84,7 +84,7 @@ async function keySet(opts: RpVerifyOptions): Promise<Jwks> {
   if (opts.cacert !== undefined && (opts.issuer === undefined || opts.jwks !== undefined)) {
     throw new TypeError('--cacert goes with --issuer (and no --jwks)');
   }
-  if (opts.jwks !== undefined) return loadJwks(opts.jwks);
+  if (opts.jwks !== undefined) return loadJwks(opts.jwks, '--jwks');
   const ca =
     opts.cacert === undefined
       ? undefined
@@ -163,7 +163,7 @@ function certificateChain(path: string): Uint8Array[] {
 export async function rpVerifyCert(opts: RpVerifyCertOptions): Promise<RpVerifyCertResult> {
   const now = opts.at === undefined ? new Date() : instantOption('--at', opts.at);
   const chain = certificateChain(opts.cert);
-  const bundle = (await loadJwks(opts.bundle)) as X509Bundle;
+  const bundle = (await loadJwks(opts.bundle, '--bundle')) as X509Bundle;
   // Without --allow the identity is reported whatever it is: the caller decides.
   const allow = opts.allow?.length ? parseAllowList(opts.allow) : { anyId: true };
   try {

@@ -2,7 +2,8 @@
  * `twi serve`: runs the verifier service (challenge, attest, appraise, JWKS, bundle) on a
  * loopback port until SIGINT or SIGTERM.
  */
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
@@ -30,12 +31,66 @@ import {
   type LogFormat,
 } from '../../service/log-format.js';
 import { applyConfigFile } from './serve-config.js';
-import { readInputFile } from '../io.js';
+import { CliError, listenError, pathError, readFlagFile, readInputFile } from '../io.js';
 
 /** A PEM file named on the command line, through the CLI's bounded reader (one-line errors). */
 const readText = (path: string): string => Buffer.from(readInputFile(path)).toString('utf8');
-const readJson = (path: string | undefined): unknown =>
-  path === undefined ? undefined : JSON.parse(readFileSync(path, 'utf8'));
+
+/** A JSON file named by `flag`; unreadable or malformed files are one-line errors. */
+function readJson(flag: string, path: string | undefined): unknown {
+  if (path === undefined) return undefined;
+  const text = Buffer.from(readFlagFile(flag, path)).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(
+      'ERR_INPUT_INVALID',
+      `${path}: not JSON: ${(err as Error).message} (${flag})`,
+    );
+  }
+}
+
+/** The provenance trust of `--builder-keys` and `--sigstore-trusted-root`. */
+function builderTrustFromFlags(o: ServeCliOptions): ReturnType<typeof builderTrust> {
+  const keys = readJson('--builder-keys', o.builderKeys);
+  const root = readJson('--sigstore-trusted-root', o.sigstoreTrustedRoot);
+  try {
+    return builderTrust(keys, root);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    const named = [
+      ...(o.builderKeys !== undefined ? [`--builder-keys ${o.builderKeys}`] : []),
+      ...(o.sigstoreTrustedRoot !== undefined
+        ? [`--sigstore-trusted-root ${o.sigstoreTrustedRoot}`]
+        : []),
+    ];
+    throw new CliError('ERR_INPUT_INVALID', `${err.message} (${named.join(', ')})`);
+  }
+}
+
+/** `--host`: an IP address or a host name (the issuer URL is made from it). */
+function hostOption(host: string): string {
+  const name =
+    /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+  if (isIP(host) !== 0 || (name.test(host) && !/^[\d.]+$/.test(host))) return host;
+  throw new CliError(
+    'ERR_BAD_HOST',
+    `${JSON.stringify(host)} is not an IP address or host name (--host)`,
+  );
+}
+
+/** `--data`: refused early when it names something other than a directory. */
+function checkDataDir(data: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(data).isDirectory();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // created 0700 below
+    throw pathError(err, 'cannot use', data, '--data');
+  }
+  if (!isDir) throw new CliError('ERR_PATH', `${data} is not a directory (--data)`);
+}
+
 import type { ServiceCaOptions } from '../../service/ca-keys.js';
 import {
   addLimitOptions,
@@ -183,8 +238,15 @@ function untilSignal(): Promise<NodeJS.Signals> {
 /** The admin token from its file (trimmed); an empty file is refused. */
 function readAdminToken(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
-  const token = readFileSync(file, 'utf8').trim();
-  if (token === '') throw new Error(`--admin-token-file ${file} is empty`);
+  const token = Buffer.from(readFlagFile('--admin-token-file', file, 4096))
+    .toString('utf8')
+    .trim();
+  if (token === '') {
+    throw new CliError(
+      'ERR_ADMIN_TOKEN',
+      `${file} is empty: write the token in it (--admin-token-file)`,
+    );
+  }
   return token;
 }
 
@@ -223,14 +285,22 @@ function secureFiles(data: string | undefined, storeUrl: string): void {
 async function runServe(o: ServeCliOptions): Promise<number> {
   const log = logFromFlags(o);
   const port = o.port === undefined ? 8443 : intOption('--port', o.port, 0, 65535);
-  const host = o.host ?? '127.0.0.1';
+  const host = hostOption(o.host ?? '127.0.0.1');
   const data = o.data ?? '.twi';
+  checkDataDir(data);
   const adminToken = readAdminToken(o.adminTokenFile);
+  const provenanceTrust = builderTrustFromFlags(o);
   const storeUrl = o.store ?? `sqlite:${join(data, 'twi.db')}`;
   const kek = resolveKek(o.kekFile, storeUrl);
   const tls = await tlsFromFlags(o, data);
   const scheme = tls ? 'https' : 'http';
-  secureFiles(o.store === undefined ? data : undefined, storeUrl);
+  try {
+    secureFiles(o.store === undefined ? data : undefined, storeUrl);
+  } catch (err) {
+    throw o.store === undefined
+      ? pathError(err, 'cannot prepare', data, '--data')
+      : pathError(err, 'cannot prepare', storeUrl, '--store');
+  }
   const store = await openStore(storeUrl, kek === undefined ? {} : { kek });
   kek?.fill(0);
   const anchors = loadAnchorStore(o.trustAnchors === undefined ? [] : [o.trustAnchors]);
@@ -247,7 +317,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
     const app = await createService({
       store,
       anchors,
-      ...(o.policy !== undefined && { policy: loadPolicy(o.policy) }),
+      ...(o.policy !== undefined && { policy: loadPolicy(o.policy, { source: 'file' }) }),
       ...(provider && { provider }),
       issuer: o.issuer ?? `${scheme}://${urlHost(host)}:${port}`,
       ...(tls && { tls }),
@@ -261,7 +331,7 @@ async function runServe(o: ServeCliOptions): Promise<number> {
         earProfile: earProfileOption(o.earProfile, '--ear-profile'),
       }),
       provenance: {
-        ...builderTrust(readJson(o.builderKeys), readJson(o.sigstoreTrustedRoot)),
+        ...provenanceTrust,
         corimKeys: loadCorimKeys(o.corimKey ?? []),
         ...(o.logOrigin !== undefined && { checkpointOrigin: o.logOrigin }),
         ...(o.logOid !== undefined && { logOid: o.logOid }),
@@ -286,7 +356,12 @@ async function runServe(o: ServeCliOptions): Promise<number> {
         ),
       }),
     });
-    await app.listen({ host, port });
+    try {
+      await app.listen({ host, port });
+    } catch (err) {
+      await app.close().catch(() => undefined);
+      throw listenError(err, host, port, '--port', '--host');
+    }
     const addr = app.server.address();
     const real = addr && typeof addr === 'object' ? addr.port : port;
     process.stdout.write(`twi: verifier listening on ${scheme}://${urlHost(host)}:${real}\n`);

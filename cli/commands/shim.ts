@@ -6,7 +6,9 @@
  * LD_PRELOAD environment (as `twi device evidence --emulate` does), exiting with its status.
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants as fs, statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { checkConfig, DEFAULT_SOCKET, loadShimConfig, loadVerifierCa } from '../../shim/config.js';
@@ -15,6 +17,10 @@ import type { ShimConfig } from '../../shim/config.js';
 import { createNativeAttester } from '../../shim/native-attester.js';
 import { startShim } from '../../shim/shim.js';
 import { startAgent } from '../../shim/agent/agent.js';
+import { CliError, EXIT_COMMAND_NOT_FOUND, pathError, pkiError, systemError } from '../io.js';
+
+/** Exit status of a workload command that exists but cannot be run, as a shell's. */
+const EXIT_NOT_EXECUTABLE = 126;
 
 /** Options of `twi shim`, as commander hands them over. @internal */
 export interface ShimCliOptions {
@@ -75,6 +81,93 @@ function merged(o: ShimCliOptions, command: string[]): ShimConfig {
   return c;
 }
 
+/** Start-up checks after the usage checks: the sockets can be bound, the command exists. */
+function checkStart(c: ShimConfig): void {
+  checkSocket(c.socket ?? DEFAULT_SOCKET, '--socket');
+  if (c.workloadApiSocket !== undefined) checkSocket(c.workloadApiSocket, '--workload-api-socket');
+  if (c.command !== undefined && c.command.length > 0) checkCommand(c.command[0]!);
+}
+
+/** Longest Unix socket path Linux binds (sun_path is 108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/** Refuses at start a socket path that cannot be bound: no directory, or too long. */
+function checkSocket(path: string, flag: string): void {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    throw new CliError(
+      'ERR_PATH',
+      `cannot create the socket ${path}: longer than ${MAX_SOCKET_PATH} bytes (${flag})`,
+    );
+  }
+  let dir: boolean;
+  try {
+    dir = statSync(dirname(path)).isDirectory();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      const why = `the directory ${dirname(path)} does not exist`;
+      throw new CliError('ERR_PATH', `cannot create the socket ${path}: ${why} (${flag})`);
+    }
+    throw pathError(err, 'cannot create the socket', path, flag);
+  }
+  if (!dir) {
+    throw new CliError(
+      'ERR_PATH',
+      `cannot create the socket ${path}: ${dirname(path)} is not a directory (${flag})`,
+    );
+  }
+}
+
+/** Refuses at start a workload command that is not there (127) or cannot be run (126). */
+function checkCommand(command: string): void {
+  const candidates = command.includes('/')
+    ? [command]
+    : (process.env['PATH'] ?? '').split(delimiter).map((d) => join(d || '.', command));
+  let found: string | undefined;
+  for (const file of candidates) {
+    try {
+      if (!statSync(file).isFile()) continue;
+    } catch {
+      continue;
+    }
+    found ??= file;
+    try {
+      accessSync(file, fs.X_OK);
+      return;
+    } catch {
+      // Not executable: a shell goes on searching PATH.
+    }
+  }
+  if (found !== undefined) {
+    throw new CliError(
+      'ERR_COMMAND_NOT_EXECUTABLE',
+      `${found}: not executable (the command after --)`,
+      {
+        exitStatus: EXIT_NOT_EXECUTABLE,
+      },
+    );
+  }
+  throw new CliError(
+    'ERR_COMMAND_NOT_FOUND',
+    `${command}: command not found (the command after --)`,
+    {
+      exitStatus: EXIT_COMMAND_NOT_FOUND,
+    },
+  );
+}
+
+/** A failure to bind one of the shim's sockets, naming the path and its flag. */
+function socketError(err: unknown, c: ShimConfig): unknown {
+  const sys = systemError(err);
+  if (!sys) return err;
+  const socket = c.socket ?? DEFAULT_SOCKET;
+  const where = sys.path ?? sys.address;
+  if (where === socket) return pathError(err, 'cannot create the socket', socket, '--socket');
+  if (where !== undefined && where === c.workloadApiSocket) {
+    return pathError(err, 'cannot create the socket', where, '--workload-api-socket');
+  }
+  return err;
+}
+
 /** The same shim, minus emulation, as arguments of a child `twi shim`. */
 function childArgs(c: ShimConfig): string[] {
   const args = ['shim', '--verifier', c.verifier!, '--socket', c.socket ?? DEFAULT_SOCKET];
@@ -106,10 +199,13 @@ async function runEmulated(c: ShimConfig, o: ShimCliOptions): Promise<number> {
   if (c.platform !== undefined && c.platform !== o.emulate) {
     throw new TypeError('--platform and --emulate name different platforms');
   }
+  checkStart(c);
   // Imported here: production paths (no --emulate) never load the simulators.
   const { startDeviceEmulator } = await import('../../simulators/index.js');
   const platform = o.emulate as 'tdx' | 'sev-snp' | 'nitro';
-  const emu = await startDeviceEmulator({ platform, pkiDir: o.pki });
+  const emu = await startDeviceEmulator({ platform, pkiDir: o.pki }).catch((err: unknown) => {
+    throw pkiError(err, o.pki!);
+  });
   try {
     const child = spawn(process.execPath, [cliPath, ...childArgs({ ...c, platform })], {
       stdio: 'inherit',
@@ -144,6 +240,7 @@ function verifierFetch(ca: string[] | undefined): { fetch?: typeof fetch } {
 }
 
 async function runAgent(c: ShimConfig, ca: string[] | undefined): Promise<number> {
+  checkStart(c);
   const trust = verifierFetch(ca);
   const attester = await createNativeAttester(c.platform);
   const log = (line: string): void => void process.stderr.write(`twi shim: ${line}\n`);
@@ -161,6 +258,8 @@ async function runAgent(c: ShimConfig, ca: string[] | undefined): Promise<number
     ...(c.x509 !== undefined && { x509: c.x509 }),
     ...(c.workloadApiSocket !== undefined && { workloadApiSocket: c.workloadApiSocket }),
     log,
+  }).catch((err: unknown) => {
+    throw socketError(err, c);
   });
   log(`${agent.platform}: agent serving ${agent.socketPath}`);
   if (agent.workloadApiSocket) log(`SPIFFE Workload API on ${agent.workloadApiSocket}`);
@@ -174,6 +273,7 @@ async function runAgent(c: ShimConfig, ca: string[] | undefined): Promise<number
 
 async function runShim(c: ShimConfig, ca: string[] | undefined): Promise<number> {
   if (c.agent) return runAgent(c, ca);
+  checkStart(c);
   const trust = verifierFetch(ca);
   const attester = await createNativeAttester(c.platform);
   const log = (line: string): void => void process.stderr.write(`twi shim: ${line}\n`);
@@ -194,6 +294,8 @@ async function runShim(c: ShimConfig, ca: string[] | undefined): Promise<number>
     ...(c.x509WorkloadKey !== undefined && { x509WorkloadKey: c.x509WorkloadKey }),
     ...(c.workloadApiSocket !== undefined && { workloadApiSocket: c.workloadApiSocket }),
     log,
+  }).catch((err: unknown) => {
+    throw socketError(err, c);
   });
   log(`${shim.platform}: serving ${shim.socketPath}`);
   if (shim.workloadApiSocket) log(`SPIFFE Workload API on ${shim.workloadApiSocket}`);

@@ -10,6 +10,7 @@
  */
 import type { Command } from 'commander';
 import { openSimulatedPki } from '../../simulators/pki/store.js';
+import { listenError, pkiError } from '../io.js';
 import { mergeFaults, parseFaultSpec } from '../../simulators/servers/faults.js';
 import { startCollateralServer } from '../../simulators/servers/collateral-server.js';
 import { collect, instantOption, intOption } from '../args.js';
@@ -50,16 +51,21 @@ export async function runSimulateServe(o: SimulateServeOptions): Promise<void> {
   const port = o.port === undefined ? 0 : intOption('--port', o.port, 0, 65535);
   const faults = mergeFaults((o.fault ?? []).map(parseFaultSpec));
   const at = o.at === undefined ? undefined : instantOption('--at', o.at);
+  const host = o.host ?? '127.0.0.1';
   const pki = await openSimulatedPki(o.pki, {
     ...(o.pkiSeed !== undefined && { seed: o.pkiSeed }),
     ...(at !== undefined && { now: at }),
+  }).catch((err: unknown) => {
+    throw pkiError(err, o.pki);
   });
   const server = await startCollateralServer({
     pki,
     port,
-    host: o.host ?? '127.0.0.1',
+    host,
     faults,
     ...(at !== undefined && { now: () => at }),
+  }).catch((err: unknown) => {
+    throw listenError(err, host, port, '--port', '--host');
   });
   const stopped = untilSignal();
   process.stdout.write(

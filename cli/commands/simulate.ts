@@ -26,6 +26,7 @@ import {
   padTo,
   readPublicKey,
 } from '../args.js';
+import { pathError, pkiError } from '../io.js';
 import { runSimulateServe } from './simulate-serve.js';
 import type { SimulateServeOptions } from './simulate-serve.js';
 
@@ -87,9 +88,31 @@ function binding(o: SimulateCliOptions): Binding {
 const PRODUCTS: Record<string, AmdProduct> = { milan: 'Milan', genoa: 'Genoa', turin: 'Turin' };
 
 function writeOut(path: string, data: Uint8Array | string): string {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, data);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, data);
+  } catch (err) {
+    throw pathError(err, 'cannot write', path, '--out');
+  }
   return path;
+}
+
+/** Creates the directory of `--out` before the (slow) PKI, so a bad path fails at once. */
+function prepareOut(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (err) {
+    throw pathError(err, 'cannot create the directory of', path, '--out');
+  }
+}
+
+/** The simulated PKI of `--pki`; a directory that cannot be made is a one-line error. */
+async function openPki(dir: string, seed: string | undefined, now: Date): Promise<SimulatedPki> {
+  try {
+    return await openSimulatedPki(dir, { ...(seed !== undefined && { seed }), now });
+  } catch (err) {
+    throw pkiError(err, dir);
+  }
 }
 
 function tdx(pki: SimulatedPki, o: SimulateCliOptions, now: Date, b: Binding): SimulateOutcome {
@@ -195,10 +218,8 @@ export async function simulateToFiles(
   if (o.out === undefined) throw new TypeError(`simulate ${platform} needs --out <file>`);
   const now = o.at === undefined ? new Date() : instantOption('--at', o.at);
   const b = binding(o);
-  const pki = await openSimulatedPki(o.pki, {
-    ...(o.pkiSeed !== undefined && { seed: o.pkiSeed }),
-    now,
-  });
+  prepareOut(o.out);
+  const pki = await openPki(o.pki, o.pkiSeed, now);
   if (platform === 'tdx') return tdx(pki, o, now, b);
   if (platform === 'sev-snp') return snp(pki, o, b);
   return nitro(pki, o, now, b);

@@ -25,7 +25,7 @@ import { createVerificationCache } from '../../verifier/verify/cache.js';
 import type { SuppliedEndorsements } from '../../verifier/verify/types.js';
 import { collect, hexOption, instantOption, readPublicKey } from '../args.js';
 import { applyCorimFiles } from '../../endorsements/corim/load.js';
-import { printJson, readInputFile } from '../io.js';
+import { inCliWords, printJson, readInputFile } from '../io.js';
 
 interface VerifyCliOptions {
   platform?: string;
@@ -158,7 +158,7 @@ function printHuman(report: EvidenceReport, files: Record<string, string | undef
       .filter(([, f]) => f)
       .map(([k, f]) => `endorsement ${k}: ${f}`),
     ...report.appraisal.notes.map((n) => `note: ${n}`),
-    ...report.errors.map((e) => `error: ${e.code}: ${e.message}`),
+    ...report.errors.map((e) => `error: ${e.code}: ${inCliWords(e.message)}`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -172,11 +172,14 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
     o.earProfile === undefined ? 'draft' : earProfileOption(o.earProfile, '--ear-profile');
   const key = o.publicKey === undefined ? undefined : readPublicKey(o.publicKey);
   const files = endorsementFiles(file, o);
-  const policy = applyCorimFiles(o.policy === undefined ? undefined : loadPolicy(o.policy), {
-    files: o.corim ?? [],
-    keyFiles: o.corimKey ?? [],
-    now,
-  });
+  const policy = applyCorimFiles(
+    o.policy === undefined ? undefined : loadPolicy(o.policy, { source: 'file' }),
+    {
+      files: o.corim ?? [],
+      keyFiles: o.corimKey ?? [],
+      now,
+    },
+  );
   const anchors = loadAnchorStore(o.trustAnchors === undefined ? [] : [o.trustAnchors]);
   if (o.offline && (o.pcsUrl || o.kdsUrl))
     throw new TypeError('--offline excludes --pcs-url and --kds-url');
