@@ -9,7 +9,7 @@
  * `latency:500`, `tampered:/tdx`.
  */
 import type { Command } from 'commander';
-import { openSimulatedPki } from '../../simulators/pki/store.js';
+import { openPkiWithProgress } from './simulate-progress.js';
 import { mergeFaults, parseFaultSpec } from '../../simulators/servers/faults.js';
 import { startCollateralServer } from '../../simulators/servers/collateral-server.js';
 import { collect, instantOption, intOption } from '../args.js';
@@ -22,6 +22,7 @@ export interface SimulateServeOptions {
   port?: string;
   host?: string;
   fault?: string[];
+  quiet?: boolean;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -50,9 +51,10 @@ export async function runSimulateServe(o: SimulateServeOptions): Promise<void> {
   const port = o.port === undefined ? 0 : intOption('--port', o.port, 0, 65535);
   const faults = mergeFaults((o.fault ?? []).map(parseFaultSpec));
   const at = o.at === undefined ? undefined : instantOption('--at', o.at);
-  const pki = await openSimulatedPki(o.pki, {
+  const pki = await openPkiWithProgress(o.pki, {
     ...(o.pkiSeed !== undefined && { seed: o.pkiSeed }),
     ...(at !== undefined && { now: at }),
+    ...(o.quiet && { quiet: true }),
   });
   const server = await startCollateralServer({
     pki,

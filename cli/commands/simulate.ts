@@ -6,7 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
-import { openSimulatedPki, type SimulatedPki } from '../../simulators/pki/store.js';
+import type { SimulatedPki } from '../../simulators/pki/store.js';
+import { openPkiWithProgress } from './simulate-progress.js';
 import { simulateNitro } from '../../simulators/nitro.js';
 import { simulateSnp } from '../../simulators/sev-snp.js';
 import { simulateTdx } from '../../simulators/tdx.js';
@@ -34,6 +35,8 @@ export interface SimulateCliOptions {
   /** Required except for `serve` (commander leaves it undefined; checked at run time). */
   out: string;
   pki: string;
+  /** No progress on stderr while the PKI is created. */
+  quiet?: boolean;
   seed?: string;
   pkiSeed?: string;
   at?: string;
@@ -195,9 +198,10 @@ export async function simulateToFiles(
   if (o.out === undefined) throw new TypeError(`simulate ${platform} needs --out <file>`);
   const now = o.at === undefined ? new Date() : instantOption('--at', o.at);
   const b = binding(o);
-  const pki = await openSimulatedPki(o.pki, {
+  const pki = await openPkiWithProgress(o.pki, {
     ...(o.pkiSeed !== undefined && { seed: o.pkiSeed }),
     now,
+    ...(o.quiet && { quiet: true }),
   });
   if (platform === 'tdx') return tdx(pki, o, now, b);
   if (platform === 'sev-snp') return snp(pki, o, b);
@@ -242,6 +246,7 @@ export function registerSimulate(program: Command): void {
     .option('--pcr <i=hex>', 'nitro: PCR i (0-31), repeatable', collect)
     .option('--tcb-status <status>', 'tdx: status of the platform TCB level (e.g. OutOfDate)')
     .option('--advisory-ids <ids>', 'tdx: comma-separated advisory IDs of that level')
+    .option('--quiet', 'no progress on stderr while the simulated PKI is created')
     .action(async (platform: string, opts: SimulateCliOptions) => {
       if (platform === 'serve')
         return runSimulateServe(opts as SimulateCliOptions & SimulateServeOptions);
