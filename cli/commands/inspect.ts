@@ -34,16 +34,40 @@ export function inspectEvidence(bytes: Uint8Array, platform?: string): InspectRe
   };
 }
 
+/**
+ * Lines for one value, indented by `depth`: scalars as `key: value`, lists of scalars joined
+ * by commas, objects nested; the booleans of a decoded bit field (POLICY, PLATFORM_INFO,
+ * TDATTRIBUTES flags) as `set:` and `clear:` lists so a field reads at a glance.
+ */
+function render(key: string, value: unknown, depth: number): string[] {
+  const pad = '  '.repeat(depth);
+  if (value === null || typeof value !== 'object') return [`${pad}${key}: ${String(value)}`];
+  if (Array.isArray(value)) {
+    if (value.every((x) => x === null || typeof x !== 'object'))
+      return [`${pad}${key}: ${value.length ? value.map(String).join(', ') : '(none)'}`];
+    return [`${pad}${key}:`, ...value.flatMap((x, i) => render(`[${i}]`, x, depth + 1))];
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  const flags = entries.filter(([, v]) => typeof v === 'boolean');
+  const rest = entries.filter(([, v]) => typeof v !== 'boolean');
+  const lines = [`${pad}${key}:`];
+  if (flags.length > 1) {
+    const names = (want: boolean) =>
+      flags
+        .filter(([, v]) => v === want)
+        .map(([k]) => k)
+        .join(', ') || '(none)';
+    lines.push(`${pad}  set: ${names(true)}`, `${pad}  clear: ${names(false)}`);
+  } else rest.unshift(...flags);
+  for (const [k, v] of rest) lines.push(...render(k, v, depth + 1));
+  return lines.length > 1 ? lines : [`${pad}${key}: {}`];
+}
+
 function printHuman(result: InspectResult): void {
-  const out: string[] = [`platform: ${result.platform}`];
-  for (const [k, v] of Object.entries(result.format)) {
-    if (v !== null && typeof v === 'object') continue;
-    out.push(`  ${k}: ${String(v)}`);
-  }
+  const out: string[] = [`platform: ${result.platform}`, 'format:'];
+  for (const [k, v] of Object.entries(result.format)) out.push(...render(k, v, 1));
   out.push('claims:');
-  for (const [k, v] of Object.entries(result.claims)) {
-    out.push(`  ${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`);
-  }
+  for (const [k, v] of Object.entries(result.claims)) out.push(...render(k, v, 1));
   process.stdout.write(out.join('\n') + '\n');
 }
 

@@ -14,6 +14,7 @@ import type { PublishedLogKey } from '../../provenance/tree-head.js';
 import { verifyCheckpoint } from '../../provenance/checkpoint.js';
 import { NoteError } from '../../provenance/signed-note.js';
 import { fetchNamed, printJson, readInputFile } from '../io.js';
+import { queryLines, showLines } from './provenance-format.js';
 
 /** Exit code when a proof does not verify. @internal */
 export const EXIT_PROOF_FAILED = 2;
@@ -205,9 +206,12 @@ export function registerProvenance(program: Command): void {
   p.command('show <jti>')
     .description("print a credential's provenance record, inclusion proof and signed tree head")
     .requiredOption('--url <url>', 'verifier service URL')
-    .action(async (jti: string, o: Remote) =>
-      printJson(await call(o, `/v1/provenance/${encodeURIComponent(jti)}`)),
-    );
+    .option('--json', "print the service's answer as JSON")
+    .action(async (jti: string, o: Remote) => {
+      const answer = await call(o, `/v1/provenance/${encodeURIComponent(jti)}`);
+      if (o.json) printJson(answer);
+      else process.stdout.write(showLines(answer as Record<string, unknown>).join('\n') + '\n');
+    });
   p.command('verify <jti>')
     .description('verify the record, inclusion proof and tree-head signature offline')
     .requiredOption('--url <url>', 'verifier service URL')
@@ -228,9 +232,15 @@ export function registerProvenance(program: Command): void {
     .description('credentials linked to a commit, builder, measurement, repository or time range')
     .requiredOption('--url <url>', 'verifier service URL')
     .option('--live', 'only credentials neither revoked nor expired')
+    .option('--json', "print the service's answer as JSON")
     .action(async (o: Selectors) => {
       const q = new URLSearchParams({ ...selectorParams(o), ...(o.live && { live: 'true' }) });
-      printJson(await call(o, `/v1/provenance?${q}`));
+      const answer = await call(o, `/v1/provenance?${q}`);
+      if (o.json) printJson(answer);
+      else
+        process.stdout.write(
+          queryLines(answer as { credentials?: Record<string, unknown>[] }).join('\n') + '\n',
+        );
     });
   withSelectors(p.command('revoke'))
     .description(

@@ -9,8 +9,8 @@
  * `latency:500`, `tampered:/tdx`.
  */
 import type { Command } from 'commander';
-import { openSimulatedPki } from '../../simulators/pki/store.js';
 import { listenError, pkiError } from '../io.js';
+import { openPkiWithProgress } from './simulate-progress.js';
 import { mergeFaults, parseFaultSpec } from '../../simulators/servers/faults.js';
 import { startCollateralServer } from '../../simulators/servers/collateral-server.js';
 import { collect, instantOption, intOption } from '../args.js';
@@ -23,6 +23,7 @@ export interface SimulateServeOptions {
   port?: string;
   host?: string;
   fault?: string[];
+  quiet?: boolean;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -52,9 +53,10 @@ export async function runSimulateServe(o: SimulateServeOptions): Promise<void> {
   const faults = mergeFaults((o.fault ?? []).map(parseFaultSpec));
   const at = o.at === undefined ? undefined : instantOption('--at', o.at);
   const host = o.host ?? '127.0.0.1';
-  const pki = await openSimulatedPki(o.pki, {
+  const pki = await openPkiWithProgress(o.pki, {
     ...(o.pkiSeed !== undefined && { seed: o.pkiSeed }),
     ...(at !== undefined && { now: at }),
+    ...(o.quiet && { quiet: true }),
   }).catch((err: unknown) => {
     throw pkiError(err, o.pki);
   });

@@ -6,7 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { bindingReportData, jwkThumbprint } from '../../wire/binding.js';
-import { openSimulatedPki, type SimulatedPki } from '../../simulators/pki/store.js';
+import type { SimulatedPki } from '../../simulators/pki/store.js';
+import { openPkiWithProgress } from './simulate-progress.js';
 import { simulateNitro } from '../../simulators/nitro.js';
 import { simulateSnp } from '../../simulators/sev-snp.js';
 import { simulateTdx } from '../../simulators/tdx.js';
@@ -35,6 +36,8 @@ export interface SimulateCliOptions {
   /** Required except for `serve` (commander leaves it undefined; checked at run time). */
   out: string;
   pki: string;
+  /** No progress on stderr while the PKI is created. */
+  quiet?: boolean;
   seed?: string;
   pkiSeed?: string;
   at?: string;
@@ -107,14 +110,6 @@ function prepareOut(path: string): void {
 }
 
 /** The simulated PKI of `--pki`; a directory that cannot be made is a one-line error. */
-async function openPki(dir: string, seed: string | undefined, now: Date): Promise<SimulatedPki> {
-  try {
-    return await openSimulatedPki(dir, { ...(seed !== undefined && { seed }), now });
-  } catch (err) {
-    throw pkiError(err, dir);
-  }
-}
-
 function tdx(pki: SimulatedPki, o: SimulateCliOptions, now: Date, b: Binding): SimulateOutcome {
   const version = o.version === undefined ? 4 : intOption('--version', o.version, 4, 5);
   const bodyType =
@@ -219,7 +214,13 @@ export async function simulateToFiles(
   const now = o.at === undefined ? new Date() : instantOption('--at', o.at);
   const b = binding(o);
   prepareOut(o.out);
-  const pki = await openPki(o.pki, o.pkiSeed, now);
+  const pki = await openPkiWithProgress(o.pki, {
+    ...(o.pkiSeed !== undefined && { seed: o.pkiSeed }),
+    now,
+    ...(o.quiet && { quiet: true }),
+  }).catch((err: unknown) => {
+    throw pkiError(err, o.pki);
+  });
   if (platform === 'tdx') return tdx(pki, o, now, b);
   if (platform === 'sev-snp') return snp(pki, o, b);
   return nitro(pki, o, now, b);
@@ -263,6 +264,7 @@ export function registerSimulate(program: Command): void {
     .option('--pcr <i=hex>', 'nitro: PCR i (0-31), repeatable', collect)
     .option('--tcb-status <status>', 'tdx: status of the platform TCB level (e.g. OutOfDate)')
     .option('--advisory-ids <ids>', 'tdx: comma-separated advisory IDs of that level')
+    .option('--quiet', 'no progress on stderr while the simulated PKI is created')
     .action(async (platform: string, opts: SimulateCliOptions) => {
       if (platform === 'serve')
         return runSimulateServe(opts as SimulateCliOptions & SimulateServeOptions);

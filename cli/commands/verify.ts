@@ -3,12 +3,13 @@
  * policy given, and sign the result as an EAR. Exit status: 0 affirming, 1 warning,
  * 2 contraindicated, 3 could not appraise (usage, unreadable or malformed input).
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadAnchorStore } from '../../endorsements/anchors.js';
 import { jwkThumbprint } from '../../wire/binding.js';
 import { loadPolicy } from '../../verifier/policy/loader.js';
+import { defaultPolicy } from '../../verifier/policy/normalize.js';
 import type { Tier } from '../../verifier/policy/ar4si.js';
 import { buildEar } from '../../verifier/ear/claims.js';
 import { generateEarKey, signEar, type EarAlg } from '../../verifier/ear/jwt.js';
@@ -26,8 +27,13 @@ import type { SuppliedEndorsements } from '../../verifier/verify/types.js';
 import { collect, hexOption, instantOption, readPublicKey } from '../args.js';
 import { applyCorimFiles } from '../../endorsements/corim/load.js';
 import { inCliWords, printJson, readInputFile } from '../io.js';
+import {
+  applyReferenceOptions,
+  referenceOptions,
+  type ReferenceOptions,
+} from './verify-references.js';
 
-interface VerifyCliOptions {
+interface VerifyCliOptions extends ReferenceOptions {
   platform?: string;
   collateral?: string;
   vcek?: string;
@@ -40,6 +46,7 @@ interface VerifyCliOptions {
   publicKey?: string;
   trustAnchors?: string;
   earKey?: string;
+  earKeyOut?: string;
   pcsUrl?: string;
   pccs?: boolean;
   kdsUrl?: string;
@@ -147,7 +154,34 @@ function earSigningKey(path: string | undefined): {
   return { key, alg, kid, ephemeral: false };
 }
 
-function printHuman(report: EvidenceReport, files: Record<string, string | undefined>): void {
+/** The public half of the EAR signing key as a JWK carrying its `kid`, `alg` and `use`. */
+function earPublicJwk(signer: { key: KeyObject; alg: EarAlg; kid: string }): JsonWebKey {
+  const jwk = createPublicKey(signer.key).export({ format: 'jwk' });
+  return { ...jwk, kid: signer.kid, alg: signer.alg, use: 'sig' };
+}
+
+/** Writes the EAR public key: SPKI PEM when the file name ends in `.pem`, else the JWK. */
+function writeEarKey(path: string, key: KeyObject, jwk: JsonWebKey): void {
+  const text = /\.pem$/i.test(path)
+    ? createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString()
+    : JSON.stringify(jwk, null, 2) + '\n';
+  writeFileSync(path, text, { mode: 0o644 });
+}
+
+interface EarOutput {
+  jwt: string;
+  alg: EarAlg;
+  kid: string;
+  ephemeral: boolean;
+  jwk: JsonWebKey;
+}
+
+function printHuman(
+  report: EvidenceReport,
+  files: Record<string, string | undefined>,
+  ear: EarOutput,
+  policyId: string,
+): void {
   const lines = [
     `platform: ${report.platform}`,
     `verified: ${report.verified}`,
@@ -159,6 +193,10 @@ function printHuman(report: EvidenceReport, files: Record<string, string | undef
       .map(([k, f]) => `endorsement ${k}: ${f}`),
     ...report.appraisal.notes.map((n) => `note: ${n}`),
     ...report.errors.map((e) => `error: ${e.code}: ${inCliWords(e.message)}`),
+    `policy: ${policyId}`,
+    `ear_key: ${ear.alg} kid ${ear.kid}${ear.ephemeral ? ' (ephemeral)' : ''}`,
+    `ear_public_key: ${JSON.stringify(ear.jwk)}`,
+    `ear_jwt: ${ear.jwt}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -172,13 +210,13 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
     o.earProfile === undefined ? 'draft' : earProfileOption(o.earProfile, '--ear-profile');
   const key = o.publicKey === undefined ? undefined : readPublicKey(o.publicKey);
   const files = endorsementFiles(file, o);
-  const policy = applyCorimFiles(
-    o.policy === undefined ? undefined : loadPolicy(o.policy, { source: 'file' }),
-    {
+  const policy = applyReferenceOptions(
+    applyCorimFiles(o.policy === undefined ? undefined : loadPolicy(o.policy, { source: 'file' }), {
       files: o.corim ?? [],
       keyFiles: o.corimKey ?? [],
       now,
-    },
+    }),
+    o,
   );
   const anchors = loadAnchorStore(o.trustAnchors === undefined ? [] : [o.trustAnchors]);
   if (o.offline && (o.pcsUrl || o.kdsUrl))
@@ -225,6 +263,9 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
   });
   const earClaims = earProfile === 'veraison' ? toVeraisonEar(ear) : ear;
   const earJwt = await signEar(earClaims, { key: signer.key, alg: signer.alg, kid: signer.kid });
+  const earJwk = earPublicJwk(signer);
+  const policyId = (policy ?? defaultPolicy()).id;
+  if (o.earKeyOut !== undefined) writeEarKey(o.earKeyOut, signer.key, earJwk);
   if (o.json) {
     printJson({
       platform: report.platform,
@@ -236,7 +277,8 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
       claims: report.claims,
       ear: earClaims,
       ear_jwt: earJwt,
-      ear_key: { alg: signer.alg, kid: signer.kid, ephemeral: signer.ephemeral },
+      ear_key: { alg: signer.alg, kid: signer.kid, ephemeral: signer.ephemeral, jwk: earJwk },
+      policy_id: policyId,
       endorsements: Object.fromEntries(Object.entries(files).filter(([, f]) => f)),
       endorsements_used: (provided?.endorsementsUsed ?? []).map((e) => ({
         kind: e.request.kind,
@@ -247,14 +289,19 @@ async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
       endorsement_notes: provided?.endorsementNotes ?? [],
     });
   } else {
-    printHuman(report, files);
+    printHuman(
+      report,
+      files,
+      { jwt: earJwt, alg: signer.alg, kid: signer.kid, ephemeral: signer.ephemeral, jwk: earJwk },
+      policyId,
+    );
   }
   return EXIT_BY_TIER[report.status];
 }
 
 /** @internal */
 export function registerVerify(program: Command): void {
-  program
+  const cmd = program
     .command('verify')
     .description(
       'verify and appraise evidence; exit 0 affirming, 1 warning, 2 contraindicated, 3 error',
@@ -305,9 +352,13 @@ export function registerVerify(program: Command): void {
       '--ear-key <file>',
       'EC private key (PEM) to sign the EAR with (default: an ephemeral ES256 key)',
     )
+    .option(
+      '--ear-key-out <file>',
+      'write the EAR public key to FILE: SPKI PEM if FILE ends in .pem, else a JWK',
+    )
     .option('--ear-profile <name>', 'profile of the EAR: draft (default) or veraison')
-    .option('--json', 'print the result as JSON')
-    .action(async (file: string, opts: VerifyCliOptions) => {
-      process.exitCode = await runVerify(file, opts);
-    });
+    .option('--json', 'print the result as JSON');
+  referenceOptions(cmd).action(async (file: string, opts: VerifyCliOptions) => {
+    process.exitCode = await runVerify(file, opts);
+  });
 }

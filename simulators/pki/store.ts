@@ -122,17 +122,17 @@ function buildPki(dir: string, seed: string, createdAt: Date): SimulatedPki {
   };
 }
 
-/** Root files, named as in the real vendor roots, and how to produce each. */
-function rootFiles(pki: SimulatedPki): [string, () => string | Uint8Array][] {
-  const files: [string, () => string | Uint8Array][] = [
-    ['intel-sgx-root-ca.der', () => pki.intel().root.der],
-    ['intel-sgx-root-ca.pem', () => pki.intel().root.pem],
-    ['aws-nitro-enclaves-root-g1.pem', () => pki.nitro().root.pem],
+/** Root files, named as in the real vendor roots, the PKI each belongs to, and how to produce each. */
+function rootFiles(pki: SimulatedPki): [string, string, () => string | Uint8Array][] {
+  const files: [string, string, () => string | Uint8Array][] = [
+    ['intel-sgx-root-ca.der', 'intel', () => pki.intel().root.der],
+    ['intel-sgx-root-ca.pem', 'intel', () => pki.intel().root.pem],
+    ['aws-nitro-enclaves-root-g1.pem', 'aws', () => pki.nitro().root.pem],
   ];
   for (const p of PRODUCTS) {
     const lower = p.toLowerCase();
-    files.push([`amd-${lower}-ask-ark.pem`, () => pki.amd(p).caChainPem(false)]);
-    files.push([`amd-${lower}-asvk-ark.pem`, () => pki.amd(p).caChainPem(true)]);
+    files.push([`amd-${lower}-ask-ark.pem`, `amd-${lower}`, () => pki.amd(p).caChainPem(false)]);
+    files.push([`amd-${lower}-asvk-ark.pem`, `amd-${lower}`, () => pki.amd(p).caChainPem(true)]);
   }
   return files;
 }
@@ -170,6 +170,9 @@ async function checkRoots(pki: SimulatedPki): Promise<void> {
  * @param opts.seed - seed for a new directory (default: 16 random bytes, hex); must match
  *   the stored seed when reopening.
  * @param opts.now - creation instant for a new directory (default: now, truncated to the UTC day).
+ * @param opts.onStep - called before each vendor PKI whose roots have to be made (`intel`,
+ *   `aws`, `amd-milan`, `amd-genoa`, `amd-turin`; the AMD RSA keys take seconds), so a caller
+ *   can show progress; not called when every root file is already there.
  * @throws {@link SimulatorStateError} when `pki.json` is unreadable or the Intel or AWS
  *   root on disk is not the one the seed derives;
  *   `TypeError` when `opts.seed` contradicts the stored seed.
@@ -182,7 +185,7 @@ async function checkRoots(pki: SimulatedPki): Promise<void> {
  */
 export async function openSimulatedPki(
   dir: string,
-  opts: { seed?: string; now?: Date } = {},
+  opts: { seed?: string; now?: Date; onStep?: (step: string) => void } = {},
 ): Promise<SimulatedPki> {
   if (opts.seed !== undefined && (typeof opts.seed !== 'string' || opts.seed === '')) {
     throw new TypeError('seed must be a non-empty string');
@@ -202,9 +205,12 @@ export async function openSimulatedPki(
     throw new TypeError(`${statePath} holds a different seed than the one given`);
   }
   const pki = buildPki(dir, state.seed, new Date(state.createdAt));
-  for (const [name, produce] of rootFiles(pki)) {
+  let step: string | undefined;
+  for (const [name, vendor, produce] of rootFiles(pki)) {
     const path = join(dir, 'roots', name);
-    if (!(await exists(path))) await writeAtomic(path, produce());
+    if (await exists(path)) continue;
+    if (vendor !== step) opts.onStep?.((step = vendor));
+    await writeAtomic(path, produce());
   }
   await checkRoots(pki);
   return pki;

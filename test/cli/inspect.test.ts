@@ -71,3 +71,32 @@ test('malformed input exits 3 with one line naming the code and the field or off
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('twi inspect shows TDATTRIBUTES, XFAM, POLICY and PLATFORM_INFO bit by bit', () => {
+  const tdx = samples.find((s) => s.platform === 'tdx')!;
+  const t = runCli(['inspect', join(vectorsDir, tdx.files.quote!)]);
+  assert.equal(t.status, 0, t.stderr);
+  const flags = tdx.measurements!.td_attribute_flags as Record<string, boolean>;
+  const on = Object.keys(flags).filter((k) => flags[k]);
+  assert.match(
+    t.stdout,
+    new RegExp(`^  td_attributes:\\n    value: 0x[0-9a-f]+\\n    set: ${on.join(', ')}\\n`, 'm'),
+  );
+  assert.match(t.stdout, /^ {2}xfam:\n {4}value: 0x[0-9a-f]+\n {4}set: x87, sse, /m);
+  assert.match(t.stdout, /^ {2}td_attribute_flags:\n {4}set: .*\n {4}clear: .*debug/m);
+
+  const json = JSON.parse(runCli(['inspect', join(vectorsDir, tdx.files.quote!), '--json']).stdout);
+  assert.deepEqual(json.format.td_attributes.set, on);
+
+  const debug = samples.find(
+    (s) => s.platform === 'sev-snp' && s.files.report && s.measurements!.policy === '0xb0000',
+  )!;
+  const r = runCli(['inspect', join(vectorsDir, debug.files.report!)]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^ {2}policy:\n {4}set: smt, debug\n {4}clear: migrateMa, singleSocket, /m,
+  );
+  assert.match(r.stdout, /^ {4}raw: 0xb0000$/m);
+  assert.match(r.stdout, /^ {2}platformInfo:\n {4}set: smtEn\n/m);
+});

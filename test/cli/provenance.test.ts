@@ -3,7 +3,8 @@
  * from files, a credential's proof verified offline (with the fetched and with a pinned log
  * key; another log's key fails with exit 2), queries and revocation by commit; `checkpoint`
  * verifies the log's C2SP checkpoint with the fetched and a pinned note key (another log's
- * note key fails with exit 2).
+ * note key fails with exit 2). `show` and `query` print aligned fields and a table, or the
+ * service's JSON with `--json`.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,7 +56,7 @@ before(async () => {
 });
 after(() => service.close());
 
-test('add, show, verify, query and revoke through the CLI', { timeout: 60_000 }, async () => {
+test('add, show, verify, query and revoke through the CLI', { timeout: 180_000 }, async () => {
   const url = ['--url', service.base];
   const admin = [...url, '--admin-token-file', join(service.dir, 'token')];
   const envelope = simulateSlsaProvenance({
@@ -91,10 +92,21 @@ test('add, show, verify, query and revoke through the CLI', { timeout: 60_000 },
     jti: string;
   };
 
-  const shown = JSON.parse((await twi(['provenance', 'show', jti, ...url])).stdout) as {
+  const shown = JSON.parse((await twi(['provenance', 'show', jti, ...url, '--json'])).stdout) as {
     record: { provenance: { source_commit: string }[] };
+    tree_head: { tree_size: number; root_hash: string };
   };
   assert.equal(shown.record.provenance[0]!.source_commit, COMMIT);
+  const human = await twi(['provenance', 'show', jti, ...url]);
+  assert.equal(human.code, 0, human.stderr);
+  const lines = human.stdout.split('\n');
+  assert.equal(lines[0], `jti:             ${jti}`, 'values aligned in one column');
+  assert.ok(lines.includes(`tree size:       ${shown.tree_head.tree_size}`), human.stdout);
+  assert.ok(lines.includes(`root hash:       ${shown.tree_head.root_hash}`), human.stdout);
+  assert.match(human.stdout, /^inclusion proof: \d+ hash(es)?$/m);
+  assert.match(human.stdout, /^record:\n/m);
+  assert.match(human.stdout, new RegExp(`^ +source_commit: +${COMMIT}$`, 'm'));
+  assert.match(human.stdout, new RegExp(`^ +builder_id: +${BUILDER.replace(/[.]/g, '\\.')}$`, 'm'));
   const verified = await twi(['provenance', 'verify', jti, ...url, '--json']);
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   assert.equal(
@@ -111,12 +123,24 @@ test('add, show, verify, query and revoke through the CLI', { timeout: 60_000 },
   assert.match(refused.stdout, /^not verified: ERR_PROVENANCE_PROOF_INVALID/);
 
   const q = JSON.parse(
-    (await twi(['provenance', 'query', '--commit', COMMIT, '--live', ...url])).stdout,
-  ) as { credentials: { jti: string }[] };
+    (await twi(['provenance', 'query', '--commit', COMMIT, '--live', ...url, '--json'])).stdout,
+  ) as { credentials: { jti: string; sub: string }[] };
   assert.deepEqual(
     q.credentials.map((c) => c.jti),
     [jti],
   );
+  const tableOut = await twi(['provenance', 'query', '--commit', COMMIT, ...url]);
+  assert.equal(tableOut.code, 0, tableOut.stderr);
+  const rows = tableOut.stdout.trimEnd().split('\n');
+  assert.match(rows[0]!, /^JTI +ISSUED +EXPIRES +LEAF +STATE +SUBJECT$/);
+  assert.equal(rows[0]!.indexOf('ISSUED'), rows[1]!.indexOf(' 20') + 1, 'columns aligned');
+  assert.match(
+    rows[1]!,
+    new RegExp(`^${jti} +\\S+Z +\\S+Z +\\d+ +live +${q.credentials[0]!.sub}$`),
+  );
+  assert.equal(rows[2], '1 credential');
+  const nothing = await twi(['provenance', 'query', '--commit', 'cd'.repeat(20), ...url]);
+  assert.equal(nothing.stdout, 'no credentials match\n');
   const r = JSON.parse(
     (await twi(['provenance', 'revoke', '--commit', COMMIT, ...admin])).stdout,
   ) as { revoked: string[] };

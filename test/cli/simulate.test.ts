@@ -147,7 +147,9 @@ test('bad simulate options exit 3 with a usage error', () => {
     ]) {
       const r = runCli(args);
       assert.equal(r.status, 3, `${args.join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, /^(twi: ERR_USAGE: |error: )/);
+      // The first call creates the PKI (its progress line comes first); the error is the last line.
+      const last = r.stderr.trimEnd().split('\n').at(-1)!;
+      assert.match(last, /^(twi: ERR_USAGE: |error: )/);
     }
   });
 });
@@ -158,4 +160,29 @@ test('twi demo (npm run demo) simulates, inspects and summarises each platform',
   for (const p of ['tdx', 'sev-snp', 'nitro'])
     assert.match(r.stdout, new RegExp(`\\[${p}\\] \\d+ bytes`));
   assert.match(r.stdout, /parsed back with the same codecs/);
+});
+
+test('creating a simulated PKI reports its steps on stderr, once; --quiet silences it', () => {
+  withDir((dir) => {
+    const pki = join(dir, 'pki');
+    const args = ['simulate', 'nitro', '--out', join(dir, 'n.bin'), '--pki', pki, '--at', at];
+    const first = runCli(args);
+    assert.equal(first.status, 0, first.stderr);
+    const steps = ['intel', 'aws', 'amd-milan', 'amd-genoa', 'amd-turin'].join('… ');
+    assert.match(
+      first.stderr,
+      new RegExp(
+        `^twi: creating simulated PKI in ${pki.replace(/[.]/g, '\\.')}: ${steps}… done \\(\\d+\\.\\d s\\)\\n$`,
+      ),
+    );
+    assert.match(first.stdout, /^nitro: wrote /, 'stdout keeps only the result');
+    const again = runCli(args);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(again.stderr, '', 'an existing PKI is opened silently');
+
+    const quiet = runCli([...args.slice(0, 4), '--pki', join(dir, 'quiet'), '--quiet']);
+    assert.equal(quiet.status, 0, quiet.stderr);
+    assert.equal(quiet.stderr, '');
+    assert.ok(existsSync(join(dir, 'quiet', 'roots', 'amd-turin-ask-ark.pem')));
+  });
 });

@@ -31,6 +31,13 @@ export { signatureDataSize } from './abi/signature-data.js';
 export { tdxClaims, tdAttributeFlags, tdAttributesValue, TD_ATTRIBUTE_BITS } from './abi/claims.js';
 export type { TdAttributeFlags, TdxClaims, TdxDetails } from './abi/claims.js';
 export { describeTdxFormat } from './abi/describe.js';
+export {
+  decodeTdAttributes,
+  decodeXfam,
+  TD_ATTRIBUTE_NAMES,
+  XFAM_COMPONENT_NAMES,
+} from './abi/attributes.js';
+export type { DecodedBits } from './abi/attributes.js';
 export { tdBodySize } from './abi/header.js';
 export type { TdxCollateralV3 } from './collateral/v3.js';
 export { TDX_COLLATERAL_KEYS } from './collateral/v3.js';

@@ -6,6 +6,7 @@
  */
 import { subjectCnOrNull } from '../../../../common/x509/certificate.js';
 import { toHex } from '../../../../common/bytes.js';
+import { decodeTdAttributes, decodeXfam } from './attributes.js';
 import { tdBodySize } from './header.js';
 import { signedRegionLength, tdxQuoteLength } from './quote.js';
 import { INTEL_QE_VENDOR_ID } from './types.js';
@@ -45,7 +46,8 @@ function describeQeReport(r: SgxReportBody): Record<string, unknown> {
  * (bytes the quote signature covers), `trailing_bytes`, `certification_data_types` (outer,
  * inner), the PCK chain (size, certificate count, subject CNs), the QE report fields,
  * the QE auth data, the attestation key, and the body fields that are not claims
- * (`mrsignerseam`, `seam_attributes`, `mrownerconfig`). Every value is JSON-safe.
+ * (`mrsignerseam`, `seam_attributes`, `mrownerconfig`), and TDATTRIBUTES and XFAM decoded
+ * bit by bit (`td_attributes`, `xfam`: see {@link decodeTdAttributes}). Every value is JSON-safe.
  *
  * @example
  * ```ts
@@ -76,5 +78,7 @@ export function describeTdxFormat(q: TdxQuote): Record<string, unknown> {
     mrsignerseam: toHex(q.body.mrSignerSeam),
     seam_attributes: toHex(q.body.seamAttributes),
     mrownerconfig: toHex(q.body.mrOwnerConfig),
+    td_attributes: decodeTdAttributes(q.body.tdAttributes),
+    xfam: decodeXfam(q.body.xfam),
   };
 }
