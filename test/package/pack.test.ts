@@ -98,6 +98,8 @@ describe('npm pack and install', { timeout: 900_000 }, () => {
         'native/src/addon.cc',
         'simulators/device-emu/native/preload-core.c',
         'shim/workload-api/workload.proto',
+        'service/console/static/index.html',
+        'service/console/static/app.js',
       ]) {
         assert.ok(listed.includes(need), `${need} is not in the tarball`);
       }
