@@ -145,7 +145,7 @@ describe('media types', { timeout: 60_000 }, () => {
   it('parses media types with parameters per RFC 9110 §8.3.1', () => {
     const ear = parseMediaType(EAR_MEDIA_TYPE)!;
     assert.equal(ear.essence, EAT_JWT_MEDIA_TYPE);
-    assert.deepEqual([...ear.parameters], [['eat_profile', 'tag:ietf.org,2026:rats/ear#03']]);
+    assert.deepEqual([...ear.parameters], [['eat_profile', 'tag:ietf.org,2026:rats/ear#04']]);
     const cases: [string, string, [string, string][]][] = [
       ['application/json', 'application/json', []],
       ['Text/HTML;Charset="utf-8"', 'text/html', [['charset', 'utf-8']]],
