@@ -142,7 +142,10 @@ describe('twi serve --config', () => {
     assert.match(fmt.stderr, /^twi: ERR_USAGE: --log-format must be one of json, pretty\n$/);
     const missing = runCli(['serve', '--config', join(dir, 'absent.yaml')]);
     assert.equal(missing.status, 3);
-    assert.match(missing.stderr, /^twi: ERR_INPUT_FILE: .*absent\.yaml: ENOENT\n$/);
+    assert.match(
+      missing.stderr,
+      /^twi: ERR_INPUT_FILE: .*absent\.yaml: no such file or directory \(ENOENT\)[^\n]*\n$/,
+    );
   });
 });
 
