@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { newKeyPair } from '../../common/key-pair.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +58,7 @@ test('the human output prints the EAR and the public key that verifies it', asyn
 test('--ear-key signs with the given key; --ear-key-out writes its public half (JWK or PEM)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'twi-ear-key-'));
   try {
-    const pair = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const pair = newKeyPair('ec', { namedCurve: 'P-384' });
     const keyFile = join(dir, 'ear.key.pem');
     writeFileSync(keyFile, pair.privateKey.export({ format: 'pem', type: 'pkcs8' }));
     const jwkFile = join(dir, 'ear.jwk');
@@ -78,7 +78,7 @@ test('--ear-key signs with the given key; --ear-key-out writes its public half (
     assert.match(pem, /^-----BEGIN PUBLIC KEY-----/);
     await jwtVerify(again.ear_jwt, await importSPKI(pem, 'ES384'));
 
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rsa = newKeyPair('rsa', { modulusLength: 2048 });
     const rsaFile = join(dir, 'rsa.pem');
     writeFileSync(rsaFile, rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }));
     const refused = runCli(['verify', evidence, '--at', sample.verify_at, '--ear-key', rsaFile]);
