@@ -12,9 +12,13 @@ import type { FastifyInstance } from 'fastify';
 import { appraiseRequestSchema, attestRequestSchema } from '../wire/messages.js';
 import {
   CORIM_MEDIA_TYPE,
+  EVENT_STREAM_MEDIA_TYPE,
   HTML_MEDIA_TYPE,
+  JSON_MEDIA_TYPE,
+  OCTET_STREAM_MEDIA_TYPE,
   PEM_FILE_MEDIA_TYPE,
   PROBLEM_MEDIA_TYPE,
+  TEXT_MEDIA_TYPE,
   YAML_MEDIA_TYPES,
 } from '../wire/media-types.js';
 
@@ -42,7 +46,7 @@ interface Op {
 }
 
 const OBJECT: Json = { type: 'object' };
-const BINARY: Json = { type: 'string', contentMediaType: 'application/octet-stream' };
+const BINARY: Json = { type: 'string', contentMediaType: OCTET_STREAM_MEDIA_TYPE };
 
 const LIMIT_QUERY = { limit: 'at most this many entries, 1 to 500 (default 50)' };
 const SELECTOR_QUERY = {
@@ -67,7 +71,7 @@ const OPS: readonly Op[] = [
     tag: 'attestation',
     summary: 'appraise evidence and, when it passes, issue a WIT (and an X.509 certificate)',
     query: { profile: 'EAR profile of the answer: draft or veraison' },
-    body: { 'application/json': attestRequestSchema as Json },
+    body: { [JSON_MEDIA_TYPE]: attestRequestSchema as Json },
     problems: [403, 409, 413, 415],
   },
   {
@@ -76,7 +80,7 @@ const OPS: readonly Op[] = [
     tag: 'attestation',
     summary: 'appraise evidence and return the signed EAR only (background-check model)',
     query: { profile: 'EAR profile of the answer: draft or veraison' },
-    body: { 'application/json': appraiseRequestSchema as Json },
+    body: { [JSON_MEDIA_TYPE]: appraiseRequestSchema as Json },
     problems: [409, 413, 415],
   },
   // Keys, discovery and the trust bundle.
@@ -124,7 +128,7 @@ const OPS: readonly Op[] = [
     path: '/v1/bundle/events',
     tag: 'keys',
     summary: 'server-sent events: the bundle each time it changes',
-    answer: 'text/event-stream',
+    answer: EVENT_STREAM_MEDIA_TYPE,
     problems: [429],
   },
   // Operations.
@@ -141,7 +145,7 @@ const OPS: readonly Op[] = [
     path: '/metrics',
     tag: 'operations',
     summary: 'Prometheus metrics',
-    answer: 'text/plain',
+    answer: TEXT_MEDIA_TYPE,
   },
   {
     method: 'get',
@@ -168,14 +172,14 @@ const OPS: readonly Op[] = [
     path: '/v1/log/checkpoint',
     tag: 'provenance',
     summary: 'signed checkpoint (C2SP signed note)',
-    answer: 'text/plain',
+    answer: TEXT_MEDIA_TYPE,
   },
   {
     method: 'get',
     path: '/v1/log/note-key',
     tag: 'provenance',
     summary: "the log's note verifier key",
-    answer: 'text/plain',
+    answer: TEXT_MEDIA_TYPE,
   },
   {
     method: 'get',
@@ -218,7 +222,7 @@ const OPS: readonly Op[] = [
     tag: 'admin',
     admin: true,
     summary: 'revoke every credential matching a build selector or time window',
-    body: { 'application/json': OBJECT },
+    body: { [JSON_MEDIA_TYPE]: OBJECT },
   },
   {
     method: 'post',
@@ -226,7 +230,7 @@ const OPS: readonly Op[] = [
     tag: 'admin',
     admin: true,
     summary: 'add a supply-chain record (DSSE envelope or signed CoRIM)',
-    body: { 'application/json': OBJECT, [CORIM_MEDIA_TYPE]: BINARY },
+    body: { [JSON_MEDIA_TYPE]: OBJECT, [CORIM_MEDIA_TYPE]: BINARY },
     success: 201,
   },
   // Admin writes (docs/service.md "Admin API").
@@ -237,7 +241,7 @@ const OPS: readonly Op[] = [
     admin: true,
     summary: 'replace the appraisal policy (JSON or YAML)',
     body: {
-      'application/json': OBJECT,
+      [JSON_MEDIA_TYPE]: OBJECT,
       ...Object.fromEntries(YAML_MEDIA_TYPES.map((t) => [t, { type: 'string' }])),
     },
   },
@@ -308,7 +312,7 @@ const OPS: readonly Op[] = [
     tag: 'admin',
     admin: true,
     summary: 'replace the stored registrations',
-    body: { 'application/json': OBJECT },
+    body: { [JSON_MEDIA_TYPE]: OBJECT },
   },
   {
     method: 'delete',
@@ -396,8 +400,8 @@ function operation(op: Op): Json {
     ...(op.admin ? ADMIN_PROBLEMS : []),
     ...(op.problems ?? []),
   ];
-  const answer = op.answer ?? 'application/json';
-  const schema = answer === 'application/json' ? OBJECT : { type: 'string' };
+  const answer = op.answer ?? JSON_MEDIA_TYPE;
+  const schema = answer === JSON_MEDIA_TYPE ? OBJECT : { type: 'string' };
   return {
     operationId: `${op.method}${op.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
     tags: [op.tag],

@@ -12,7 +12,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { TwiError } from '../../common/errors.js';
-import { CORIM_MEDIA_TYPE, JSON_MEDIA_TYPE } from '../../wire/media-types.js';
+import { CORIM_MEDIA_TYPE, JSON_MEDIA_TYPE, YAML_MEDIA_TYPE } from '../../wire/media-types.js';
 import { parsePolicyYamlDocument, policyYamlToJs } from '../../verifier/policy/yaml.js';
 import { intOption } from '../args.js';
 import { printJson, readInputFile } from '../io.js';
@@ -290,7 +290,7 @@ export function registerAdmin(program: Command): void {
   ).action(async (file: string, f: AdminFlags) => {
     const text = Buffer.from(readInputFile(file, 256 * 1024)).toString('utf8');
     const json = /\.json$/i.test(file);
-    const body = { type: json ? JSON_MEDIA_TYPE : 'application/yaml', data: text };
+    const body = { type: json ? JSON_MEDIA_TYPE : YAML_MEDIA_TYPE, data: text };
     out(f, await call(f, 'PUT', '/v1/admin/policy', body));
   });
 
