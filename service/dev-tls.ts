@@ -18,7 +18,7 @@ import * as pkijs from 'pkijs';
 import {
   certificateTime,
   ENGINE,
-  keyIdentifier,
+  keyIdentifierExtensions,
   keyUsageBits,
   makeExtension,
   OID,
@@ -119,18 +119,7 @@ export async function issueTlsLeaf(
       false,
       new pkijs.GeneralNames({ names: o.names.map(generalName) }).toSchema(),
     ),
-    makeExtension(
-      OID.authorityKeyIdentifier,
-      false,
-      new pkijs.AuthorityKeyIdentifier({
-        keyIdentifier: new asn1js.OctetString({ valueHex: ca.keyId }),
-      }).toSchema(),
-    ),
-    makeExtension(
-      OID.subjectKeyIdentifier,
-      false,
-      new asn1js.OctetString({ valueHex: keyIdentifier(spki) }),
-    ),
+    ...keyIdentifierExtensions(ca.keyId, spki),
   ];
   await cert.sign(ca.signingKey, ca.hash, ENGINE);
   return { certificate: new Uint8Array(cert.toSchema().toBER(false)), privateKey };

@@ -126,3 +126,27 @@ export function makeExtension(
 ): pkijs.Extension {
   return new pkijs.Extension({ extnID, critical, extnValue: value.toBER(false) });
 }
+
+/**
+ * The key-identifier pair of an end-entity certificate: authorityKeyIdentifier naming the
+ * issuing CA's `caKeyId`, subjectKeyIdentifier of `spki` (both non-critical, RFC 5280 §4.2.1.1-2).
+ */
+export function keyIdentifierExtensions(
+  caKeyId: Uint8Array,
+  spki: pkijs.PublicKeyInfo,
+): pkijs.Extension[] {
+  return [
+    makeExtension(
+      OID.authorityKeyIdentifier,
+      false,
+      new pkijs.AuthorityKeyIdentifier({
+        keyIdentifier: new asn1js.OctetString({ valueHex: caKeyId }),
+      }).toSchema(),
+    ),
+    makeExtension(
+      OID.subjectKeyIdentifier,
+      false,
+      new asn1js.OctetString({ valueHex: keyIdentifier(spki) }),
+    ),
+  ];
+}

@@ -23,7 +23,7 @@ import { workloadIdProblem } from '../../wimse/identifier.js';
 import {
   certificateTime,
   ENGINE,
-  keyIdentifier,
+  keyIdentifierExtensions,
   keyUsageBits,
   makeExtension,
   OID,
@@ -121,18 +121,7 @@ export async function issueWorkloadCertificate(
         names: [new pkijs.GeneralName({ type: 6, value: request.workloadId })],
       }).toSchema(),
     ),
-    makeExtension(
-      OID.authorityKeyIdentifier,
-      false,
-      new pkijs.AuthorityKeyIdentifier({
-        keyIdentifier: new asn1js.OctetString({ valueHex: ca.keyId }),
-      }).toSchema(),
-    ),
-    makeExtension(
-      OID.subjectKeyIdentifier,
-      false,
-      new asn1js.OctetString({ valueHex: keyIdentifier(spki) }),
-    ),
+    ...keyIdentifierExtensions(ca.keyId, spki),
     new pkijs.Extension({
       extnID: TWI_EXTENSION_OID,
       critical: false,

@@ -82,7 +82,8 @@ export interface BuildEarInput {
   readonly extensions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
-const STANDARD = new Set([
+/** The draft's top-level claim names (extensions are any other name). @internal */
+export const EAR_TOP_CLAIMS: readonly string[] = [
   'eat_profile',
   'iat',
   'exp',
@@ -91,8 +92,9 @@ const STANDARD = new Set([
   'ear_raw_evidence',
   'submods',
   'eat_nonce',
-  TWI_SIMULATED_CLAIM,
-]);
+];
+
+const STANDARD = new Set([...EAR_TOP_CLAIMS, TWI_SIMULATED_CLAIM]);
 
 const b64u = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
 

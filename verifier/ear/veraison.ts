@@ -18,7 +18,7 @@
 import type { Tier, TrustVector } from '../policy/ar4si.js';
 import { OCTET_STREAM_MEDIA_TYPE } from '../../wire/media-types.js';
 import { worstTier } from '../policy/ar4si.js';
-import type { EarAppraisal, EarClaims } from './claims.js';
+import { EAR_TOP_CLAIMS, type EarAppraisal, type EarClaims } from './claims.js';
 import { VERAISON_EAR_PROFILE } from './profiles.js';
 
 /** One veraison/ear appraisal (a `submods` value). */
@@ -41,16 +41,7 @@ export interface VeraisonEarClaims {
   [extension: string]: unknown;
 }
 
-const DRAFT_TOP = new Set([
-  'eat_profile',
-  'iat',
-  'exp',
-  'ear_verifier_id',
-  'ear_status',
-  'ear_raw_evidence',
-  'submods',
-  'eat_nonce',
-]);
+const DRAFT_TOP = new Set(EAR_TOP_CLAIMS);
 const DRAFT_APPRAISAL = new Set([
   'eat_profile',
   'ear_status',
